@@ -1,0 +1,154 @@
+"""HTTP API for accounts: sign-up, tokens, the player's own profile with live values."""
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.services import player_register, player_update
+from accounts.validators import validate_timezone
+from gameplay import live
+
+
+class ProfileFields(serializers.Serializer):
+    display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+    day_start_hour = serializers.IntegerField(min_value=0, max_value=23, required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            validate_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    timezone = serializers.CharField()
+    day_start_hour = serializers.IntegerField()
+    points = serializers.IntegerField()
+    level = serializers.IntegerField()
+    next_level_at = serializers.IntegerField()
+    weekly_points = serializers.IntegerField()
+    rank = inline_serializer(
+        "Ranks",
+        {
+            "all": serializers.IntegerField(allow_null=True),
+            "week": serializers.IntegerField(allow_null=True),
+        },
+    )
+    badges = inline_serializer(
+        "BadgeAward",
+        {"code": serializers.CharField(), "awarded_at": serializers.DateTimeField()},
+        many=True,
+    )
+
+
+def me_payload(player: User) -> dict:
+    snapshot = live.player_snapshot(player_id=player.pk)
+    return {
+        "id": player.pk,
+        "username": player.username,
+        "display_name": player.display_name,
+        "timezone": player.timezone,
+        "day_start_hour": player.day_start_hour,
+        "points": snapshot.points,
+        "level": snapshot.level,
+        "next_level_at": snapshot.next_level_at,
+        "weekly_points": snapshot.weekly_points,
+        "rank": {"all": snapshot.rank_all, "week": snapshot.rank_week},
+        "badges": [
+            {"code": code, "awarded_at": awarded_at} for code, awarded_at in snapshot.badges
+        ],
+    }
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    class InputSerializer(ProfileFields):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(write_only=True, trim_whitespace=False)
+        email = serializers.EmailField(required=False, allow_blank=True)
+
+        def validate_username(self, value: str) -> str:
+            User.username_validator(value)
+            if User.objects.filter(username__iexact=value).exists():
+                raise serializers.ValidationError("That username is taken.")
+            return value
+
+        def validate(self, attrs: dict) -> dict:
+            candidate = User(username=attrs["username"], email=attrs.get("email", ""))
+            try:
+                password_validation.validate_password(attrs["password"], user=candidate)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": exc.messages}) from exc
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        player, token = player_register(**serializer.validated_data)
+        data = {"id": player.pk, "username": player.username, "token": token.key}
+        return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        player = authenticate(request, **serializer.validated_data)
+        if player is None:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with the given username and password."]}
+            )
+        token, _ = Token.objects.get_or_create(user=player)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    class InputSerializer(ProfileFields):
+        pass
+
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request: Request) -> Response:
+        return Response(MeOutput(me_payload(request.user)).data)
+
+    @extend_schema(request=InputSerializer, responses={200: MeOutput})
+    def patch(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        player = player_update(player=request.user, **serializer.validated_data)
+        return Response(MeOutput(me_payload(player)).data)

@@ -1,0 +1,39 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from accounts.validators import validate_timezone
+
+
+class User(AbstractUser):
+    """A player (or a moderator: staff in the `moderators` group).
+
+    `points` and `completed_sessions` are the flushed totals: the flush moves them in
+    batches, so they trail the live values in Redis by at most one flush interval.
+    """
+
+    display_name = models.CharField(max_length=60, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    day_start_hour = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(23)]
+    )
+    hidden_from_leaderboards = models.BooleanField(default=False)
+    points = models.BigIntegerField(default=0, editable=False)
+    completed_sessions = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = "player"
+        verbose_name_plural = "players"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(day_start_hour__gte=0, day_start_hour__lte=23),
+                name="user_day_start_hour_0_23",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username

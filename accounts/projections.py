@@ -1,0 +1,15 @@
+"""The flush's projection of a batch into players' flushed totals (one statement)."""
+
+
+def apply_batch(cursor, batch: str) -> None:
+    cursor.execute(
+        f"""UPDATE accounts_user u
+            SET points = u.points + d.points,
+                completed_sessions = u.completed_sessions + d.sessions
+            FROM (
+                SELECT player_id, sum(points) AS points,
+                       count(*) FILTER (WHERE kind = 'session_completed') AS sessions
+                FROM {batch} GROUP BY player_id
+            ) d
+            WHERE u.id = d.player_id"""
+    )

@@ -1,0 +1,73 @@
+"""Writes for players: registration and profile changes."""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+from gameplay import live
+
+MODERATORS_GROUP = "moderators"
+
+
+@transaction.atomic
+def player_register(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    display_name: str = "",
+    timezone: str = "UTC",
+    day_start_hour: int = 0,
+) -> tuple[User, Token]:
+    player = User.objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        display_name=display_name,
+        timezone=timezone,
+        day_start_hour=day_start_hour,
+    )
+    token = Token.objects.create(user=player)
+    transaction.on_commit(
+        lambda: live.player_name_set(player_id=player.pk, name=player.public_name)
+    )
+    return player, token
+
+
+@transaction.atomic
+def player_update(
+    *,
+    player: User,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    day_start_hour: int | None = None,
+) -> User:
+    changed = []
+    for field, value in (
+        ("display_name", display_name),
+        ("timezone", timezone),
+        ("day_start_hour", day_start_hour),
+    ):
+        if value is not None and getattr(player, field) != value:
+            setattr(player, field, value)
+            changed.append(field)
+    if changed:
+        player.full_clean(exclude=["password", "username"])
+        player.save(update_fields=changed)
+        if "display_name" in changed:
+            transaction.on_commit(
+                lambda: live.player_name_set(player_id=player.pk, name=player.public_name)
+            )
+    return player
+
+
+def moderator_make(*, player: User) -> User:
+    """Staff in the moderators group, never a superuser: exactly what moderators need."""
+    group = Group.objects.get(name=MODERATORS_GROUP)
+    player.is_staff = True
+    player.is_superuser = False
+    player.save(update_fields=["is_staff", "is_superuser"])
+    player.groups.set([group])
+    player.user_permissions.clear()
+    return player

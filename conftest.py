@@ -1,0 +1,73 @@
+"""Shared fixtures: personas (alice, bob, charlie, mo), API clients, a clean Redis.
+
+Tests run against the real PostgreSQL and Redis that DATABASE_URL and REDIS_URL name
+(`make test` starts embedded ones). Each test starts with an empty Redis database: point
+REDIS_URL at a database you can spare.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import moderator_make, player_register
+from gameplay import live
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    live.client().flushdb()
+    yield
+
+
+def make_player(username: str, **profile) -> User:
+    player, _token = player_register(username=username, password=PASSWORD, **profile)
+    return player
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return make_player("alice", display_name="Alice", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return make_player("bob", display_name="Bob", timezone="America/New_York")
+
+
+@pytest.fixture
+def charlie(db) -> User:
+    return make_player("charlie", display_name="Charlie")
+
+
+@pytest.fixture
+def mo(db) -> User:
+    return moderator_make(player=make_player("mo", display_name="Mo"))
+
+
+def client_for(player: User | None) -> APIClient:
+    client = APIClient()
+    if player is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {player.auth_token.key}")
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_alice(alice) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def as_bob(bob) -> APIClient:
+    return client_for(bob)
+
+
+@pytest.fixture
+def as_charlie(charlie) -> APIClient:
+    return client_for(charlie)

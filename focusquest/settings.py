@@ -1,0 +1,224 @@
+"""FocusQuest settings, read from the environment (see README, "Configuration").
+
+Local defaults are safe for `make run` / `make test`; with DJANGO_DEBUG off, a missing
+DJANGO_SECRET_KEY stops the process instead of running with a known key.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from focusquest.env import (
+    celery_broker_from_redis_url,
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    SECRET_KEY = "focusquest-local-development-only-not-a-secret"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000)
+WS_PORT = env_int("WS_PORT", PORT + 1)
+# Where pages open the websocket; behind a proxy that serves both on one origin, set it to "".
+WS_PUBLIC_URL = env_str("WS_PUBLIC_URL", f"ws://{HOST}:{WS_PORT}")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "accounts",
+    "habits",
+    "sessions_app",
+    "leaderboard",
+    "gameplay",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "focusquest.urls"
+WSGI_APPLICATION = "focusquest.wsgi.application"
+ASGI_APPLICATION = "focusquest.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "focusquest.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. `make run` / `make test` start an embedded PostgreSQL and "
+        "set it for you; to run a piece by hand, see README (Running the pieces separately)."
+    )
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Connections are kept between requests: a gunicorn worker serves many requests.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+if not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set. `make run` / `make test` start an embedded redis-server and "
+        "set it for you; to run a piece by hand, see README (Running the pieces separately)."
+    )
+# One Redis holds live state, the event stream, the cache, the Celery broker and the
+# channel layer; the "default" cache is also the one Redis client of the code
+# (django_redis.get_redis_connection("default")).
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fq:cache",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "CONNECTION_POOL_KWARGS": {"max_connections": 50, "health_check_interval": 30},
+        },
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "fq:channels"},
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "landing"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served by WhiteNoise from the app folders too, so a fresh checkout needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header makes a missing credential a 401.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles cost Redis round trips, so they sit where abuse costs us: sign-up and
+    # token issue (guessing passwords) and anonymous reads. Gamified actions are bounded
+    # by the rules themselves (one running session, one check-in per habit and day).
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("THROTTLE_ANON", "600/min"),
+        "user": env_str("THROTTLE_USER", "1200/min"),
+        "auth": env_str("THROTTLE_AUTH", "30/min"),
+    },
+    "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FocusQuest API",
+    "DESCRIPTION": "Focus sessions and daily habits as a game: points, levels, streaks, "
+    "badges and a live leaderboard.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# The write path (see docs/architecture.md).
+WRITE_MODE = env_str("WRITE_MODE", "buffered")
+if WRITE_MODE not in {"buffered", "direct"}:
+    raise ImproperlyConfigured(f"WRITE_MODE must be 'buffered' or 'direct', got {WRITE_MODE!r}")
+FLUSH_INTERVAL_SECONDS = env_float("FLUSH_INTERVAL_SECONDS", 5.0)
+FLUSH_BATCH_SIZE = env_int("FLUSH_BATCH_SIZE", 10_000)
+# A flusher that died leaves its batch pending; another reclaims it after this idle time,
+# which must exceed the longest flush (the flush lock's expiry is the same figure).
+FLUSH_RECLAIM_IDLE_SECONDS = env_float("FLUSH_RECLAIM_IDLE_SECONDS", 60.0)
+# Tests set this to kill the flushing process at a named step (see gameplay/flush.py).
+FLUSH_FAILPOINT = env_str("FLUSH_FAILPOINT", "")
+REDIS_RETRY_AFTER_SECONDS = 5
+
+CELERY_BROKER_URL = celery_broker_from_redis_url(REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "flush-events": {
+        "task": "gameplay.tasks.flush_events",
+        "schedule": FLUSH_INTERVAL_SECONDS,
+        # A flush that could not run by the next tick is superseded by that tick.
+        "options": {"expires": max(FLUSH_INTERVAL_SECONDS, 1.0)},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import MeApi, RegisterApi, TokenApi
+from focusquest.health import healthz
+from gameplay.api import StatsApi
+from habits.api import CheckInApi, HabitDetailApi, HabitListApi
+from leaderboard.api import CommunityApi, LeaderboardApi
+from sessions_app.api import SessionAbandonApi, SessionCompleteApi, SessionListCreateApi
+
+api = [
+    path("auth/register", RegisterApi.as_view(), name="api-register"),
+    path("auth/token", TokenApi.as_view(), name="api-token"),
+    path("me", MeApi.as_view(), name="api-me"),
+    path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
+    path(
+        "sessions/<uuid:session_id>/complete",
+        SessionCompleteApi.as_view(),
+        name="api-session-complete",
+    ),
+    path(
+        "sessions/<uuid:session_id>/abandon",
+        SessionAbandonApi.as_view(),
+        name="api-session-abandon",
+    ),
+    path("stats", StatsApi.as_view(), name="api-stats"),
+    path("habits", HabitListApi.as_view(), name="api-habits"),
+    path("habits/<int:habit_id>", HabitDetailApi.as_view(), name="api-habit"),
+    path("habits/<int:habit_id>/check-ins", CheckInApi.as_view(), name="api-check-ins"),
+    path("leaderboard", LeaderboardApi.as_view(), name="api-leaderboard"),
+    path("community", CommunityApi.as_view(), name="api-community"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/", include(api)),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+]

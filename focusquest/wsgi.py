@@ -1,0 +1,9 @@
+"""WSGI entry point: gunicorn serves every HTTP request (see docs/architecture.md, Serving)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "focusquest.settings")
+
+application = get_wsgi_application()

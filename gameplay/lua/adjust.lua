@@ -1,0 +1,8 @@
+-- A moderator's signed point change; moves totals and boards like any award.
+-- ARGV[7] points (signed)
+local points = tonumber(ARGV[7])
+local total, weekly = add_points(points)
+local new_badges = award_badges({total_points = total})
+local stream_id, event = emit({type = 'adjustment', points = points, badges = new_badges})
+return cjson.encode({status = 'ok', points = total, weekly = weekly, new_badges = new_badges,
+                     stream_id = stream_id, event = event})

@@ -1,0 +1,45 @@
+-- Checks a habit in for one day, once.
+-- KEYS[10] the habit's set of checked days (ordinals)  KEYS[11] the habit's hash
+-- ARGV[7] day ordinal  ARGV[8] today's ordinal  ARGV[9] points by streak [s=1, s=2, ...]
+-- ARGV[10] habit id  ARGV[11] the day (ISO date)
+local DAYS, HABIT = KEYS[10], KEYS[11]
+local day, today = tonumber(ARGV[7]), tonumber(ARGV[8])
+local points_table = cjson.decode(ARGV[9])
+
+local function streak_ending(d)
+  local n = 0
+  while redis.call('SISMEMBER', DAYS, d - n) == 1 do n = n + 1 end
+  return n
+end
+
+local function current_streak()
+  local s = streak_ending(today)
+  if s == 0 then s = streak_ending(today - 1) end
+  return s
+end
+
+local added = redis.call('SADD', DAYS, day)
+if added == 0 then
+  local total, weekly = totals()
+  return cjson.encode({status = 'repeat', current = current_streak(),
+    longest = tonumber(redis.call('HGET', HABIT, 'longest')) or 0,
+    points = total, weekly = weekly})
+end
+
+local streak = streak_ending(day)
+-- A backfilled yesterday can join the run that continues today.
+local after = 0
+while redis.call('SISMEMBER', DAYS, day + 1 + after) == 1 do after = after + 1 end
+local run = streak + after
+local longest = math.max(tonumber(redis.call('HGET', HABIT, 'longest')) or 0, run)
+redis.call('HSET', HABIT, 'longest', longest)
+
+local points = points_table[math.min(streak, #points_table)]
+local total, weekly = add_points(points)
+count_activity(0, 0)
+local new_badges = award_badges({streak = run, total_points = total})
+local stream_id, event = emit({type = 'check_in', points = points, badges = new_badges,
+  check_in = {habit = ARGV[10], day = ARGV[11], streak = streak, longest = longest}})
+return cjson.encode({status = 'ok', points_awarded = points, current = current_streak(),
+  longest = longest, points = total, weekly = weekly, new_badges = new_badges,
+  stream_id = stream_id, event = event})

@@ -1,0 +1,70 @@
+-- Shared by every action script (prepended by gameplay/live.py). The script runs
+-- atomically: either all of an action's effects and its event happen, or none.
+--
+-- KEYS[1] player hash       KEYS[2] badges hash     KEYS[3] board "all"
+-- KEYS[4] board "week"      KEYS[5] hidden set      KEYS[6] community day hash
+-- KEYS[7] community active  KEYS[8] event stream    KEYS[9] change counters
+-- ARGV[1] event base (JSON) ARGV[2] player id       ARGV[3] ISO week id
+-- ARGV[4] now (epoch µs)    ARGV[5] badge rules [[code, measure, threshold], ...]
+-- ARGV[6] ttl (s) of the weekly board and community day keys
+local PLAYER, BADGES, BOARD_ALL, BOARD_WEEK = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local HIDDEN, COMMUNITY, ACTIVE, STREAM, CHANGES = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local base_json, player_id, week, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local badge_rules = cjson.decode(ARGV[5])
+local ttl = tonumber(ARGV[6])
+
+-- The player's live total, this week's points and completed sessions.
+local function totals()
+  local v = redis.call('HMGET', PLAYER, 'points', 'wk', 'wkpts', 'sessions')
+  local weekly = 0
+  if v[2] == week then weekly = tonumber(v[3]) or 0 end
+  return tonumber(v[1]) or 0, weekly, tonumber(v[4]) or 0
+end
+
+-- Moves the total, the week's points and (for visible players) both boards.
+local function add_points(points)
+  local total = redis.call('HINCRBY', PLAYER, 'points', points)
+  if redis.call('HGET', PLAYER, 'wk') ~= week then
+    redis.call('HSET', PLAYER, 'wk', week, 'wkpts', 0)
+  end
+  local weekly = redis.call('HINCRBY', PLAYER, 'wkpts', points)
+  if redis.call('SISMEMBER', HIDDEN, player_id) == 0 then
+    -- Scores are set, not incremented, so a board always equals the player's hash.
+    redis.call('ZADD', BOARD_ALL, total, player_id)
+    redis.call('ZADD', BOARD_WEEK, weekly, player_id)
+    redis.call('EXPIRE', BOARD_WEEK, ttl)
+    redis.call('HINCRBY', CHANGES, 'boards', 1)
+  end
+  return total, weekly
+end
+
+-- Awards every badge whose measure reached its threshold and that the player lacks.
+local function award_badges(measures)
+  local new = {}
+  for _, rule in ipairs(badge_rules) do
+    local value = measures[rule[2]]
+    if value ~= nil and value >= rule[3] then
+      if redis.call('HSETNX', BADGES, rule[1], now) == 1 then
+        table.insert(new, rule[1])
+      end
+    end
+  end
+  return new
+end
+
+local function count_activity(focus_minutes, sessions)
+  if focus_minutes > 0 then redis.call('HINCRBY', COMMUNITY, 'focus_minutes', focus_minutes) end
+  if sessions > 0 then redis.call('HINCRBY', COMMUNITY, 'sessions', sessions) end
+  redis.call('SADD', ACTIVE, player_id)
+  redis.call('EXPIRE', COMMUNITY, ttl)
+  redis.call('EXPIRE', ACTIVE, ttl)
+  redis.call('HINCRBY', CHANGES, 'community', 1)
+end
+
+-- Appends one event (the base plus `fields`) to the stream; returns (stream id, JSON).
+local function emit(fields, base)
+  local event = cjson.decode(base or base_json)
+  for k, v in pairs(fields) do event[k] = v end
+  local encoded = cjson.encode(event)
+  return redis.call('XADD', STREAM, '*', 'e', encoded), encoded
+end

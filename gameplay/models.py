@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class LedgerEntry(models.Model):
+    """The append-only event log: every gamified event the flush has written, once.
+
+    The unique `event_id` is what makes a replayed batch insert nothing, and the sum of
+    a player's `points` here is their total.
+    """
+
+    class Kind(models.TextChoices):
+        SESSION_STARTED = "session_started"
+        SESSION_COMPLETED = "session_completed"
+        SESSION_ABANDONED = "session_abandoned"
+        CHECK_IN = "check_in"
+        ADJUSTMENT = "adjustment"
+
+    event_id = models.UUIDField(unique=True)
+    player = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    points = models.IntegerField()
+    occurred_at = models.DateTimeField()
+    # The player's local day of the action (their time zone and day start at the time).
+    day = models.DateField()
+    focus_seconds = models.PositiveIntegerField(default=0)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True)
+    payload = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["player", "occurred_at"]),
+            models.Index(fields=["player", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.points:+d} for {self.player_id}"
+
+
+class Badge(models.Model):
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badges"
+    )
+    code = models.CharField(max_length=32)
+    awarded_at = models.DateTimeField()
+    event_id = models.UUIDField()
+
+    class Meta:
+        ordering = ["awarded_at"]
+        constraints = [models.UniqueConstraint(fields=["player", "code"], name="badge_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.player_id}"

@@ -1,0 +1,39 @@
+"""Reads of the flushed history (they may trail the live values by one flush)."""
+
+from datetime import date, timedelta
+
+from django.db.models import Count, F, Q, Sum
+
+from accounts.models import User
+from gameplay.models import LedgerEntry
+
+
+def player_stats(*, player: User, today: date, days: int) -> list[dict]:
+    """Per local day, oldest first: focus minutes, completed sessions, check-ins, points."""
+    first = today - timedelta(days=days - 1)
+    rows = (
+        LedgerEntry.objects.filter(player=player, day__gte=first, day__lte=today)
+        .values("day")
+        .annotate(
+            # Whole minutes per session (integer division), as the points count them.
+            focus_minutes=Sum(F("focus_seconds") / 60),
+            sessions=Count("id", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
+            check_ins=Count("id", filter=Q(kind=LedgerEntry.Kind.CHECK_IN)),
+            points=Sum("points"),
+        )
+    )
+    by_day = {row["day"]: row for row in rows}
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        result.append(
+            {
+                "date": day,
+                "focus_minutes": row.get("focus_minutes", 0) or 0,
+                "sessions": row.get("sessions", 0),
+                "check_ins": row.get("check_ins", 0),
+                "points": row.get("points", 0) or 0,
+            }
+        )
+    return result

@@ -1,0 +1,160 @@
+"""HTTP API for habits and check-ins."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from focusquest import clock
+from habits.models import CheckIn, Habit
+from habits.services import (
+    CheckInRefused,
+    habit_check_in,
+    habit_create,
+    habit_delete,
+    habit_rename,
+    habit_states,
+)
+
+
+class HabitInput(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=80)
+
+
+class DayRangeSerializer(serializers.Serializer):
+    # "from" is a Python keyword, so the fields are named here rather than as attributes.
+    def get_fields(self) -> dict:
+        return {
+            "from": serializers.DateField(required=False),
+            "to": serializers.DateField(required=False),
+        }
+
+
+class HabitOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    current_streak = serializers.IntegerField()
+    longest_streak = serializers.IntegerField()
+    checked_today = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+def _payload(habits: list[Habit], request: Request) -> list[dict]:
+    states = habit_states(player=request.user, habits=habits, now=clock.now())
+    return [
+        {
+            "id": habit.pk,
+            "name": habit.name,
+            "current_streak": states[habit.pk].current_streak,
+            "longest_streak": states[habit.pk].longest_streak,
+            "checked_today": states[habit.pk].checked_today,
+            "created_at": habit.created_at,
+        }
+        for habit in habits
+    ]
+
+
+def _own_habit(request: Request, habit_id: int) -> Habit:
+    # Another player's habit answers 404, exactly as a missing one.
+    return get_object_or_404(Habit.objects.active(), pk=habit_id, player=request.user)
+
+
+class HabitListApi(APIView):
+    @extend_schema(responses={200: HabitOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        habits = list(Habit.objects.active().filter(player=request.user))
+        return Response(HabitOutput(_payload(habits, request), many=True).data)
+
+    @extend_schema(request=HabitInput, responses={201: HabitOutput})
+    def post(self, request: Request) -> Response:
+        serializer = HabitInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        habit = habit_create(player=request.user, **serializer.validated_data)
+        return Response(
+            HabitOutput(_payload([habit], request)[0]).data, status=status.HTTP_201_CREATED
+        )
+
+
+class HabitDetailApi(APIView):
+    @extend_schema(responses={200: HabitOutput})
+    def get(self, request: Request, habit_id: int) -> Response:
+        habit = _own_habit(request, habit_id)
+        return Response(HabitOutput(_payload([habit], request)[0]).data)
+
+    @extend_schema(request=HabitInput, responses={200: HabitOutput})
+    def patch(self, request: Request, habit_id: int) -> Response:
+        habit = _own_habit(request, habit_id)
+        serializer = HabitInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "name" in serializer.validated_data:
+            habit = habit_rename(habit=habit, name=serializer.validated_data["name"])
+        return Response(HabitOutput(_payload([habit], request)[0]).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, habit_id: int) -> Response:
+        habit_delete(habit=_own_habit(request, habit_id), now=clock.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CheckInApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        date = serializers.DateField(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        date = serializers.DateField()
+        points_awarded = serializers.IntegerField()
+        streak = serializers.DictField(child=serializers.IntegerField())
+        new_badges = serializers.ListField(child=serializers.CharField())
+
+    class DayOutput(serializers.ModelSerializer):
+        date = serializers.DateField(source="day")
+
+        class Meta:
+            model = CheckIn
+            fields = ["date", "points_awarded", "streak"]
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
+    )
+    def post(self, request: Request, habit_id: int) -> Response:
+        habit = _own_habit(request, habit_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = habit_check_in(
+                player=request.user,
+                habit=habit,
+                day=serializer.validated_data.get("date"),
+                now=clock.now(),
+            )
+        except CheckInRefused as refusal:
+            raise ValidationError({"date": [str(refusal)]}) from refusal
+        data = {
+            "date": result.day,
+            "points_awarded": result.points_awarded,
+            "streak": {"current": result.current_streak, "longest": result.longest_streak},
+            "new_badges": result.new_badges,
+        }
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(self.OutputSerializer(data).data, status=code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="first day (YYYY-MM-DD)"),
+            OpenApiParameter("to", str, description="last day (YYYY-MM-DD)"),
+        ],
+        responses={200: DayOutput(many=True)},
+    )
+    def get(self, request: Request, habit_id: int) -> Response:
+        habit = _own_habit(request, habit_id)
+        params = DayRangeSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        check_ins = CheckIn.objects.filter(habit=habit)
+        if params.validated_data.get("from"):
+            check_ins = check_ins.filter(day__gte=params.validated_data["from"])
+        if params.validated_data.get("to"):
+            check_ins = check_ins.filter(day__lte=params.validated_data["to"])
+        return Response(self.DayOutput(check_ins.order_by("day"), many=True).data)

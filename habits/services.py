@@ -1,0 +1,92 @@
+"""Habits: defining one writes PostgreSQL directly (it is not a gamified action); a
+check-in is one live-store call and writes nothing to PostgreSQL."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+
+from accounts.models import User
+from focusquest.actors import actor_for
+from gameplay import keys, live, rules
+from habits.models import Habit
+
+
+class CheckInRefused(Exception):
+    pass
+
+
+def habit_create(*, player: User, name: str) -> Habit:
+    return Habit.objects.create(player=player, name=name)
+
+
+def habit_rename(*, habit: Habit, name: str) -> Habit:
+    habit.name = name
+    habit.save(update_fields=["name"])
+    return habit
+
+
+@transaction.atomic
+def habit_delete(*, habit: Habit, now: datetime) -> None:
+    """Marks the habit deleted; its check-ins, and the points they earned, stay."""
+    habit.deleted_at = now
+    habit.save(update_fields=["deleted_at"])
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    created: bool
+    day: date
+    points_awarded: int
+    current_streak: int
+    longest_streak: int
+    totals: dict = field(default_factory=dict)
+    new_badges: list[str] = field(default_factory=list)
+
+
+def habit_check_in(*, player: User, habit: Habit, day: date | None, now: datetime) -> CheckInResult:
+    actor = actor_for(player)
+    today = actor.day(now)
+    day = day or today
+    refusal = rules.checkin_day_refusal(day, today=today)
+    if refusal:
+        raise CheckInRefused(refusal)
+    outcome = live.check_in(actor=actor, habit_id=habit.pk, day=day, today=today, now=now)
+    created = outcome.status == "ok"
+    return CheckInResult(
+        created=created,
+        day=day,
+        points_awarded=int(outcome.data["points_awarded"]) if created else 0,
+        current_streak=int(outcome.data["current"]),
+        longest_streak=int(outcome.data["longest"]),
+        totals=outcome.totals,
+        new_badges=outcome.new_badges,
+    )
+
+
+@dataclass(frozen=True)
+class HabitState:
+    current_streak: int
+    longest_streak: int
+    checked_today: bool
+
+
+def habit_states(*, player: User, habits: list[Habit], now: datetime) -> dict[int, HabitState]:
+    """Live streaks of several habits in one Redis round trip."""
+    if not habits:
+        return {}
+    today = actor_for(player).day(now)
+    pipe = live.client().pipeline(transaction=False)
+    for habit in habits:
+        pipe.smembers(keys.habit_days(player.pk, habit.pk))
+        pipe.hget(keys.habit(player.pk, habit.pk), "longest")
+    replies = pipe.execute()
+    states = {}
+    for index, habit in enumerate(habits):
+        days = {date.fromordinal(int(d)) for d in replies[2 * index]}
+        states[habit.pk] = HabitState(
+            current_streak=rules.current_streak(days, today=today),
+            longest_streak=int(replies[2 * index + 1] or 0),
+            checked_today=today in days,
+        )
+    return states

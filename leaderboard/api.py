@@ -1,0 +1,86 @@
+"""Public live reads: the leaderboards and the community counters."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from focusquest import clock
+from gameplay import live
+
+
+class EntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    points = serializers.IntegerField()
+
+
+def board_payload(*, board: str, limit: int, me_id: int | None) -> dict:
+    entries, me = live.leaderboard_top(board=board, limit=limit, me_id=me_id, now=clock.now())
+    return {
+        "board": board,
+        "entries": [entry.__dict__ for entry in entries],
+        "me": me if me_id else None,
+    }
+
+
+def community_payload() -> dict:
+    today = live.community_today(now=clock.now())
+    return {
+        "date": today.day,
+        "focus_minutes": today.focus_minutes,
+        "sessions": today.sessions,
+        "active_players": today.active_players,
+    }
+
+
+class LeaderboardApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        board = serializers.ChoiceField(choices=["all", "week"], default="all")
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+    class OutputSerializer(serializers.Serializer):
+        board = serializers.CharField()
+        entries = EntrySerializer(many=True)
+        me = inline_serializer(
+            "BoardMe",
+            {"rank": serializers.IntegerField(), "points": serializers.IntegerField()},
+            allow_null=True,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("board", str, enum=["all", "week"]),
+            OpenApiParameter("limit", int, description="1..100, default 10"),
+        ],
+        responses={200: OutputSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        me_id = request.user.pk if request.user.is_authenticated else None
+        return Response(
+            self.OutputSerializer(board_payload(me_id=me_id, **params.validated_data)).data
+        )
+
+
+class CommunityApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    class OutputSerializer(serializers.Serializer):
+        date = serializers.DateField()
+        focus_minutes = serializers.IntegerField()
+        sessions = serializers.IntegerField()
+        active_players = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(community_payload()).data)

@@ -1,0 +1,159 @@
+"""HTTP API for focus sessions: parse, call one service, serialize."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from focusquest import clock
+from gameplay import rules
+from sessions_app.models import FocusSession
+from sessions_app.services import (
+    SessionError,
+    SessionFinished,
+    focus_session_abandon,
+    focus_session_complete,
+    focus_session_start,
+)
+
+
+def _raise(error: SessionError) -> Response:
+    if error.kind == "not_found":
+        raise NotFound(error.message)
+    if error.kind == "conflict":
+        return Response({"detail": error.message, **error.extra}, status=status.HTTP_409_CONFLICT)
+    raise ValidationError({error.extra.get("field", "detail"): [error.message]})
+
+
+class TotalsSerializer(serializers.Serializer):
+    points = serializers.IntegerField()
+    level = serializers.IntegerField()
+    weekly_points = serializers.IntegerField()
+
+
+class FinishedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    focused_seconds = serializers.IntegerField()
+    points_awarded = serializers.IntegerField()
+    totals = TotalsSerializer()
+    new_badges = serializers.ListField(child=serializers.CharField())
+
+
+def finished_payload(finished: SessionFinished) -> dict:
+    points = finished.totals["points"]
+    return {
+        "id": finished.id,
+        "status": finished.status,
+        "focused_seconds": finished.focused_seconds,
+        "points_awarded": finished.points_awarded,
+        "totals": {
+            "points": points,
+            "level": rules.level_for(points),
+            "weekly_points": finished.totals["weekly"],
+        },
+        "new_badges": finished.new_badges,
+    }
+
+
+class SessionListCreateApi(generics.ListAPIView):
+    """GET: the player's sessions, newest first (history: may trail by one flush)."""
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = FocusSession
+            fields = [
+                "id",
+                "started_at",
+                "ended_at",
+                "planned_minutes",
+                "status",
+                "focused_seconds",
+                "points_awarded",
+                "habit_id",
+            ]
+
+    class InputSerializer(serializers.Serializer):
+        planned_minutes = serializers.IntegerField(
+            min_value=rules.PLANNED_MINUTES_MIN, max_value=rules.PLANNED_MINUTES_MAX
+        )
+        habit_id = serializers.IntegerField(required=False, allow_null=True)
+
+    class StartedSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        started_at = serializers.DateTimeField()
+        planned_minutes = serializers.IntegerField()
+        status = serializers.CharField()
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self):
+        return FocusSession.objects.filter(player=self.request.user).order_by("-started_at")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: StartedSerializer,
+            409: inline_serializer(
+                "SessionConflict",
+                {"detail": serializers.CharField(), "running_session_id": serializers.UUIDField()},
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            started = focus_session_start(
+                player=request.user,
+                planned_minutes=serializer.validated_data["planned_minutes"],
+                habit_id=serializer.validated_data.get("habit_id"),
+                now=clock.now(),
+            )
+        except SessionError as error:
+            return _raise(error)
+        return Response(self.StartedSerializer(started).data, status=status.HTTP_201_CREATED)
+
+
+class SessionCompleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        focused_seconds = serializers.IntegerField(
+            min_value=0, max_value=rules.PLANNED_MINUTES_MAX * 60
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: FinishedSerializer, 404: OpenApiResponse(description="Not yours")},
+    )
+    def post(self, request: Request, session_id) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            finished = focus_session_complete(
+                player=request.user,
+                session_id=str(session_id),
+                focused_seconds=serializer.validated_data["focused_seconds"],
+                now=clock.now(),
+            )
+        except SessionError as error:
+            return _raise(error)
+        return Response(FinishedSerializer(finished_payload(finished)).data)
+
+
+class SessionAbandonApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        status = serializers.CharField()
+        points_awarded = serializers.IntegerField()
+
+    @extend_schema(request=None, responses={200: OutputSerializer})
+    def post(self, request: Request, session_id) -> Response:
+        try:
+            finished = focus_session_abandon(
+                player=request.user, session_id=str(session_id), now=clock.now()
+            )
+        except SessionError as error:
+            return _raise(error)
+        return Response(self.OutputSerializer(finished).data)

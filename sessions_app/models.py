@@ -1,0 +1,36 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class FocusSession(models.Model):
+    """A focus session. Its id is made by the server at the start (no database round trip),
+    and the flush writes the row from the session's events."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        ABANDONED = "abandoned"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="focus_sessions"
+    )
+    # A label for stats: the habit this focus time went to. Kept when the habit is deleted.
+    habit = models.ForeignKey(
+        "habits.Habit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    planned_minutes = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    focused_seconds = models.PositiveIntegerField(null=True, blank=True)
+    points_awarded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["player", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.player_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

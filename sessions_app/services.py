@@ -1,0 +1,155 @@
+"""Focus sessions: start, complete, abandon. Each is one live-store call; nothing here
+writes PostgreSQL (the flush writes the session rows)."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from accounts.models import User
+from focusquest.actors import actor_for
+from gameplay import live, rules
+from gameplay.live import from_micros
+from habits.models import Habit
+from sessions_app.models import FocusSession
+
+
+class SessionError(Exception):
+    """A refused session action; `kind` picks the HTTP status."""
+
+    def __init__(self, kind: str, message: str, **extra):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    id: str
+    started_at: datetime
+    planned_minutes: int
+    status: str = "running"
+
+
+@dataclass(frozen=True)
+class SessionFinished:
+    id: str
+    status: str
+    focused_seconds: int
+    points_awarded: int
+    totals: dict = field(default_factory=dict)
+    new_badges: list[str] = field(default_factory=list)
+    level_before: int = 1
+
+
+def focus_session_start(
+    *, player: User, planned_minutes: int, habit_id: int | None, now: datetime
+) -> SessionStarted:
+    if not rules.PLANNED_MINUTES_MIN <= planned_minutes <= rules.PLANNED_MINUTES_MAX:
+        raise SessionError(
+            "invalid",
+            f"planned_minutes must be {rules.PLANNED_MINUTES_MIN}..{rules.PLANNED_MINUTES_MAX}.",
+        )
+    if (
+        habit_id is not None
+        and not Habit.objects.active().filter(pk=habit_id, player=player).exists()
+    ):
+        raise SessionError("invalid", "No such habit.", field="habit_id")
+    session_id = str(uuid.uuid4())
+    outcome = live.session_start(
+        actor=actor_for(player),
+        session_id=session_id,
+        planned_minutes=planned_minutes,
+        habit_id=habit_id,
+        now=now,
+    )
+    if outcome.status == "conflict":
+        raise SessionError(
+            "conflict",
+            "A focus session is already running.",
+            running_session_id=outcome.data["running_session_id"],
+        )
+    return SessionStarted(session_id, from_micros(outcome.data["started"]), planned_minutes)
+
+
+def _finish(
+    *, player: User, session_id: str, action: str, focused_seconds: int, now: datetime
+) -> SessionFinished:
+    wanted = "completed" if action == "complete" else "abandoned"
+    outcome = live.session_finish(
+        actor=actor_for(player),
+        session_id=session_id,
+        action=action,
+        focused_seconds=focused_seconds,
+        now=now,
+    )
+    data = outcome.data
+    if outcome.status in ("ok", "repeat"):
+        result = data["result"]
+        if result["status"] != wanted:
+            raise SessionError("conflict", f"This session was already {result['status']}.")
+        points_after = outcome.totals["points"]
+        awarded = int(result["points_awarded"]) if outcome.status == "ok" else 0
+        return SessionFinished(
+            id=session_id,
+            status=result["status"],
+            focused_seconds=int(result["focused_seconds"]),
+            points_awarded=int(result["points_awarded"]),
+            totals=outcome.totals,
+            new_badges=outcome.new_badges,
+            level_before=rules.level_for(points_after - awarded),
+        )
+    if outcome.status == "not_running":
+        return _finished_from_history(player=player, session_id=session_id, wanted=wanted)
+    started_at = from_micros(data["started"])
+    if outcome.status == "expired":
+        raise SessionError(
+            "invalid", "The session started more than 24 hours ago and can no longer be closed."
+        )
+    # The live store refused with the rules' limits; the rules word the refusal.
+    message = rules.focus_completion_refusal(
+        planned_minutes=int(data["planned"]),
+        focused_seconds=focused_seconds,
+        started_at=started_at,
+        now=now,
+    )
+    raise SessionError(
+        "invalid", message or "focused_seconds is out of range.", field="focused_seconds"
+    )
+
+
+def _finished_from_history(*, player: User, session_id: str, wanted: str) -> SessionFinished:
+    """A session no longer in the live store: a repeat answers from its flushed row."""
+    session = FocusSession.objects.filter(pk=session_id, player=player).first()
+    if session is None or session.status == FocusSession.Status.RUNNING:
+        raise SessionError("not_found", "No such running session.")
+    if session.status != wanted:
+        raise SessionError("conflict", f"This session was already {session.status}.")
+    snapshot = live.player_snapshot(player_id=player.pk)
+    return SessionFinished(
+        id=session_id,
+        status=session.status,
+        focused_seconds=session.focused_seconds or 0,
+        points_awarded=session.points_awarded,
+        totals={"points": snapshot.points, "weekly": snapshot.weekly_points},
+        new_badges=[],
+        level_before=snapshot.level,
+    )
+
+
+def focus_session_complete(
+    *, player: User, session_id: str, focused_seconds: int, now: datetime
+) -> SessionFinished:
+    return _finish(
+        player=player,
+        session_id=session_id,
+        action="complete",
+        focused_seconds=focused_seconds,
+        now=now,
+    )
+
+
+def focus_session_abandon(*, player: User, session_id: str, now: datetime) -> SessionFinished:
+    return _finish(
+        player=player, session_id=session_id, action="abandon", focused_seconds=0, now=now
+    )
