@@ -5,7 +5,10 @@ Tests run against the real PostgreSQL and Redis that DATABASE_URL and REDIS_URL 
 REDIS_URL at a database you can spare.
 """
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -13,6 +16,12 @@ from accounts.services import moderator_make, player_register
 from gameplay import live
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness buys nothing in tests that make hundreds of players.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +80,20 @@ def as_bob(bob) -> APIClient:
 @pytest.fixture
 def as_charlie(charlie) -> APIClient:
     return client_for(charlie)
+
+
+# A Monday morning, so that a test's week does not roll over under it.
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """The clock, stopped at T0; `clock.shift(timedelta)` moves it."""
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+def no_writes(queries) -> list[str]:
+    """The writing statements among captured queries (none on the hot path)."""
+    verbs = ("INSERT", "UPDATE", "DELETE", "COPY", "CREATE", "TRUNCATE")
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(verbs)]

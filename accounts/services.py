@@ -29,9 +29,8 @@ def player_register(
         day_start_hour=day_start_hour,
     )
     token = Token.objects.create(user=player)
-    transaction.on_commit(
-        lambda: live.player_name_set(player_id=player.pk, name=player.public_name)
-    )
+    # Last, inside the transaction: if Redis refuses, the sign-up rolls back whole.
+    live.player_name_set(player_id=player.pk, name=player.public_name)
     return player, token
 
 
@@ -56,9 +55,7 @@ def player_update(
         player.full_clean(exclude=["password", "username"])
         player.save(update_fields=changed)
         if "display_name" in changed:
-            transaction.on_commit(
-                lambda: live.player_name_set(player_id=player.pk, name=player.public_name)
-            )
+            live.player_name_set(player_id=player.pk, name=player.public_name)
     return player
 
 

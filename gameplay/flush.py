@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -50,8 +50,12 @@ FLUSH_ADVISORY_LOCK = 0x46510001
 @dataclass
 class FlushReport:
     events: int = 0
-    players: int = 0
     batches: int = 0
+    player_ids: set[int] = field(default_factory=set)
+
+    @property
+    def players(self) -> int:
+        return len(self.player_ids)
 
 
 def _failpoint(step: str) -> None:
@@ -100,9 +104,10 @@ def _row(seq: int, event: dict) -> tuple:
     )
 
 
-def apply_events(events: Iterable[dict]) -> tuple[int, int]:
+def apply_events(events: Iterable[dict]) -> tuple[int, list[int]]:
     """Write events to PostgreSQL inside the caller's transaction; returns (new events,
-    players moved). Events already in the ledger are skipped, so a replay changes nothing."""
+    ids of the players moved). Events already in the ledger are skipped, so a replay
+    changes nothing."""
     unique: dict[str, dict] = {}
     for event in events:
         unique.setdefault(event["id"], event)
@@ -139,18 +144,20 @@ def apply_events(events: Iterable[dict]) -> tuple[int, int]:
                 DELETE FROM {BATCH_TABLE} b
                 WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.event_id = b.event_id)"""
         )
-        cursor.execute(f"SELECT count(*), count(DISTINCT player_id) FROM {BATCH_TABLE}")
+        cursor.execute(
+            f"SELECT count(*), coalesce(array_agg(DISTINCT player_id), '{{}}') FROM {BATCH_TABLE}"
+        )
         new_events, players = cursor.fetchone()
         for project in PROJECTIONS:
             project(cursor, BATCH_TABLE)
     return new_events, players
 
 
-def flush_batch(*, consumer: str, count: int, reclaim_idle_ms: int) -> tuple[int, int, int]:
-    """Flush one batch; returns (messages handled, new events, players)."""
+def flush_batch(*, consumer: str, count: int, reclaim_idle_ms: int) -> tuple[int, int, list[int]]:
+    """Flush one batch; returns (messages handled, new events, ids of players moved)."""
     messages = _read_batch(consumer, count, reclaim_idle_ms)
     if not messages:
-        return 0, 0, 0
+        return 0, 0, []
     ids = [message_id for message_id, _ in messages]
     # An entry deleted after it was delivered comes back empty: nothing to write.
     events = [_decode(fields) for _, fields in messages if fields]
@@ -194,7 +201,7 @@ def flush_pending(
             break
         report.batches += 1
         report.events += new_events
-        report.players += players
+        report.player_ids.update(players)
     if report.events:
         logger.info(
             "flushed %s events for %s players in %s batches",

@@ -13,7 +13,7 @@ if run[1] then
     return cjson.encode({status = 'conflict', running_session_id = run[1]})
   end
   -- Too old to complete or abandon: close it as abandoned so the player is not stuck.
-  local closed = {id = run[1], status = 'abandoned', points_awarded = 0}
+  local closed = {id = run[1], status = 'abandoned', focused_seconds = 0, points_awarded = 0}
   redis.call('SET', ARGV[10] .. run[1], cjson.encode(closed), 'EX', tonumber(ARGV[13]))
   emit({type = 'session_abandoned', points = 0, session = {
     id = run[1], started = run[2], planned = run[3], habit = run[4],

@@ -16,4 +16,4 @@ else
   end
 end
 redis.call('HINCRBY', KEYS[5], 'boards', 1)
-return 1
+return cjson.encode({status = 'ok'})

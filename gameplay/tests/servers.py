@@ -124,3 +124,83 @@ def manage(
         text=True,
         timeout=timeout,
     )
+
+
+@contextlib.contextmanager
+def process(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    ready: "callable | None" = None,
+    log: Path | None = None,
+):
+    """A project process for the length of a test, stopped (and its children) after it."""
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        if ready is not None:
+            deadline = time.monotonic() + 60
+            while not ready():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{args[0]} exited with {proc.returncode}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{args} did not become ready")
+                time.sleep(0.1)
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if log:
+            out.close()
+
+
+def http_ok(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn(*, workers: int = 2, **env_overrides: str):
+    port = free_port()
+    args = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "focusquest.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with process(args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz")):
+        yield url
+
+
+@contextlib.contextmanager
+def celery_worker(*, beat_schedule: Path | None = None, **env_overrides: str):
+    args = [
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "focusquest",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "warning",
+    ]
+    if beat_schedule is not None:
+        args += ["--beat", "--schedule", str(beat_schedule)]
+    with process(args, env=project_env(**env_overrides)) as proc:
+        yield proc

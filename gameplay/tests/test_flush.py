@@ -1,0 +1,159 @@
+"""The flush writes what the live store recorded, once, with a constant number of
+statements per batch."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from conftest import T0, make_player
+from focusquest.actors import actor_for
+from gameplay import flush, keys, live
+from gameplay.maintenance import consistency_drift
+from gameplay.models import Badge, LedgerEntry
+from gameplay.tests.actions import burst, check_in, focus_session
+from habits.models import CheckIn, Habit
+from leaderboard.models import CommunityActivity, CommunityDay
+from sessions_app.models import FocusSession
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_flush_writes_the_ledger_and_every_projection(alice, bob, clock):
+    habit = Habit.objects.create(player=alice, name="Read")
+    focus_session(alice, start=T0, planned=25)  # 35 points, first_focus
+    focus_session(bob, start=T0, planned=50, focused=1830)  # 30 points, first_focus
+    check_in(alice, habit, now=T0)  # 10
+    check_in(alice, habit, now=T0 + timedelta(days=1))  # 12
+
+    report = flush.flush_pending()
+
+    assert (report.events, report.players) == (6, 2)
+    assert LedgerEntry.objects.count() == 6
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.points, alice.completed_sessions) == (57, 1)
+    assert (bob.points, bob.completed_sessions) == (30, 1)
+    assert sorted(
+        FocusSession.objects.values_list("status", "focused_seconds", "points_awarded")
+    ) == [
+        ("completed", 1500, 35),
+        ("completed", 1830, 30),
+    ]
+    assert list(CheckIn.objects.values_list("day", "points_awarded", "streak")) == [
+        (T0.date(), 10, 1),
+        (T0.date() + timedelta(days=1), 12, 2),
+    ]
+    habit.refresh_from_db()
+    assert (habit.check_in_count, habit.longest_streak) == (2, 2)
+    assert sorted(Badge.objects.values_list("player__username", "code")) == [
+        ("alice", "first_focus"),
+        ("bob", "first_focus"),
+    ]
+    today = CommunityDay.objects.get(day=T0.date())
+    assert (today.focus_minutes, today.sessions, today.active_players) == (25 + 30, 2, 2)
+    assert CommunityActivity.objects.count() == 3  # alice and bob on T0, alice on T0+1
+    assert live.client().xlen(keys.STREAM) == 0
+    assert consistency_drift(now=T0 + timedelta(days=1)) == []
+
+
+def test_a_session_started_and_finished_in_different_flushes_is_one_row(alice, clock):
+    actor = actor_for(alice)
+    session_id = "0c6c5b0a-7f4e-4a36-9a55-2a1c7a0f0e01"
+    live.session_start(
+        actor=actor, session_id=session_id, planned_minutes=25, habit_id=None, now=T0
+    )
+    flush.flush_pending()
+    assert FocusSession.objects.get().status == "running"
+
+    live.session_finish(
+        actor=actor,
+        session_id=session_id,
+        action="complete",
+        focused_seconds=1500,
+        now=T0 + timedelta(minutes=25),
+    )
+    flush.flush_pending()
+
+    session = FocusSession.objects.get()
+    assert (session.status, session.focused_seconds, session.points_awarded) == (
+        "completed",
+        1500,
+        35,
+    )
+
+
+def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
+    focus_session(alice, start=T0)
+    events = [flush._decode(fields) for _, fields in live.client().xrange(keys.STREAM)]
+    flush.flush_pending()
+
+    with connection.cursor():
+        new_events, players = flush.apply_events(events)
+
+    assert (new_events, players) == (0, [])
+    alice.refresh_from_db()
+    assert alice.points == 35
+    assert LedgerEntry.objects.count() == 2
+    assert CommunityDay.objects.get().sessions == 1
+
+
+def count_statements(callable_):
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        verb = sql.split()[0].upper()
+        # The test's own transaction turns the flush's BEGIN/COMMIT into savepoints.
+        if verb not in ("SAVEPOINT", "RELEASE"):
+            statements.append(verb)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        callable_()
+    return statements
+
+
+@pytest.mark.parametrize("events", [100, 10_000])
+def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, events):
+    players = [make_player(f"p{i}") for i in range(50)]
+    habits = {p.pk: Habit.objects.create(player=p, name="h") for p in players}
+    made = burst(players, habits, start=T0, events=events)
+    assert live.client().xlen(keys.STREAM) == made
+
+    flush.ensure_group()
+    statements = count_statements(
+        lambda: flush.flush_batch(consumer="t", count=20_000, reclaim_idle_ms=0)
+    )
+
+    # 1 advisory lock, 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers,
+    # (the COPY is one more, on the raw cursor), 1 ledger insert, 1 count, 5 projections.
+    assert statements == [
+        "SELECT",
+        "CREATE",
+        "DELETE",
+        "WITH",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "WITH",
+        "INSERT",
+        "WITH",
+    ]
+    assert LedgerEntry.objects.count() == made
+
+
+@override_settings(WRITE_MODE="direct")
+def test_direct_mode_writes_each_event_in_its_request_and_leaves_nothing_pending(
+    as_alice, alice, clock
+):
+    session_id = as_alice.post("/api/sessions", {"planned_minutes": 25}, format="json").json()["id"]
+    clock.shift(timedelta(minutes=25))
+    as_alice.post(f"/api/sessions/{session_id}/complete", {"focused_seconds": 1500})
+
+    alice.refresh_from_db()
+    assert alice.points == 35
+    assert list(FocusSession.objects.values_list("status", flat=True)) == ["completed"]
+    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.flush_pending().events == 0
+    assert consistency_drift(now=T0 + timedelta(minutes=25)) == []

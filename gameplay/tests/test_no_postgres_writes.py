@@ -1,0 +1,97 @@
+"""A burst of 1,000 gamified actions over real HTTP (gunicorn) writes no PostgreSQL row;
+one flush afterwards writes them all. PostgreSQL's own statistics are the witness."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from django.db import connection
+
+from conftest import make_player
+from gameplay.models import LedgerEntry
+from gameplay.tests.servers import gunicorn, manage
+from habits.models import Habit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
+
+TABLES = (
+    "accounts_user",
+    "gameplay_ledgerentry",
+    "gameplay_badge",
+    "habits_habit",
+    "habits_checkin",
+    "sessions_app_focussession",
+    "leaderboard_communityday",
+    "leaderboard_communityactivity",
+)
+
+
+def rows_written() -> dict[str, int]:
+    """Rows inserted, updated and deleted per table, as PostgreSQL counted them."""
+    with connection.cursor() as cursor:
+        # This test's own inserts count too: report them now rather than in a second.
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+            "WHERE relname = ANY(%s)",
+            [list(TABLES)],
+        )
+        return dict(cursor.fetchall())
+
+
+def settled_rows_written(previous: dict[str, int] | None = None) -> dict[str, int]:
+    # Backends report their counts when they go idle or exit: wait until they stop moving.
+    current = rows_written()
+    for _ in range(40):
+        time.sleep(0.25)
+        again = rows_written()
+        if again == current and (previous is None or again != previous):
+            break
+        current = again
+    return current
+
+
+def test_a_burst_of_1000_actions_writes_no_row_until_the_flush(transactional_db):
+    players = [make_player(f"runner{i}") for i in range(50)]
+    habits = [Habit.objects.create(player=p, name="Run") for p in players]
+    tokens = [p.auth_token.key for p in players]
+    before = settled_rows_written()
+
+    with gunicorn(workers=2) as url:
+
+        def play(index: int) -> list[int]:
+            headers = {"Authorization": f"Token {tokens[index]}"}
+            codes = []
+            with httpx.Client(base_url=url, headers=headers, timeout=10) as http:
+                for _ in range(10):
+                    started = http.post("/api/sessions", json={"planned_minutes": 5})
+                    codes.append(started.status_code)
+                    session_id = started.json()["id"]
+                    done = http.post(
+                        f"/api/sessions/{session_id}/complete", json={"focused_seconds": 0}
+                    )
+                    codes.append(done.status_code)
+                codes.append(http.post(f"/api/habits/{habits[index].pk}/check-ins").status_code)
+            return codes
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = [code for result in pool.map(play, range(50)) for code in result]
+    during = settled_rows_written()
+
+    assert len(codes) == 1050
+    assert sorted(set(codes)) == [200, 201]
+    assert {table: during[table] - before[table] for table in TABLES} == dict.fromkeys(TABLES, 0)
+    assert LedgerEntry.objects.count() == 0
+
+    flushed = manage("flush_counters")
+    after = settled_rows_written(previous=during)
+
+    assert flushed.stdout.strip() == "Flushed 1050 events for 50 players."
+    written = {table: after[table] - during[table] for table in TABLES}
+    assert written["gameplay_ledgerentry"] == 1050
+    assert written["sessions_app_focussession"] == 500  # one row per session, never updated twice
+    assert written["habits_checkin"] == 50
+    assert written["accounts_user"] == 50
+    assert written["leaderboard_communityday"] == 1
