@@ -7,7 +7,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import status
 from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -27,3 +29,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, LiveStoreUnavailable) and response is not None:
         response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
     return response
+
+
+class PingApi(APIView):
+    """An authenticated no-op: the same server, auth and framework as a gamified action,
+    minus the action. Benchmarks measure the action endpoints against it."""
+
+    def get(self, request: Request) -> Response:
+        return Response({"pong": True})

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import MeApi, RegisterApi, TokenApi
+from focusquest.api import PingApi
 from focusquest.health import healthz
 from gameplay.api import StatsApi
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
@@ -30,6 +31,7 @@ api = [
     path("habits/<int:habit_id>/check-ins", CheckInApi.as_view(), name="api-check-ins"),
     path("leaderboard", LeaderboardApi.as_view(), name="api-leaderboard"),
     path("community", CommunityApi.as_view(), name="api-community"),
+    path("ping", PingApi.as_view(), name="api-ping"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
