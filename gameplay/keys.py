@@ -65,6 +65,12 @@ def community_active(day_iso: str) -> str:
     return f"{PREFIX}:{{c}}:active:{day_iso}"
 
 
+# Pub/sub channel: every award publishes the player's new totals and ranks here, inside
+# its script, so personal websocket news costs the request no extra round trip.
+NEWS = f"{PREFIX}:{{push}}:news"
+# Held (with an expiry, renewed) by the one websocket process that pushes for everyone.
+PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
+
 # Hash of change counters (fields "boards", "community") that every award bumps; the
 # websocket pusher compares them once a tick instead of being sent a message per award.
 CHANGES = f"{PREFIX}:{{push}}:changes"

@@ -1,10 +1,10 @@
 -- Checks a habit in for one day, once.
 -- KEYS[10] the habit's set of checked days (ordinals)  KEYS[11] the habit's hash
--- ARGV[7] day ordinal  ARGV[8] today's ordinal  ARGV[9] points by streak [s=1, s=2, ...]
--- ARGV[10] habit id  ARGV[11] the day (ISO date)
+-- ARGV[8] day ordinal  ARGV[9] today's ordinal  ARGV[10] points by streak [s=1, s=2, ...]
+-- ARGV[11] habit id  ARGV[12] the day (ISO date)
 local DAYS, HABIT = KEYS[10], KEYS[11]
-local day, today = tonumber(ARGV[7]), tonumber(ARGV[8])
-local points_table = cjson.decode(ARGV[9])
+local day, today = tonumber(ARGV[8]), tonumber(ARGV[9])
+local points_table = cjson.decode(ARGV[10])
 
 local function streak_ending(d)
   local n = 0
@@ -38,8 +38,9 @@ local points = points_table[math.min(streak, #points_table)]
 local total, weekly = add_points(points)
 count_activity(0, 0)
 local new_badges = award_badges({streak = run, total_points = total})
+notify(total, weekly, points, new_badges)
 local stream_id, event = emit({type = 'check_in', points = points, badges = new_badges,
-  check_in = {habit = ARGV[10], day = ARGV[11], streak = streak, longest = longest}})
+  check_in = {habit = ARGV[11], day = ARGV[12], streak = streak, longest = longest}})
 return cjson.encode({status = 'ok', points_awarded = points, current = current_streak(),
   longest = longest, points = total, weekly = weekly, new_badges = new_badges,
   stream_id = stream_id, event = event})

@@ -7,11 +7,13 @@
 -- ARGV[1] event base (JSON) ARGV[2] player id       ARGV[3] ISO week id
 -- ARGV[4] now (epoch µs)    ARGV[5] badge rules [[code, measure, threshold], ...]
 -- ARGV[6] ttl (s) of the weekly board and community day keys
+-- ARGV[7] pub/sub channel for personal news
 local PLAYER, BADGES, BOARD_ALL, BOARD_WEEK = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local HIDDEN, COMMUNITY, ACTIVE, STREAM, CHANGES = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local base_json, player_id, week, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local badge_rules = cjson.decode(ARGV[5])
 local ttl = tonumber(ARGV[6])
+local news_channel = ARGV[7]
 
 -- The player's live total, this week's points and completed sessions.
 local function totals()
@@ -59,6 +61,18 @@ local function count_activity(focus_minutes, sessions)
   redis.call('EXPIRE', COMMUNITY, ttl)
   redis.call('EXPIRE', ACTIVE, ttl)
   redis.call('HINCRBY', CHANGES, 'community', 1)
+end
+
+-- Publishes the player's new totals and ranks for their websockets (fire and forget).
+local function notify(total, weekly, awarded, new_badges)
+  local rank_all, rank_week = cjson.null, cjson.null
+  if redis.call('SISMEMBER', HIDDEN, player_id) == 0 then
+    rank_all = redis.call('ZCOUNT', BOARD_ALL, '(' .. total, '+inf') + 1
+    rank_week = redis.call('ZCOUNT', BOARD_WEEK, '(' .. weekly, '+inf') + 1
+  end
+  redis.call('PUBLISH', news_channel, cjson.encode({player = tonumber(player_id),
+    points = total, weekly = weekly, awarded = awarded, badges = new_badges,
+    rank_all = rank_all, rank_week = rank_week}))
 end
 
 -- Appends one event (the base plus `fields`) to the stream; returns (stream id, JSON).

@@ -1,11 +1,11 @@
 -- Completes or abandons the running session, once.
 -- KEYS[10] running-session hash  KEYS[11] this session's result key
--- ARGV[7] session id  ARGV[8] 'complete' | 'abandon'  ARGV[9] focused seconds
--- ARGV[10] grace (µs)  ARGV[11] window (µs)  ARGV[12] full-session bonus
--- ARGV[13] result ttl (s)
+-- ARGV[8] session id  ARGV[9] 'complete' | 'abandon'  ARGV[10] focused seconds
+-- ARGV[11] grace (µs)  ARGV[12] window (µs)  ARGV[13] full-session bonus
+-- ARGV[14] result ttl (s)
 -- The limits are gameplay.rules' constants; the view words any refusal with the rules.
 local RUNNING, RESULT = KEYS[10], KEYS[11]
-local sid, action = ARGV[7], ARGV[8]
+local sid, action = ARGV[8], ARGV[9]
 
 local done = redis.call('GET', RESULT)
 if done then
@@ -21,7 +21,7 @@ end
 local started, planned = tonumber(run[2]), tonumber(run[3])
 local elapsed = tonumber(now) - started
 local refusal = {started = run[2], planned = planned}
-if elapsed > tonumber(ARGV[11]) then
+if elapsed > tonumber(ARGV[12]) then
   refusal.status = 'expired'
   return cjson.encode(refusal)
 end
@@ -29,19 +29,19 @@ end
 local focused, points, minutes = 0, 0, 0
 local status = 'abandoned'
 if action == 'complete' then
-  focused = tonumber(ARGV[9])
+  focused = tonumber(ARGV[10])
   if focused < 0 or focused > planned * 60 then
     refusal.status = 'too_long'
     return cjson.encode(refusal)
   end
-  if focused * 1000000 > elapsed + tonumber(ARGV[10]) then
+  if focused * 1000000 > elapsed + tonumber(ARGV[11]) then
     refusal.status = 'too_fast'
     return cjson.encode(refusal)
   end
   status = 'completed'
   minutes = math.floor(focused / 60)
   points = minutes
-  if focused >= planned * 60 then points = points + tonumber(ARGV[12]) end
+  if focused >= planned * 60 then points = points + tonumber(ARGV[13]) end
 end
 
 local result = {id = sid, status = status, focused_seconds = focused, points_awarded = points}
@@ -53,8 +53,9 @@ if status == 'completed' then
   count_activity(minutes, 1)
   new_badges = award_badges({completed_sessions = sessions, session_focused_seconds = focused,
                              total_points = total})
+  notify(total, weekly, points, new_badges)
 end
-redis.call('SET', RESULT, cjson.encode(result), 'EX', tonumber(ARGV[13]))
+redis.call('SET', RESULT, cjson.encode(result), 'EX', tonumber(ARGV[14]))
 redis.call('DEL', RUNNING)
 local stream_id, event = emit({type = 'session_' .. status, points = points,
   focus_seconds = focused, badges = new_badges, session = {

@@ -1,11 +1,11 @@
 -- Starts a focus session unless one is running.
 -- KEYS[10] running-session hash
--- ARGV[7] session id  ARGV[8] planned minutes  ARGV[9] habit id or ''
--- ARGV[10] result key prefix  ARGV[11] window (µs)  ARGV[12] event base for closing an
--- expired session  ARGV[13] result ttl (s)
+-- ARGV[8] session id  ARGV[9] planned minutes  ARGV[10] habit id or ''
+-- ARGV[11] result key prefix  ARGV[12] window (µs)  ARGV[13] event base for closing an
+-- expired session  ARGV[14] result ttl (s)
 local RUNNING = KEYS[10]
-local sid, planned, habit = ARGV[7], ARGV[8], ARGV[9]
-local window = tonumber(ARGV[11])
+local sid, planned, habit = ARGV[8], ARGV[9], ARGV[10]
+local window = tonumber(ARGV[12])
 
 local run = redis.call('HMGET', RUNNING, 'sid', 'started', 'planned', 'habit')
 if run[1] then
@@ -14,10 +14,10 @@ if run[1] then
   end
   -- Too old to complete or abandon: close it as abandoned so the player is not stuck.
   local closed = {id = run[1], status = 'abandoned', focused_seconds = 0, points_awarded = 0}
-  redis.call('SET', ARGV[10] .. run[1], cjson.encode(closed), 'EX', tonumber(ARGV[13]))
+  redis.call('SET', ARGV[11] .. run[1], cjson.encode(closed), 'EX', tonumber(ARGV[14]))
   emit({type = 'session_abandoned', points = 0, session = {
     id = run[1], started = run[2], planned = run[3], habit = run[4],
-    status = 'abandoned', ended = now, focused = 0}}, ARGV[12])
+    status = 'abandoned', ended = now, focused = 0}}, ARGV[13])
 end
 
 redis.call('HSET', RUNNING, 'sid', sid, 'started', now, 'planned', planned, 'habit', habit)
