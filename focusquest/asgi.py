@@ -8,13 +8,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "focusquest.settings")
 
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from leaderboard.middleware import BrowserOriginValidator, TokenAuthMiddleware  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        # The session cookie first, then a token header (which wins when present).
+        "websocket": BrowserOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -1,20 +1,76 @@
-"""The live leaderboard socket. Snapshots on connect; live pushes come with the pusher."""
+"""The live leaderboard socket: authenticate, join groups, forward.
+
+Anyone may connect and gets the boards and the community counters; a session cookie or
+an `Authorization: Token` header also brings the player's own news. Close codes:
+4401 a token that does not authenticate, 4400 a malformed client message.
+"""
+
+import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from leaderboard.api import board_payload, community_payload
+from gameplay import live
+from leaderboard.pusher import (
+    BOARDS_GROUP,
+    board_messages,
+    community_message,
+    ensure_pusher,
+    player_group,
+)
+
+CLOSE_BAD_CREDENTIALS = 4401
+CLOSE_BAD_MESSAGE = 4400
 
 
 class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
+    groups = [BOARDS_GROUP]
+
     async def connect(self) -> None:
+        if self.scope.get("token_error"):
+            await self.accept()
+            await self.close(code=CLOSE_BAD_CREDENTIALS)
+            return
+        user = self.scope.get("user")
+        self.player_id = user.pk if user is not None and user.is_authenticated else None
+        ensure_pusher()
         await self.accept()
-        for board in ("all", "week"):
-            payload = await database_sync_to_async(board_payload)(board=board, limit=10, me_id=None)
-            await self.send_json(
-                {"type": "leaderboard", "board": board, "entries": payload["entries"]}
-            )
-        community = await database_sync_to_async(community_payload)()
-        await self.send_json(
-            {"type": "community", **community, "date": community["date"].isoformat()}
-        )
+        if self.player_id is not None:
+            await self.channel_layer.group_add(player_group(self.player_id), self.channel_name)
+        for message in await board_messages():
+            await self.send_json(message)
+        await self.send_json(await community_message())
+        if self.player_id is not None:
+            await self.send_json(await self._me())
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "player_id", None) is not None:
+            await self.channel_layer.group_discard(player_group(self.player_id), self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or content.get("type") != "ping":
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
+        await self.send_json({"type": "pong"})
+
+    async def push(self, event: dict) -> None:
+        await self.send_json(event["message"])
+
+    async def push_many(self, event: dict) -> None:
+        for message in event["messages"]:
+            await self.send_json(message)
+
+    @database_sync_to_async
+    def _me(self) -> dict:
+        snapshot = live.player_snapshot(player_id=self.player_id)
+        return {
+            "type": "me",
+            "points": snapshot.points,
+            "level": snapshot.level,
+            "weekly_points": snapshot.weekly_points,
+            "rank": {"all": snapshot.rank_all, "week": snapshot.rank_week},
+        }

@@ -1,0 +1,181 @@
+"""Live pushes to the websockets, coalesced, from one process at a time.
+
+Every websocket process runs a `Pusher` task, but only the one holding the Redis leader
+lock works; the others wait to take over should it die. The leader:
+
+- watches the change counters that awards bump (`keys.CHANGES`) and, when the boards or
+  the community counters moved, sends ONE snapshot per board (and per community) to the
+  shared group, at most once per `SNAPSHOT_INTERVAL`, however many awards arrived;
+- listens to the news channel that every award publishes from its script and forwards
+  each player's latest news to that player's group only, merged per tick.
+
+channels_redis drops messages past a channel's capacity, so nothing here sends a
+message per award to the shared group.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from gameplay import keys, rules
+from leaderboard.api import board_payload, community_payload
+
+logger = logging.getLogger(__name__)
+
+BOARDS_GROUP = "leaderboard"
+TICK_SECONDS = 0.2
+SNAPSHOT_INTERVAL = 1.0
+LEADER_TTL_MS = 3000
+BOARD_SIZE = 10
+
+
+def player_group(player_id: int) -> str:
+    return f"player.{player_id}"
+
+
+async def board_messages() -> list[dict]:
+    messages = []
+    for board in ("all", "week"):
+        payload = await sync_to_async(board_payload)(board=board, limit=BOARD_SIZE, me_id=None)
+        messages.append({"type": "leaderboard", "board": board, "entries": payload["entries"]})
+    return messages
+
+
+async def community_message() -> dict:
+    payload = await sync_to_async(community_payload)()
+    return {"type": "community", **payload, "date": payload["date"].isoformat()}
+
+
+def news_messages(news: dict) -> list[dict]:
+    """The websocket messages one (merged) piece of news makes for its player."""
+    points = int(news["points"])
+    messages = [
+        {
+            "type": "me",
+            "points": points,
+            "level": rules.level_for(points),
+            "weekly_points": int(news["weekly"]),
+            "rank": {"all": news.get("rank_all"), "week": news.get("rank_week")},
+        }
+    ]
+    messages += [{"type": "badge", "code": code} for code in news.get("badges", [])]
+    before = rules.level_for(int(news["points_before"]))
+    if rules.level_for(points) > before:
+        messages.append({"type": "level_up", "level": rules.level_for(points)})
+    return messages
+
+
+class Pusher:
+    def __init__(self) -> None:
+        self.identity = uuid.uuid4().hex
+        self.redis = aioredis.from_url(settings.REDIS_URL)
+        self.layer = get_channel_layer()
+        self.seen: dict[str, int] = {}
+        self.last_sent: dict[str, float] = {}
+        self.pending_news: dict[int, dict] = {}
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
+        try:
+            while True:
+                try:
+                    if await self._lead():
+                        await self._tick()
+                except Exception:  # keep pushing after a passing Redis or layer fault
+                    logger.exception("pusher tick failed")
+                await asyncio.sleep(TICK_SECONDS)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+            await self._resign()
+            await self.redis.aclose()
+
+    async def _lead(self) -> bool:
+        # Take the lock if free, or extend it if ours; a dead leader's lock expires.
+        held = await self.redis.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
+        if held:
+            self.seen.clear()  # a new leader sends fresh snapshots at once
+            return True
+        owner = await self.redis.get(keys.PUSH_LEADER)
+        if owner == self.identity.encode():
+            await self.redis.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
+            return True
+        self.pending_news.clear()
+        return False
+
+    async def _resign(self) -> None:
+        with contextlib.suppress(Exception):
+            if await self.redis.get(keys.PUSH_LEADER) == self.identity.encode():
+                await self.redis.delete(keys.PUSH_LEADER)
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        counters = {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.CHANGES)).items()}
+        for topic in ("boards", "community"):
+            version = counters.get(topic, 0)
+            if self.seen.get(topic) == version:
+                continue
+            if loop.time() - self.last_sent.get(topic, -1e9) < SNAPSHOT_INTERVAL:
+                continue  # coalesce: the next tick after the interval sends the latest
+            self.seen[topic] = version
+            self.last_sent[topic] = loop.time()
+            messages = await board_messages() if topic == "boards" else [await community_message()]
+            for message in messages:
+                await self.layer.group_send(BOARDS_GROUP, {"type": "push", "message": message})
+        news, self.pending_news = self.pending_news, {}
+        for player_id, item in news.items():
+            await self.layer.group_send(
+                player_group(player_id), {"type": "push.many", "messages": news_messages(item)}
+            )
+
+    async def _listen(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(keys.NEWS)
+        try:
+            async for raw in pubsub.listen():
+                if raw.get("type") != "message":
+                    continue
+                news = json.loads(raw["data"])
+                self._merge(news)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    def _merge(self, news: dict) -> None:
+        """Keep the latest totals per player, all new badges, and where the tick started."""
+        player_id = int(news["player"])
+        badges = news.get("badges") if isinstance(news.get("badges"), list) else []
+        earlier = self.pending_news.get(player_id)
+        if earlier is None:
+            before = int(news["points"]) - int(news.get("awarded", 0))
+            self.pending_news[player_id] = {**news, "badges": badges, "points_before": before}
+        else:
+            earlier.update({k: v for k, v in news.items() if k != "badges"})
+            earlier["badges"] = earlier["badges"] + badges
+
+
+_running: dict[int, asyncio.Task] = {}
+
+
+def ensure_pusher() -> None:
+    """Start this process's pusher (once per event loop) when the first socket connects."""
+    loop = asyncio.get_running_loop()
+    task = _running.get(id(loop))
+    if task is None or task.done():
+        _running[id(loop)] = loop.create_task(Pusher().run())
+
+
+async def stop_pusher() -> None:
+    task = _running.pop(id(asyncio.get_running_loop()), None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,218 @@
+"""The leaderboard websocket, through the real ASGI stack and the real Redis channel
+layer, with the real pusher running in the test's event loop."""
+
+import asyncio
+import time
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+from django.test import Client
+
+from conftest import make_player
+from focusquest import clock
+from focusquest.actors import actor_for
+from focusquest.asgi import application
+from gameplay import live
+from leaderboard.pusher import stop_pusher
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+PATH = "/ws/leaderboard/"
+
+
+def award(player, points):
+    live.adjust(
+        actor=actor_for(player), points=points, moderator_id=player.pk, reason="t", now=clock.now()
+    )
+
+
+async def connect(headers=()):
+    communicator = WebsocketCommunicator(application, PATH, headers=list(headers))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def drain(communicator, seconds: float) -> list[dict]:
+    """Every message for `seconds`. (A timed-out receive_json_from would cancel the app.)"""
+    messages = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not await communicator.receive_nothing(timeout=0.05, interval=0.01):
+            messages.append(await communicator.receive_json_from(timeout=1))
+    return messages
+
+
+async def opening(communicator, count: int) -> list[dict]:
+    return [await communicator.receive_json_from(timeout=5) for _ in range(count)]
+
+
+def token_header(player):
+    return (b"authorization", f"Token {player.auth_token.key}".encode())
+
+
+@pytest_asyncio.fixture
+async def pusher_stopped_after():
+    yield
+    await stop_pusher()
+    # The consumers' database work ran in the shared sync thread: close its connection so
+    # the test database can be dropped.
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def players(transactional_db):
+    return make_player("alice", display_name="Alice"), make_player("bob", display_name="Bob")
+
+
+async def test_an_anonymous_socket_gets_both_boards_and_the_community_on_connect(
+    players, pusher_stopped_after
+):
+    alice, bob = players
+    await sync_to_async(award)(alice, 40)
+    await sync_to_async(award)(bob, 25)
+
+    socket = await connect()
+    first = await opening(socket, 3)
+
+    entries = [(e["display_name"], e["points"], e["rank"]) for e in first[0]["entries"]]
+    assert first[0]["type"] == "leaderboard" and first[0]["board"] == "all"
+    assert entries == [("Alice", 40, 1), ("Bob", 25, 2)]
+    assert (first[1]["type"], first[1]["board"]) == ("leaderboard", "week")
+    assert first[2]["type"] == "community"
+    later = await drain(socket, 0.5)
+    assert [m for m in later if m["type"] in ("me", "badge", "level_up")] == []
+    await socket.disconnect()
+
+
+async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_last_correct(
+    players, pusher_stopped_after
+):
+    alice, bob = players
+    socket = await connect()
+    await opening(socket, 3)
+
+    started = time.monotonic()
+    for index in range(100):
+        await sync_to_async(award)(alice if index % 2 else bob, 1)
+        await asyncio.sleep(max(0.0, started + (index + 1) / 100 - time.monotonic()))
+    messages = await drain(socket, 2.5)
+
+    for board in ("all", "week"):
+        snapshots = [m for m in messages if m["type"] == "leaderboard" and m["board"] == board]
+        assert 1 <= len(snapshots) <= 2
+        last = sorted((e["display_name"], e["points"], e["rank"]) for e in snapshots[-1]["entries"])
+        assert last == [("Alice", 50, 1), ("Bob", 50, 1)]
+    await socket.disconnect()
+
+
+async def test_a_snapshot_arrives_within_2_seconds_of_an_award(players, pusher_stopped_after):
+    alice, _bob = players
+    socket = await connect()
+    await opening(socket, 3)
+
+    await drain(socket, 1.2)  # the pusher's first snapshots as it takes the lead
+    awarded = time.monotonic()
+    await sync_to_async(award)(alice, 7)
+    arrived = None
+    while arrived is None and time.monotonic() - awarded < 2:
+        for message in await drain(socket, 0.1):
+            if message["type"] == "leaderboard" and message["entries"]:
+                arrived = (time.monotonic() - awarded, message)
+
+    assert arrived is not None, "no snapshot within 2 s"
+    assert arrived[1]["entries"][0]["points"] == 7
+    await socket.disconnect()
+
+
+async def test_personal_news_reaches_only_its_owner_by_token(players, pusher_stopped_after):
+    alice, bob = players
+    alice_socket = await connect([token_header(alice)])
+    bob_socket = await connect([token_header(bob)])
+    alice_open = await opening(alice_socket, 4)
+    await opening(bob_socket, 4)
+    assert alice_open[3] == {
+        "type": "me",
+        "points": 0,
+        "level": 1,
+        "weekly_points": 0,
+        "rank": {"all": 1, "week": 1},
+    }
+
+    await sync_to_async(award)(alice, 1000)
+    alice_news = await drain(alice_socket, 2)
+    bob_news = await drain(bob_socket, 2)
+
+    personal = [m for m in alice_news if m["type"] in ("me", "badge", "level_up")]
+    assert personal == [
+        {
+            "type": "me",
+            "points": 1000,
+            "level": 5,
+            "weekly_points": 1000,
+            "rank": {"all": 1, "week": 1},
+        },
+        {"type": "badge", "code": "points_1000"},
+        {"type": "level_up", "level": 5},
+    ]
+    assert [m for m in bob_news if m["type"] in ("me", "badge", "level_up")] == []
+    assert any(m["type"] == "leaderboard" for m in bob_news)
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()
+
+
+async def test_a_session_cookie_authenticates_the_socket(players, pusher_stopped_after):
+    alice, _bob = players
+    browser = Client()
+    await sync_to_async(browser.force_login)(alice)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+
+    socket = await connect([(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
+    opened = await opening(socket, 4)
+
+    assert opened[3]["type"] == "me"
+    await sync_to_async(award)(alice, 5)
+    news = await drain(socket, 2)
+    assert {
+        "type": "me",
+        "points": 5,
+        "level": 1,
+        "weekly_points": 5,
+        "rank": {"all": 1, "week": 1},
+    } in news
+    await socket.disconnect()
+
+
+async def test_a_bad_token_closes_the_socket_with_4401(players, pusher_stopped_after):
+    communicator = WebsocketCommunicator(
+        application, PATH, headers=[(b"authorization", b"Token not-a-real-token")]
+    )
+    connected, _ = await communicator.connect(timeout=5)
+
+    assert connected
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_malformed_client_message_closes_with_4400_and_ping_answers_pong(
+    players, pusher_stopped_after
+):
+    socket = await connect()
+    await opening(socket, 3)
+
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
+    await socket.send_to(text_data="{not json")
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
+
+
+async def test_a_page_from_another_site_cannot_open_the_socket(players, pusher_stopped_after):
+    communicator = WebsocketCommunicator(
+        application, PATH, headers=[(b"origin", b"https://evil.example")]
+    )
+
+    connected, _ = await communicator.connect(timeout=5)
+
+    assert not connected
