@@ -1,0 +1,56 @@
+# FocusQuest developer tasks (GNU make). `make help` lists them.
+#
+# Everything runs from .venv; `make venv` (a prerequisite of the other targets) creates it
+# and re-installs the requirements whenever a requirements file is newer than the stamp.
+
+PYTHON      ?= python3
+VENV        := .venv
+VENV_PY     := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
+DEVSTACK    := $(VENV_PY) scripts/devstack.py
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint fmt clean services
+
+help:
+	@echo "make venv      create .venv and install requirements (when they changed)"
+	@echo "make run       embedded PostgreSQL + Redis, migrate, then web/ws/worker/beat (honcho)"
+	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
+	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
+	@echo "make lint      ruff check + ruff format --check"
+	@echo "make fmt       ruff format + ruff check --fix"
+	@echo "make clean     remove .data/ (local databases); keeps .venv"
+
+venv: $(STAMP)
+
+$(VENV_PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Order-only on the interpreter: a fresh venv must not look newer than the stamp forever.
+$(STAMP): $(REQUIREMENTS) | $(VENV_PY)
+	$(VENV_PY) -m pip install --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+	touch $@
+
+# `exec` makes the launcher make's direct child, so the SIGTERM that GNU make forwards to its
+# children reaches devstack.py (which then stops everything it started).
+run: venv
+	exec $(DEVSTACK) run
+
+test: venv
+	exec $(DEVSTACK) test $(PYTEST_ARGS)
+
+services: venv
+	exec $(DEVSTACK) services
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf .data
