@@ -53,31 +53,35 @@ def settled_rows_written(previous: dict[str, int] | None = None) -> dict[str, in
     return current
 
 
+def play_burst(url: str, players, habits, sessions_each: int) -> list[int]:
+    """Each player: `sessions_each` sessions started and completed, then one check-in."""
+
+    def play(index: int) -> list[int]:
+        headers = {"Authorization": f"Token {players[index].auth_token.key}"}
+        codes = []
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as http:
+            for _ in range(sessions_each):
+                started = http.post("/api/sessions", json={"planned_minutes": 5})
+                codes.append(started.status_code)
+                session_id = started.json()["id"]
+                done = http.post(
+                    f"/api/sessions/{session_id}/complete", json={"focused_seconds": 0}
+                )
+                codes.append(done.status_code)
+            codes.append(http.post(f"/api/habits/{habits[index].pk}/check-ins").status_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [code for result in pool.map(play, range(len(players))) for code in result]
+
+
 def test_a_burst_of_1000_actions_writes_no_row_until_the_flush(transactional_db):
     players = [make_player(f"runner{i}") for i in range(50)]
     habits = [Habit.objects.create(player=p, name="Run") for p in players]
-    tokens = [p.auth_token.key for p in players]
     before = settled_rows_written()
 
     with gunicorn(workers=2) as url:
-
-        def play(index: int) -> list[int]:
-            headers = {"Authorization": f"Token {tokens[index]}"}
-            codes = []
-            with httpx.Client(base_url=url, headers=headers, timeout=10) as http:
-                for _ in range(10):
-                    started = http.post("/api/sessions", json={"planned_minutes": 5})
-                    codes.append(started.status_code)
-                    session_id = started.json()["id"]
-                    done = http.post(
-                        f"/api/sessions/{session_id}/complete", json={"focused_seconds": 0}
-                    )
-                    codes.append(done.status_code)
-                codes.append(http.post(f"/api/habits/{habits[index].pk}/check-ins").status_code)
-            return codes
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            codes = [code for result in pool.map(play, range(50)) for code in result]
+        codes = play_burst(url, players, habits, sessions_each=10)
     during = settled_rows_written()
 
     assert len(codes) == 1050
@@ -95,3 +99,20 @@ def test_a_burst_of_1000_actions_writes_no_row_until_the_flush(transactional_db)
     assert written["habits_checkin"] == 50
     assert written["accounts_user"] == 50
     assert written["leaderboard_communityday"] == 1
+
+
+def test_the_same_witness_sees_every_row_the_direct_mode_writes_in_its_requests(transactional_db):
+    # The naive design, measured the same way: proof that the witness above can see writes.
+    players = [make_player(f"walker{i}") for i in range(10)]
+    habits = [Habit.objects.create(player=p, name="Walk") for p in players]
+    before = settled_rows_written()
+
+    with gunicorn(workers=2, WRITE_MODE="direct") as url:
+        codes = play_burst(url, players, habits, sessions_each=2)
+    during = settled_rows_written(previous=before)
+
+    assert sorted(set(codes)) == [200, 201]
+    written = {table: during[table] - before[table] for table in TABLES}
+    assert written["gameplay_ledgerentry"] == 10 * (2 * 2 + 1)
+    assert written["habits_checkin"] == 10
+    assert written["leaderboard_communityday"] == 2 * 10 + 10  # the hot row, once per action
