@@ -39,7 +39,6 @@ class SessionFinished:
     points_awarded: int
     totals: dict = field(default_factory=dict)
     new_badges: list[str] = field(default_factory=list)
-    level_before: int = 1
 
 
 def focus_session_start(
@@ -88,8 +87,6 @@ def _finish(
         result = data["result"]
         if result["status"] != wanted:
             raise SessionError("conflict", f"This session was already {result['status']}.")
-        points_after = outcome.totals["points"]
-        awarded = int(result["points_awarded"]) if outcome.status == "ok" else 0
         return SessionFinished(
             id=session_id,
             status=result["status"],
@@ -97,7 +94,6 @@ def _finish(
             points_awarded=int(result["points_awarded"]),
             totals=outcome.totals,
             new_badges=outcome.new_badges,
-            level_before=rules.level_for(points_after - awarded),
         )
     if outcome.status == "not_running":
         return _finished_from_history(player=player, session_id=session_id, wanted=wanted)
@@ -133,7 +129,6 @@ def _finished_from_history(*, player: User, session_id: str, wanted: str) -> Ses
         points_awarded=session.points_awarded,
         totals={"points": snapshot.points, "weekly": snapshot.weekly_points},
         new_badges=[],
-        level_before=snapshot.level,
     )
 
 
