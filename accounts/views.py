@@ -1,17 +1,30 @@
 """HTML pages: landing, sign-up, and the dashboard players land on."""
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from redis.exceptions import RedisError
 
+from accounts.dashboard_views import habits_context, player_card_context, running_session
 from accounts.forms import SignupForm
 from accounts.services import player_register
+from focusquest import clock
+from gameplay import rules
+from leaderboard.api import board_payload, community_payload
+
+TIMER_PRESETS = (25, 50, 90)
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "landing.html")
+    try:
+        community = community_payload()
+    except RedisError:
+        # The landing page stays up without Redis; its script retries the counters.
+        community = None
+    return render(request, "landing.html", {"community": community})
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -33,4 +46,33 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html")
+    player, now = request.user, clock.now()
+    card = player_card_context(player=player, now=now)
+    # What the page's scripts start from; the websocket keeps it current afterwards.
+    page_data = {
+        "playerId": player.pk,
+        "level": card["level"],
+        "earnedBadges": [badge["code"] for badge in card["badges"] if badge["earned"]],
+        "badgeTitles": {rule.code: rule.title for rule in rules.BADGE_RULES},
+        "boards": {
+            board: board_payload(board=board, limit=10, me_id=player.pk)
+            for board in ("all", "week")
+        },
+        "me": {
+            "points": card["points"],
+            "weekly_points": card["weekly_points"],
+            "rank": {"all": card["rank_all"], "week": card["rank_week"]},
+        },
+        "running": running_session(player_id=player.pk, now=now),
+        "flushSeconds": settings.FLUSH_INTERVAL_SECONDS,
+    }
+    context = {
+        **card,
+        **habits_context(player=player, now=now),
+        "community": community_payload(),
+        "presets": TIMER_PRESETS,
+        "minutes_min": rules.PLANNED_MINUTES_MIN,
+        "minutes_max": rules.PLANNED_MINUTES_MAX,
+        "page_data": page_data,
+    }
+    return render(request, "dashboard.html", context)
