@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "leaderboard",
     "gameplay",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,20 @@ FLUSH_RECLAIM_IDLE_SECONDS = env_float("FLUSH_RECLAIM_IDLE_SECONDS", 60.0)
 # Tests set this to kill the flushing process at a named step (see gameplay/flush.py).
 FLUSH_FAILPOINT = env_str("FLUSH_FAILPOINT", "")
 REDIS_RETRY_AFTER_SECONDS = 5
+
+# The fair-play queue (moderation/fairplay.py): what recent flushed activity looks
+# implausible. A player is flagged past a maximum (strictly more than it).
+FAIRPLAY_WINDOW_DAYS = env_int("FAIRPLAY_WINDOW_DAYS", 7)
+FAIRPLAY_MAX_FOCUS_MINUTES_PER_DAY = env_int("FAIRPLAY_MAX_FOCUS_MINUTES_PER_DAY", 720)
+# Completed full-length sessions of the longest plannable length, each started within the
+# gap after the previous one ended.
+FAIRPLAY_MAX_LENGTH_STREAK = env_int("FAIRPLAY_MAX_LENGTH_STREAK", 2)
+FAIRPLAY_BACK_TO_BACK_GAP_MINUTES = env_int("FAIRPLAY_BACK_TO_BACK_GAP_MINUTES", 10)
+# Points earned per active hour (an hour with any award) above FACTOR x the median of
+# everyone active in the window, and above FLOOR: a full 3-hour session alone awards 190
+# points in one hour, and a quiet week's median is small.
+FAIRPLAY_POINTS_PER_HOUR_FACTOR = env_float("FAIRPLAY_POINTS_PER_HOUR_FACTOR", 5.0)
+FAIRPLAY_POINTS_PER_HOUR_FLOOR = env_int("FAIRPLAY_POINTS_PER_HOUR_FLOOR", 400)
 
 CELERY_BROKER_URL = celery_broker_from_redis_url(REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True

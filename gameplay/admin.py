@@ -4,15 +4,10 @@ from django.http import HttpRequest
 from gameplay.models import Badge, LedgerEntry
 
 
-@admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
-    """The ledger is append-only: nobody edits or deletes it here, superusers included."""
-
-    list_display = ("occurred_at", "player", "kind", "points", "moderator", "reason")
-    list_filter = ("kind",)
-    search_fields = ("player__username", "event_id")
-    list_select_related = ("player", "moderator")
-    date_hierarchy = "occurred_at"
+class WrittenByTheFlushAdmin(admin.ModelAdmin):
+    """Rows only the flush writes, from events the live store recorded: an edit here
+    would leave Redis (and the ledger sums) behind, so nobody makes one, superusers
+    included. Moderators change points through the adjustment, which is an event."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -24,9 +19,20 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(WrittenByTheFlushAdmin):
+    """The ledger is append-only."""
+
+    list_display = ("occurred_at", "player", "kind", "points", "moderator", "reason")
+    list_filter = ("kind", "occurred_at")
+    search_fields = ("player__username", "player__email", "event_id", "reason")
+    list_select_related = ("player", "moderator")
+    date_hierarchy = "occurred_at"
+
+
 @admin.register(Badge)
-class BadgeAdmin(admin.ModelAdmin):
+class BadgeAdmin(WrittenByTheFlushAdmin):
     list_display = ("player", "code", "awarded_at")
     list_filter = ("code",)
     search_fields = ("player__username",)
-    raw_id_fields = ("player",)
+    list_select_related = ("player",)

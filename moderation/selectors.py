@@ -1,0 +1,175 @@
+"""Reads for moderators: a player's live and flushed values side by side, and the
+fair-play queue over recent flushed history."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models.functions import TruncHour
+
+from accounts.models import User
+from gameplay import live, rules
+from gameplay.models import Badge, LedgerEntry
+from habits.models import CheckIn
+from moderation import fairplay
+from moderation.models import FairPlayDismissal
+from sessions_app.models import FocusSession
+
+EARNED_KINDS = (LedgerEntry.Kind.SESSION_COMPLETED, LedgerEntry.Kind.CHECK_IN)
+
+
+@dataclass(frozen=True)
+class ValuePair:
+    label: str
+    live: object
+    flushed: object
+
+    @property
+    def differs(self) -> bool:
+        return self.live != self.flushed
+
+
+@dataclass(frozen=True)
+class PlayerOverview:
+    snapshot: live.PlayerSnapshot
+    values: list[ValuePair]
+    badges: QuerySet
+    sessions: QuerySet
+    check_ins: QuerySet
+    ledger: QuerySet
+
+
+def player_overview(*, player: User, now: datetime) -> PlayerOverview:
+    """Live values (Redis) beside the flushed ones (PostgreSQL); they differ by what the
+    next flush will write."""
+    snapshot = live.player_snapshot(player_id=player.pk, now=now)
+    ledger = LedgerEntry.objects.filter(player=player).select_related("moderator")
+    badges = Badge.objects.filter(player=player)
+    values = [
+        ValuePair("Points", snapshot.points, player.points),
+        ValuePair("Completed sessions", snapshot.completed_sessions, player.completed_sessions),
+        ValuePair("Level", snapshot.level, rules.level_for(player.points)),
+        ValuePair("Hidden from leaderboards", snapshot.hidden, player.hidden_from_leaderboards),
+        ValuePair(
+            "Badges",
+            ", ".join(code for code, _at in snapshot.badges) or "-",
+            ", ".join(badges.values_list("code", flat=True)) or "-",
+        ),
+    ]
+    return PlayerOverview(
+        snapshot=snapshot,
+        values=values,
+        badges=badges,
+        sessions=FocusSession.objects.filter(player=player).select_related("habit"),
+        check_ins=CheckIn.objects.filter(player=player).select_related("habit").order_by("-day"),
+        ledger=ledger,
+    )
+
+
+def thresholds() -> fairplay.Thresholds:
+    return fairplay.Thresholds(
+        max_focus_minutes_per_day=settings.FAIRPLAY_MAX_FOCUS_MINUTES_PER_DAY,
+        max_length_streak=settings.FAIRPLAY_MAX_LENGTH_STREAK,
+        back_to_back_gap=timedelta(minutes=settings.FAIRPLAY_BACK_TO_BACK_GAP_MINUTES),
+        points_per_hour_factor=settings.FAIRPLAY_POINTS_PER_HOUR_FACTOR,
+        points_per_hour_floor=settings.FAIRPLAY_POINTS_PER_HOUR_FLOOR,
+    )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    player: User
+    flags: list[fairplay.Flag]
+
+
+def fairplay_flags(
+    *, now: datetime, limits: fairplay.Thresholds | None = None
+) -> list[fairplay.Flag]:
+    """Every flag the rules raise over the last FAIRPLAY_WINDOW_DAYS of flushed history,
+    dismissed or not."""
+    limits = limits or thresholds()
+    since = now - timedelta(days=settings.FAIRPLAY_WINDOW_DAYS)
+    recent = LedgerEntry.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
+
+    # The database keeps only the rows a rule could flag, where it can tell; the rules
+    # still decide.
+    focus_days = (
+        recent.filter(kind=LedgerEntry.Kind.SESSION_COMPLETED)
+        .values("player_id", "day")
+        .annotate(
+            # Whole minutes per session, as the points count them.
+            minutes=Sum(F("focus_seconds") / 60),
+            sessions=Count("id"),
+            latest=Max("occurred_at"),
+        )
+        .filter(minutes__gt=limits.max_focus_minutes_per_day)
+    )
+    long_sessions = FocusSession.objects.filter(
+        status=FocusSession.Status.COMPLETED,
+        ended_at__gte=since,
+        ended_at__lte=now,
+        planned_minutes=rules.PLANNED_MINUTES_MAX,
+    ).values_list("player_id", "started_at", "ended_at", "planned_minutes", "focused_seconds")
+    hourly = (
+        recent.filter(kind__in=EARNED_KINDS)
+        .values("player_id")
+        .annotate(
+            points=Sum("points"),
+            hours=Count(TruncHour("occurred_at"), distinct=True),
+            latest=Max("occurred_at"),
+        )
+    )
+    return [
+        *fairplay.focus_per_day_flags(
+            (
+                fairplay.FocusDay(
+                    r["player_id"], r["day"], r["minutes"], r["sessions"], r["latest"]
+                )
+                for r in focus_days
+            ),
+            max_minutes=limits.max_focus_minutes_per_day,
+        ),
+        *fairplay.max_length_streak_flags(
+            (fairplay.CompletedSession(*row) for row in long_sessions),
+            max_streak=limits.max_length_streak,
+            gap=limits.back_to_back_gap,
+        ),
+        *fairplay.points_per_hour_flags(
+            (
+                fairplay.HourlyPoints(r["player_id"], r["points"], r["hours"], r["latest"])
+                for r in hourly
+            ),
+            factor=limits.points_per_hour_factor,
+            floor=limits.points_per_hour_floor,
+        ),
+    ]
+
+
+def fairplay_queue(*, now: datetime, limits: fairplay.Thresholds | None = None) -> list[QueueItem]:
+    """Players with open flags, the players already hidden or deactivated left out (the
+    queue is for what still needs a decision)."""
+    flags = fairplay_flags(now=now, limits=limits)
+    if not flags:
+        return []
+    player_ids = {flag.player_id for flag in flags}
+    latest_dismissals = (
+        FairPlayDismissal.objects.filter(player_id__in=player_ids)
+        .values("player_id", "rule")
+        .annotate(through=Max("evidence_through"))
+        .values_list("player_id", "rule", "through")
+        .order_by()
+    )
+    dismissed = {(player_id, rule): through for player_id, rule, through in latest_dismissals}
+    players = User.objects.filter(
+        pk__in=player_ids, hidden_from_leaderboards=False, is_active=True
+    ).in_bulk()
+    items: dict[int, QueueItem] = {}
+    for flag in flags:
+        player = players.get(flag.player_id)
+        if player is None or not fairplay.still_open(
+            flag, dismissed.get((flag.player_id, flag.rule))
+        ):
+            continue
+        items.setdefault(player.pk, QueueItem(player, [])).flags.append(flag)
+    return sorted(items.values(), key=lambda item: item.player.username)

@@ -1,0 +1,66 @@
+"""The flush in the admin: backlog, age of the oldest pending event, last flush, and a
+button that flushes now, for staff with the permission only."""
+
+import time
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from focusquest import clock
+from focusquest.actors import actor_for
+from gameplay import flush, live
+from gameplay.models import LedgerEntry
+from moderation.tests.conftest import browser_for, log_messages
+
+pytestmark = pytest.mark.django_db
+URL = "/admin/moderation/pendingevents/"
+
+
+def test_mo_sees_the_backlog_and_flushes_it_now(as_mo_admin, mo, alice, bob):
+    for player, points in ((alice, 5), (bob, 7), (alice, 1)):
+        live.adjust(
+            actor=actor_for(player), points=points, moderator_id=mo.pk, reason="r", now=clock.now()
+        )
+    time.sleep(0.2)
+
+    page = as_mo_admin.get(URL)
+
+    assert page.status_code == 200
+    backlog = page.context["backlog"]
+    assert backlog["pending"] == 3
+    assert 0.2 <= backlog["oldest_age_seconds"] < 30
+    assert backlog["last_flush_at"] is None
+    html = page.content.decode()
+    assert '<td id="pending">3</td>' in html and "never" in html
+    assert 'value="Flush now"' in html
+
+    flushed = as_mo_admin.post(URL, follow=True)
+
+    assert [str(m) for m in flushed.context["messages"]] == ["Flushed 3 events for 2 players."]
+    assert flushed.context["backlog"]["pending"] == 0
+    assert flushed.context["backlog"]["last_flush_at"] is not None
+    assert LedgerEntry.objects.count() == 3
+    assert log_messages(mo) == ["Flushed 3 events for 2 players."]
+
+
+def test_staff_who_may_only_look_see_no_button_and_cannot_flush(alice, bob, mo):
+    live.adjust(actor=actor_for(alice), points=5, moderator_id=mo.pk, reason="r", now=clock.now())
+    bob.is_staff = True
+    bob.save()
+    bob.user_permissions.add(Permission.objects.get(codename="view_pendingevents"))
+    staff = browser_for(bob)
+
+    page = staff.get(URL)
+
+    assert page.status_code == 200
+    assert 'value="Flush now"' not in page.content.decode()
+    assert staff.post(URL).status_code == 403
+    assert flush.backlog()["pending"] == 1
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_alice_cannot_see_the_flush_page(alice):
+    response = browser_for(alice).get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
