@@ -1,0 +1,101 @@
+"""Hiding reaches the websockets: the board snapshots lose alice within 2 seconds, and
+get her back with her points when she is shown again. Through the real ASGI stack, the
+real Redis channel layer and the real pusher."""
+
+import time
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+
+from accounts.services import moderator_make
+from conftest import make_player
+from focusquest import clock
+from focusquest.actors import actor_for
+from focusquest.asgi import application
+from gameplay import live
+from leaderboard.pusher import stop_pusher
+from moderation.services import player_visibility_set
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest_asyncio.fixture
+async def pusher_stopped_after():
+    yield
+    await stop_pusher()
+    # The consumers' database work ran in the shared sync thread: close its connection so
+    # the test database can be dropped.
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def people(transactional_db):
+    alice = make_player("alice", display_name="Alice")
+    bob = make_player("bob", display_name="Bob")
+    mo = moderator_make(player=make_player("mo", display_name="Mo"))
+    for player, points in ((alice, 40), (bob, 25)):
+        live.adjust(
+            actor=actor_for(player), points=points, moderator_id=mo.pk, reason="t", now=clock.now()
+        )
+    return alice, bob, mo
+
+
+async def messages_for(socket, seconds: float) -> list[dict]:
+    """Every message for `seconds`. (A timed-out receive_json_from would cancel the app.)"""
+    received = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not await socket.receive_nothing(timeout=0.05, interval=0.01):
+            received.append(await socket.receive_json_from(timeout=1))
+    return received
+
+
+async def next_boards(socket, within: float) -> tuple[float, dict[str, list]]:
+    """The first snapshot of both boards after now, and how long it took to arrive."""
+    started = time.monotonic()
+    boards: dict[str, list] = {}
+    while len(boards) < 2 and time.monotonic() - started < within:
+        for message in await messages_for(socket, 0.1):
+            if message["type"] == "leaderboard":
+                boards[message["board"]] = [
+                    (e["display_name"], e["points"], e["rank"]) for e in message["entries"]
+                ]
+    return time.monotonic() - started, boards
+
+
+async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showing_her_restores_her(
+    people, pusher_stopped_after
+):
+    alice, _bob, mo = people
+    socket = WebsocketCommunicator(application, "/ws/leaderboard/")
+    connected, _ = await socket.connect(timeout=5)
+    assert connected
+    opening = [await socket.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(e["display_name"], e["points"]) for e in opening[0]["entries"]] == [
+        ("Alice", 40),
+        ("Bob", 25),
+    ]
+    await messages_for(socket, 1.2)  # the pusher's first snapshots as it takes the lead
+
+    await sync_to_async(player_visibility_set)(
+        moderator=mo, player=alice, hidden=True, now=clock.now()
+    )
+    took, boards = await next_boards(socket, within=2.0)
+
+    assert took < 2.0
+    assert boards == {"all": [("Bob", 25, 1)], "week": [("Bob", 25, 1)]}
+
+    await sync_to_async(player_visibility_set)(
+        moderator=mo, player=alice, hidden=False, now=clock.now()
+    )
+    took, boards = await next_boards(socket, within=2.0)
+
+    assert took < 2.0
+    assert boards == {
+        "all": [("Alice", 40, 1), ("Bob", 25, 2)],
+        "week": [("Alice", 40, 1), ("Bob", 25, 2)],
+    }
+    await socket.disconnect()
