@@ -124,6 +124,7 @@ def running_session(*, player_id: int, now: datetime) -> dict | None:
 
     The page adopts it when the browser has no timer of its own for it (another device,
     cleared storage); the timer then counts from the server's start, with no pauses.
+    `elapsed_seconds` lets it do so without trusting the browser's clock to match ours.
     """
     data = live.client().hgetall(keys.running_session(player_id))
     if not data or b"sid" not in data:
@@ -134,6 +135,7 @@ def running_session(*, player_id: int, now: datetime) -> dict | None:
     return {
         "id": data[b"sid"].decode(),
         "started_at": started_at.isoformat(),
+        "elapsed_seconds": (now - started_at).total_seconds(),
         "planned_minutes": int(data[b"planned"]),
     }
 

@@ -5,6 +5,7 @@ replace them there; otherwise they go to the test's temporary folder).
 """
 
 import os
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,8 @@ def test_the_dashboard_fits_the_screen_without_sideways_scrolling(
 
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
     expect(page.locator("#timer")).to_have_attribute("data-state", "running")
+    # Picked up 12 minutes into its 50: some 38 minutes left.
+    expect(page.locator("#timer-left")).to_have_text(re.compile(r"^3[78]:\d\d$"))
     expect(page.locator("#board-all li")).to_have_count(7)
     expect(page.locator("#habits .habit")).to_have_count(3)
     expect(page.locator("#heatmap .cell")).to_have_count(84)

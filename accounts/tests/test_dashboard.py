@@ -30,7 +30,9 @@ def test_the_dashboard_shows_alices_live_progress_board_and_running_session(alic
         player=bob, planned_minutes=25, habit_id=None, now=T0 - timedelta(minutes=25)
     )
     focus_session_complete(player=bob, session_id=started.id, focused_seconds=1500, now=T0)
-    running = focus_session_start(player=alice, planned_minutes=50, habit_id=None, now=T0)
+    running = focus_session_start(
+        player=alice, planned_minutes=50, habit_id=None, now=T0 - timedelta(minutes=12)
+    )
 
     response = browser_of(alice).get("/dashboard/")
 
@@ -54,7 +56,8 @@ def test_the_dashboard_shows_alices_live_progress_board_and_running_session(alic
     ]
     assert data["running"] == {
         "id": running.id,
-        "started_at": T0.isoformat(),
+        "started_at": (T0 - timedelta(minutes=12)).isoformat(),
+        "elapsed_seconds": 720.0,
         "planned_minutes": 50,
     }
     assert response.context["community"]["focus_minutes"] == 25

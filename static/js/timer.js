@@ -262,7 +262,9 @@ export function mountTimer(root, { playerId, running, onFinished }) {
       id: running.id,
       planned: running.planned_minutes,
       focusedMs: 0,
-      runningSince: Date.parse(running.started_at),
+      // Counted back from the server's own "time since start", not from its start time
+      // on this device's clock, which may be set differently.
+      runningSince: Date.now() - running.elapsed_seconds * 1000,
     });
     say("Picked up the focus session that is running on your account.");
   }
