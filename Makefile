@@ -22,6 +22,8 @@ help:
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
+	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
+	@echo "make bench-long  the documented spike (about 15 min); charts into docs/charts"
 
 venv: $(STAMP)
 
@@ -43,6 +45,16 @@ test: venv
 
 services: venv
 	exec $(DEVSTACK) services
+
+# The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
+# docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
+# scripts/devstack.py services.
+.PHONY: bench bench-long
+bench: venv
+	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16,64 --batches 1000,10000
+
+bench-long: venv
+	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts
 
 lint: venv
 	$(VENV)/bin/ruff check .

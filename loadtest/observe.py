@@ -1,0 +1,294 @@
+"""What the servers did during a run, sampled from outside the app.
+
+- PostgreSQL: statements and their WAL (pg_stat_statements, when the server loads it),
+  transactions (pg_stat_database), WAL bytes (the insert position), client connections and
+  backends waiting on a lock (pg_stat_activity, sampled every `FAST` seconds).
+- Redis: commands processed, and the flush lag: the age of the oldest event in the stream.
+- CPU time of each process group, from /proc (user + system, children reaped included).
+
+Nothing here imports Django settings: the orchestrator never configures the app.
+"""
+
+import contextlib
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+from focusquest.env import database_from_url
+from gameplay import keys
+
+FAST = 0.2
+SLOW = 1.0
+# Statistics of other backends reach pg_stat_database when they go idle: at once if
+# their last report is a second old, else after PostgreSQL's 10 s idle interval.
+STATS_SETTLE_SECONDS = 11.0
+# The observer's own statements are not the app's work.
+OWN_QUERIES = ("pg_stat_", "pg_current_wal", "pg_wal_lsn_diff", "pg_backend_pid")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def pg_connect(url: str, *, dbname: str | None = None) -> psycopg.Connection:
+    settings = database_from_url(url)
+    return psycopg.connect(
+        dbname=dbname or settings["NAME"],
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        autocommit=True,
+        **settings["OPTIONS"],
+    )
+
+
+def has_statements(conn: psycopg.Connection) -> bool:
+    try:
+        conn.execute("SELECT count(*) FROM pg_stat_statements").fetchone()
+        return True
+    except psycopg.Error:
+        return False
+
+
+@dataclass
+class PgCounters:
+    statements: int | None
+    statements_wal: int | None
+    by_query: dict[int, tuple[int, int, str]]
+    transactions: int
+    wal_lsn: str
+
+
+def pg_counters(conn: psycopg.Connection, *, statements: bool) -> PgCounters:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    commits, rollbacks = conn.execute(
+        "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    ).fetchone()
+    lsn = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
+    by_query: dict[int, tuple[int, int, str]] = {}
+    if statements:
+        rows = conn.execute(
+            """SELECT queryid, sum(calls)::bigint, sum(wal_bytes)::bigint, min(query)
+               FROM pg_stat_statements
+               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               GROUP BY queryid"""
+        ).fetchall()
+        for queryid, calls, wal, query in rows:
+            if not any(own in query for own in OWN_QUERIES):
+                by_query[queryid] = (int(calls), int(wal), query)
+    return PgCounters(
+        statements=sum(c for c, _, _ in by_query.values()) if statements else None,
+        statements_wal=sum(w for _, w, _ in by_query.values()) if statements else None,
+        by_query=by_query,
+        transactions=commits + rollbacks,
+        wal_lsn=lsn,
+    )
+
+
+def pg_work(conn: psycopg.Connection, before: PgCounters, after: PgCounters, top: int = 10) -> dict:
+    wal = conn.execute(
+        "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::bigint", [after.wal_lsn, before.wal_lsn]
+    ).fetchone()[0]
+    work = {
+        "statements": None,
+        "statements_wal_bytes": None,
+        "transactions": after.transactions - before.transactions,
+        "wal_bytes": int(wal),
+        "top_statements": [],
+    }
+    if after.statements is not None and before.statements is not None:
+        deltas = []
+        for queryid, (calls, wal_bytes, query) in after.by_query.items():
+            calls0, wal0, _ = before.by_query.get(queryid, (0, 0, ""))
+            if calls > calls0:
+                deltas.append((calls - calls0, wal_bytes - wal0, " ".join(query.split())[:140]))
+        work["statements"] = sum(d[0] for d in deltas)
+        work["statements_wal_bytes"] = sum(d[1] for d in deltas)
+        deltas.sort(key=lambda d: -d[0])
+        work["top_statements"] = [
+            {"calls": c, "wal_bytes": w, "query": q} for c, w, q in deltas[:top]
+        ]
+    return work
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def process_tree(root: int) -> list[int]:
+    """root and its live descendants."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None:
+                children[int(fields[1])].append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def app_group(cmdline: str) -> str | None:
+    if "gunicorn" in cmdline:
+        return "web (gunicorn)"
+    if "daphne" in cmdline:
+        return "ws (daphne)"
+    if "celery" in cmdline and " worker" in cmdline:
+        return "worker (celery)"
+    if "celery" in cmdline and " beat" in cmdline:
+        return "beat (celery)"
+    return None
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system time of the process and of its children it has reaped."""
+    fields = _stat(pid)
+    if fields is None:
+        return 0
+    return sum(int(fields[i]) for i in (11, 12, 13, 14))
+
+
+class CpuMeter:
+    """CPU seconds of named process groups since the meter started."""
+
+    def __init__(self, groups: Callable[[], dict[str, list[int]]]) -> None:
+        self.groups = groups
+        self.last: dict[int, int] = {}
+        self.totals: dict[str, float] = defaultdict(float)
+        self.sample(baseline=True)
+
+    def sample(self, *, baseline: bool = False) -> dict[str, float]:
+        """Adds what each group used since the last sample; returns those increments."""
+        step: dict[str, float] = defaultdict(float)
+        for group, pids in self.groups().items():
+            for pid in pids:
+                ticks = cpu_ticks(pid)
+                before = self.last.get(pid, ticks if baseline else 0)
+                self.last[pid] = ticks
+                step[group] += max(0, ticks - before) / TICKS
+        for group, seconds in step.items():
+            self.totals[group] += seconds
+        return step
+
+
+# --------------------------------------------------------------------------- the observer
+
+
+@dataclass
+class Samples:
+    connections: list[tuple[float, int]] = field(default_factory=list)
+    lock_waiters: list[tuple[float, int]] = field(default_factory=list)
+    flush_lag: list[tuple[float, float, int]] = field(default_factory=list)
+    redis_commands: list[tuple[float, int]] = field(default_factory=list)
+    cpu: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+
+
+class Observer:
+    """Samples PostgreSQL, Redis and CPU in a thread, from `start()` until `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        groups: Callable[[], dict[str, list[int]]],
+        clock: Callable[[], float],
+    ) -> None:
+        self.database_url = database_url
+        self.redis = redis.Redis.from_url(redis_url)
+        self.groups = groups
+        self.clock = clock
+        self.samples = Samples()
+        self.cpu: CpuMeter | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="observer", daemon=True)
+        self.failure: BaseException | None = None
+
+    def start(self) -> None:
+        self.cpu = CpuMeter(self.groups)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.cpu_sample()
+
+    def cpu_sample(self) -> None:
+        assert self.cpu is not None
+        self.samples.cpu.append((self.clock(), self.cpu.sample()))
+
+    def _run(self) -> None:
+        try:
+            with pg_connect(self.database_url) as conn:
+                next_slow = 0.0
+                while not self._stop.is_set():
+                    now = self.clock()
+                    self._activity(conn, now)
+                    if now >= next_slow:
+                        next_slow = now + SLOW
+                        self._slow(now)
+                    self._stop.wait(FAST)
+        except BaseException as exc:  # reported with the results, never silently
+            self.failure = exc
+
+    def _activity(self, conn: psycopg.Connection, now: float) -> None:
+        total, waiting = conn.execute(
+            """SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
+               FROM pg_stat_activity
+               WHERE datname = current_database() AND backend_type = 'client backend'
+                 AND pid <> pg_backend_pid()"""
+        ).fetchone()
+        self.samples.connections.append((now, total))
+        self.samples.lock_waiters.append((now, waiting))
+
+    def _slow(self, now: float) -> None:
+        info = self.redis.info("stats")
+        self.samples.redis_commands.append((now, int(info["total_commands_processed"])))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xlen(keys.STREAM)
+        pipe.xrange(keys.STREAM, count=1)
+        length, first = pipe.execute()
+        age = 0.0
+        if first:
+            millis = int(first[0][0].split(b"-")[0])
+            age = max(0.0, time.time() - millis / 1000)
+        self.samples.flush_lag.append((now, age, length))
+        self.cpu_sample()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.redis.close()
+
+
+def redis_pid(client: redis.Redis) -> int | None:
+    with contextlib.suppress(Exception):
+        return int(client.info("server")["process_id"])
+    return None
+
+
+def postmaster_pid(conn: psycopg.Connection) -> int | None:
+    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    fields = _stat(backend)
+    return int(fields[1]) if fields else None

@@ -1,0 +1,130 @@
+"""Load profiles: how many players arrive, how fast, and what they do.
+
+The spike: a few players are on during a quiet start, then the rest arrive at an even pace
+over the ramp (each signs up on arrival), then everyone keeps playing for the hold. Every
+player is a closed loop: it waits for each answer, pauses (exponential think time) and
+picks its next step from the mix.
+"""
+
+from dataclasses import dataclass, field, replace
+
+# What a player's next step is, by weight. "session" starts a focus session, or finishes
+# the running one (complete or abandon) once it has run its course, or else looks at the
+# dashboard (`/api/me`) while it runs. "check_in" checks a habit in for today or yesterday.
+DEFAULT_MIX = {
+    "session": 35.0,
+    "check_in": 12.0,
+    "me": 23.0,
+    "leaderboard": 20.0,
+    "community": 10.0,
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    players: int
+    quiet_seconds: float
+    quiet_players: int
+    ramp_seconds: float
+    hold_seconds: float
+    think_seconds: float
+    # Share of players who keep the live leaderboard open (a personal socket, by token).
+    socket_share: float
+    # Anonymous sockets (the landing page) opened during the quiet start.
+    spectators: int
+    session_seconds: tuple[float, float]
+    abandon_share: float
+    habits_per_player: int
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    web_concurrency: int = 4
+    http_connections: int = 200
+    request_timeout: float = 30.0
+
+    @property
+    def load_seconds(self) -> float:
+        return self.quiet_seconds + self.ramp_seconds + self.hold_seconds
+
+    @property
+    def sockets(self) -> int:
+        return round(self.players * self.socket_share) + self.spectators
+
+    def describe(self) -> str:
+        return (
+            f"{self.players} players: {self.quiet_players} during a {self.quiet_seconds:g} s "
+            f"quiet start, the rest arriving over {self.ramp_seconds:g} s, then "
+            f"{self.hold_seconds:g} s at full load; think time {self.think_seconds:g} s; "
+            f"{self.sockets} websockets"
+        )
+
+
+PROFILES = {
+    # CI: proves every figure is produced; far too small to mean anything.
+    "smoke": Profile(
+        name="smoke",
+        players=30,
+        quiet_seconds=2,
+        quiet_players=3,
+        ramp_seconds=4,
+        hold_seconds=7,
+        think_seconds=0.4,
+        socket_share=0.5,
+        spectators=10,
+        session_seconds=(1.0, 3.0),
+        abandon_share=0.2,
+        habits_per_player=2,
+        web_concurrency=2,
+        http_connections=50,
+    ),
+    # `make bench`: both modes in under five minutes.
+    "short": Profile(
+        name="short",
+        players=600,
+        quiet_seconds=10,
+        quiet_players=20,
+        ramp_seconds=20,
+        hold_seconds=50,
+        think_seconds=1.5,
+        socket_share=0.5,
+        spectators=700,
+        session_seconds=(20.0, 90.0),
+        abandon_share=0.15,
+        habits_per_player=3,
+    ),
+    # `make bench-long`: the documented run.
+    "long": Profile(
+        name="long",
+        players=2000,
+        quiet_seconds=15,
+        quiet_players=40,
+        ramp_seconds=60,
+        hold_seconds=180,
+        think_seconds=2.0,
+        socket_share=0.5,
+        spectators=200,
+        session_seconds=(30.0, 150.0),
+        abandon_share=0.15,
+        habits_per_player=3,
+    ),
+}
+
+
+def profile_named(name: str, **overrides) -> Profile:
+    try:
+        base = PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}") from None
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """`session=35,check_in=12,...` -> weights; unknown steps are refused."""
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        step, _, weight = part.partition("=")
+        if step not in DEFAULT_MIX:
+            raise ValueError(f"unknown step {step!r} in the mix; one of {', '.join(DEFAULT_MIX)}")
+        mix[step] = float(weight)
+    if not mix or sum(mix.values()) <= 0:
+        raise ValueError("the mix needs at least one step with a positive weight")
+    return mix

@@ -1,0 +1,334 @@
+"""One spike against one write mode: start the stack, play the load, measure, verify.
+
+The measured window runs from the first player's arrival until the last event the load
+made is in PostgreSQL (the buffered mode's final flush is part of what its actions cost),
+plus a settle time so that every backend's statistics have reached pg_stat_database.
+"""
+
+import asyncio
+import resource
+import subprocess
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import redis
+
+from focusquest.env import database_from_url
+from gameplay import keys
+from loadtest import stack as stacks
+from loadtest.load import LoadOutcome, Tally, run_load, warm_up
+from loadtest.metrics import Recorder, percentiles
+from loadtest.observe import (
+    FAST,
+    STATS_SETTLE_SECONDS,
+    Observer,
+    has_statements,
+    pg_connect,
+    pg_counters,
+    pg_work,
+)
+from loadtest.profiles import Profile
+
+DRAIN_TIMEOUT = 300
+# The Procfile's `celery worker --concurrency 2`; daphne runs its database calls in one
+# thread (asgiref's thread-sensitive executor).
+WORKER_CONCURRENCY = 2
+WS_CONNECTIONS = 1
+SOCKETS_PER_FILE_LIMIT = 4
+
+
+def raise_open_files(sockets: int) -> int:
+    """Each socket is a file descriptor here and in daphne (which inherits our limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(soft, min(hard, 4096 + SOCKETS_PER_FILE_LIMIT * sockets))
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return wanted
+
+
+def connection_bound(web_concurrency: int) -> int:
+    """PostgreSQL connections the configuration allows: one per gunicorn worker, per Celery
+    worker process and for daphne; none depends on the number of players."""
+    return web_concurrency + WORKER_CONCURRENCY + WS_CONNECTIONS
+
+
+def run_mode(
+    services: stacks.Services,
+    *,
+    mode: str,
+    profile: Profile,
+    template: str,
+    out_dir: Path,
+    tuning: dict[str, str],
+    log,
+    settle: float = STATS_SETTLE_SECONDS,
+) -> dict:
+    base = database_from_url(services.database_url)["NAME"]
+    database_url = stacks.database_fresh(
+        services.database_url, f"{base}{stacks.DATABASE_SUFFIX}_{mode}", template=template
+    )
+    r = redis.Redis.from_url(services.redis_url)
+    r.flushdb()  # this run's own database (see stack.EMBEDDED_REDIS_DB)
+    env = stacks.app_env(
+        database_url=database_url,
+        redis_url=services.redis_url,
+        WRITE_MODE=mode,
+        WEB_CONCURRENCY=str(profile.web_concurrency),
+        **tuning,
+    )
+    raise_open_files(profile.sockets)
+    log(f"{mode}: starting web, ws, worker and beat")
+    with stacks.app_stack(env, log_path=out_dir / f"{mode}-stack.log") as app:
+        tag = f"{mode[0]}{int(time.time()) % 100000}"
+        asyncio.run(warm_up(http_url=app.http_url, ws_url=app.ws_url, tag=tag))
+        time.sleep(settle)  # the warm-up's statistics land before the window
+        with pg_connect(database_url) as pg:
+            statements = has_statements(pg)
+            origin = time.monotonic()
+
+            def clock() -> float:
+                return time.monotonic() - origin
+
+            observer = Observer(
+                database_url=database_url,
+                redis_url=services.redis_url,
+                groups=app.groups,
+                clock=clock,
+            )
+            before = pg_counters(pg, statements=statements)
+            observer.start()
+            recorder = Recorder()
+            log(f"{mode}: {profile.describe()}")
+            load = asyncio.run(
+                run_load(
+                    profile,
+                    http_url=app.http_url,
+                    ws_url=app.ws_url,
+                    recorder=recorder,
+                    tag=tag,
+                    origin=origin,
+                )
+            )
+            log(f"{mode}: load done at {clock():.0f} s; waiting for the flush to catch up")
+            drained_at = _drain(r, clock)
+            time.sleep(settle)
+            observer.stop()
+            observer.close()
+            after = pg_counters(pg, statements=statements)
+            work = pg_work(pg, before, after)
+            ledger = _ledger(pg)
+        log(f"{mode}: checking consistency")
+        consistency = _consistency(env, load.tallies, ledger)
+    r.close()
+    if observer.failure is not None:
+        raise RuntimeError(f"the observer failed: {observer.failure!r}")
+    return _result(
+        mode=mode,
+        profile=profile,
+        load=load,
+        recorder=recorder,
+        observer=observer,
+        work=work,
+        drained_at=drained_at,
+        consistency=consistency,
+        statements_available=statements,
+        settle=settle,
+    )
+
+
+def _drain(r: redis.Redis, clock) -> float | None:
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while time.monotonic() < deadline:
+        if r.xlen(keys.STREAM) == 0:
+            return clock()
+        time.sleep(0.5)
+    return None
+
+
+def _ledger(pg) -> dict[int, dict]:
+    found: dict[int, dict] = defaultdict(lambda: {"events": Counter(), "points": 0, "total": 0})
+    for player, kind, count, points in pg.execute(
+        "SELECT player_id, kind, count(*), sum(points) FROM gameplay_ledgerentry GROUP BY 1, 2"
+    ):
+        found[player]["events"][kind] = count
+        found[player]["points"] += int(points)
+    for player, total in pg.execute("SELECT id, points FROM accounts_user"):
+        found[player]["total"] = total
+    return found
+
+
+def _consistency(env: dict[str, str], tallies: list[Tally], ledger: dict[int, dict]) -> dict:
+    """`check_consistency`, then every accepted action looked up in the ledger."""
+    try:
+        done = stacks.manage(env, "check_consistency")
+        passed, output = done.returncode == 0, (done.stdout + done.stderr).strip()
+    except subprocess.TimeoutExpired:
+        passed, output = False, "check_consistency timed out"
+    compared = mismatched = uncertain = accepted = 0
+    examples = []
+    for tally in tallies:
+        if tally.user_id is None:
+            continue
+        if tally.unknown:
+            uncertain += 1  # a request without an answer may or may not have been recorded
+            continue
+        compared += 1
+        accepted += sum(tally.events.values())
+        row = ledger.get(tally.user_id, {"events": Counter(), "points": 0, "total": 0})
+        events = Counter({k: v for k, v in row["events"].items() if v})
+        wanted = Counter({k: v for k, v in tally.events.items() if v})
+        if events != wanted or row["points"] != tally.points or row["total"] != tally.points:
+            mismatched += 1
+            if len(examples) < 5:
+                examples.append(
+                    {
+                        "player": tally.user_id,
+                        "accepted": dict(wanted),
+                        "ledger": dict(events),
+                        "points": tally.points,
+                        "ledger_points": row["points"],
+                        "flushed_total": row["total"],
+                    }
+                )
+    return {
+        "check_consistency": passed,
+        "check_consistency_output": output[-2000:],
+        "players_compared": compared,
+        "players_uncertain": uncertain,
+        "accepted_actions_compared": accepted,
+        "players_mismatched": mismatched,
+        "mismatch_examples": examples,
+        "exactly_once": mismatched == 0 and compared > 0,
+    }
+
+
+def _result(
+    *,
+    mode: str,
+    profile: Profile,
+    load: LoadOutcome,
+    recorder: Recorder,
+    observer: Observer,
+    work: dict,
+    drained_at: float | None,
+    consistency: dict,
+    statements_available: bool,
+    settle: float,
+) -> dict:
+    seconds = load.seconds
+    requests = sum(t["requests"] for t in recorder.endpoint_table(seconds).values())
+    errors = sum(sum(c.values()) for c in recorder.errors.values())
+    actions = sum(sum(t.events.values()) for t in load.tallies)
+    samples = observer.samples
+    lock_wait_seconds = sum(n for _, n in samples.lock_waiters) * FAST
+    cpu_total = observer.cpu.totals if observer.cpu else {}
+    window = (drained_at or seconds) + settle
+
+    def per_action(value):
+        return None if value is None or not actions else value / actions
+
+    commands = samples.redis_commands
+    redis_commands = commands[-1][1] - commands[0][1] if len(commands) > 1 else 0
+    redis_seconds = commands[-1][0] - commands[0][0] if len(commands) > 1 else 1
+    in_load = [(t, n) for t, n in commands if t <= seconds]
+    redis_load = (
+        (in_load[-1][1] - in_load[0][1]) / (in_load[-1][0] - in_load[0][0])
+        if len(in_load) > 1
+        else None
+    )
+    lags = [age for t, age, _ in samples.flush_lag if t <= seconds]
+    board = [lat for _, lat in recorder.board_push]
+    me = [lat for _, lat in recorder.me_push]
+    lag = [lag for _, lag in recorder.loop_lag]
+    return {
+        "mode": mode,
+        "profile": profile.name,
+        "players": profile.players,
+        "players_signed_up": sum(1 for t in load.tallies if t.user_id is not None),
+        "load_seconds": seconds,
+        "window_seconds": window,
+        "requests": requests,
+        "requests_per_second": requests / seconds,
+        "actions": actions,
+        "actions_per_second": actions / seconds,
+        "actions_by_kind": dict(sum((t.events for t in load.tallies), Counter())),
+        "repeated_check_ins": recorder.repeats,
+        "errors": errors,
+        "error_rate": errors / requests if requests else None,
+        "error_detail": recorder.error_detail(),
+        "endpoints": recorder.endpoint_table(seconds),
+        "postgres": {
+            **{k: v for k, v in work.items() if k != "top_statements"},
+            "statements_available": statements_available,
+            "statements_per_action": per_action(work["statements"]),
+            "transactions_per_action": per_action(work["transactions"]),
+            "wal_bytes_per_action": per_action(work["wal_bytes"]),
+            "lock_wait_seconds": lock_wait_seconds,
+            "lock_wait_ms_per_action": per_action(lock_wait_seconds * 1000),
+            "peak_lock_waiters": max((n for _, n in samples.lock_waiters), default=0),
+            "peak_connections": max((n for _, n in samples.connections), default=0),
+            "connection_bound": connection_bound(profile.web_concurrency),
+            "top_statements": work["top_statements"],
+        },
+        "redis": {
+            "commands": redis_commands,
+            "commands_per_second": redis_commands / redis_seconds,
+            "commands_per_second_under_load": redis_load,
+        },
+        "flush_lag": {
+            "max_seconds": max(lags, default=0.0),
+            "p95_seconds": percentiles(lags)["p95"] if lags else 0.0,
+            "drained_after_load_seconds": None if drained_at is None else drained_at - seconds,
+        },
+        "push": {
+            "sockets_planned": profile.sockets,
+            "sockets_peak": recorder.sockets_peak,
+            "socket_errors": dict(recorder.socket_errors),
+            "messages": recorder.socket_messages,
+            "board": {"samples": len(board), **_seconds(percentiles(board))},
+            "me": {"samples": len(me), **_seconds(percentiles(me))},
+        },
+        "cpu_seconds": dict(cpu_total),
+        "cpu_share": {g: s / window for g, s in cpu_total.items()},
+        "generator": {
+            "loop_lag_p95_ms": (percentiles(lag)["p95"] or 0) * 1000,
+            "loop_lag_max_ms": max(lag, default=0) * 1000,
+        },
+        "consistency": consistency,
+        "timeline": _timeline(recorder, observer, int(window)),
+    }
+
+
+def _seconds(values: dict) -> dict:
+    return {f"{k}_s": v for k, v in values.items()}
+
+
+def _timeline(recorder: Recorder, observer: Observer, until: int) -> list[dict]:
+    rows = recorder.timeline(until)
+    s = observer.samples
+    by_second: dict[int, dict] = defaultdict(dict)
+    for t, n in s.connections:
+        row = by_second[int(t)]
+        row["connections"] = max(row.get("connections", 0), n)
+    for t, n in s.lock_waiters:
+        row = by_second[int(t)]
+        row["lock_wait_s"] = row.get("lock_wait_s", 0.0) + n * FAST
+    for t, age, length in s.flush_lag:
+        by_second[int(t)].update(flush_lag_s=age, backlog=length)
+    for (t0, c0), (t1, c1) in zip(s.redis_commands, s.redis_commands[1:], strict=False):
+        by_second[int(t1)]["redis_cps"] = (c1 - c0) / max(t1 - t0, 1e-3)
+    previous = 0.0
+    for t, step in s.cpu:
+        span = max(t - previous, 1e-3)
+        previous = t
+        by_second[int(t)]["cpu"] = {g: v / span for g, v in step.items()}
+    board = defaultdict(list)
+    for at, latency in recorder.board_push:
+        board[int(at)].append(latency)
+    for second, values in board.items():
+        by_second[second]["push_p95_s"] = float(np.percentile(values, 95))
+    for row in rows:
+        row.update(by_second.get(row["t"], {}))
+    return rows
