@@ -162,7 +162,7 @@ def _pg_work() -> tuple[int | None, int, str]:
             cursor.execute(
                 "SELECT sum(calls)::bigint FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_current_wal%'"
+                "AND toplevel AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_current_wal%'"
             )
             statements = int(cursor.fetchone()[0] or 0)
         except Exception:  # pg_stat_statements is not loaded: statements unknown

@@ -72,10 +72,13 @@ def pg_counters(conn: psycopg.Connection, *, statements: bool) -> PgCounters:
     lsn = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
     by_query: dict[int, tuple[int, int, str]] = {}
     if statements:
+        # Top-level statements only: what the app sent. Nested ones (the foreign-key
+        # checks PostgreSQL runs for each inserted row) are the server's own business.
         rows = conn.execute(
             """SELECT queryid, sum(calls)::bigint, sum(wal_bytes)::bigint, min(query)
                FROM pg_stat_statements
                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                 AND toplevel
                GROUP BY queryid"""
         ).fetchall()
         for queryid, calls, wal, query in rows:
