@@ -9,7 +9,6 @@ COMMIT leaves them pending; a crash after it makes their replay a no-op. The num
 statements is the same for a batch of 1 and of 10,000 events.
 """
 
-import json
 import logging
 import os
 import signal
@@ -73,8 +72,10 @@ def ensure_group() -> None:
             raise
 
 
-def _decode(fields: dict) -> dict:
-    return json.loads(fields[b"e"])
+def _decode(fields: dict) -> bytes:
+    """The event's JSON as the live-store script wrote it: the flush hands it to
+    PostgreSQL as it is, and SQL takes the fields out."""
+    return fields[b"e"]
 
 
 def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[bytes, dict | None]]:
@@ -89,60 +90,69 @@ def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[b
     return response[0][1] if response else []
 
 
-def _row(seq: int, event: dict) -> tuple:
-    return (
-        seq,
-        event["id"],
-        event["type"],
-        int(event["player"]),
-        int(event.get("points", 0)),
-        live.from_micros(event["ts"]),
-        event["day"],
-        event["cday"],
-        int(event.get("focus_seconds", 0)),
-        json.dumps({**event, "badges": live._list(event.get("badges"))}),
-    )
+# The batch as COPY stores it: each event's JSON in `payload`, in stream order (`seq`),
+# and the fields the statements need computed from it by PostgreSQL as the rows arrive,
+# so no event is decoded or re-encoded in Python. `day` and `cday` stay text because a
+# generated column may only use immutable expressions (text::date depends on DateStyle);
+# the statements cast them. `badges` is always an array: Redis's cjson encodes an empty
+# Lua table as {}.
+BATCH_TABLE_DDL = f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} (
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    payload jsonb NOT NULL,
+    event_id uuid GENERATED ALWAYS AS ((payload->>'id')::uuid) STORED,
+    kind text GENERATED ALWAYS AS (payload->>'type') STORED,
+    player_id bigint GENERATED ALWAYS AS ((payload->>'player')::bigint) STORED,
+    points integer GENERATED ALWAYS AS (coalesce((payload->>'points')::integer, 0)) STORED,
+    occurred_at timestamptz
+        GENERATED ALWAYS AS (to_timestamp((payload->>'ts')::bigint / 1000000.0)) STORED,
+    day text GENERATED ALWAYS AS (payload->>'day') STORED,
+    cday text GENERATED ALWAYS AS (payload->>'cday') STORED,
+    focus_seconds integer
+        GENERATED ALWAYS AS (coalesce((payload->>'focus_seconds')::integer, 0)) STORED,
+    badges jsonb GENERATED ALWAYS AS (
+        CASE WHEN jsonb_typeof(payload->'badges') = 'array' THEN payload->'badges'
+             ELSE '[]'::jsonb END) STORED
+) ON COMMIT DELETE ROWS"""
 
 
-def apply_events(events: Iterable[dict]) -> tuple[int, list[int]]:
-    """Write events to PostgreSQL inside the caller's transaction; returns (new events,
-    ids of the players moved). Events already in the ledger are skipped, so a replay
-    changes nothing."""
-    unique: dict[str, dict] = {}
-    for event in events:
-        unique.setdefault(event["id"], event)
+def _copy_text(events: Iterable[bytes]) -> bytes:
+    # COPY's text format: one row per line, a backslash escapes. JSON has no raw line
+    # breaks or tabs (they are escaped with a backslash), so doubling every backslash
+    # is all the escaping one JSON column needs.
+    return b"\n".join(events).replace(b"\\", b"\\\\")
+
+
+def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
+    """Write events (their JSON, as the stream holds it) to PostgreSQL inside the
+    caller's transaction; returns (new events, ids of the players moved). Events already
+    in the ledger are skipped, and so is a repeat of an event within the batch, so a
+    replay changes nothing."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} (
-                    seq integer, event_id uuid, kind text, player_id bigint, points integer,
-                    occurred_at timestamptz, day date, cday date, focus_seconds integer,
-                    payload jsonb
-                ) ON COMMIT DELETE ROWS"""
-        )
+        cursor.execute(BATCH_TABLE_DDL)
         # COMMIT empties the table; inside an enclosing transaction (a test, or two
         # flushes in one request) an earlier batch may still be there.
         cursor.execute(f"DELETE FROM {BATCH_TABLE}")
-        with cursor.cursor.copy(
-            f"COPY {BATCH_TABLE} (seq, event_id, kind, player_id, points, occurred_at, day, "
-            "cday, focus_seconds, payload) FROM STDIN"
-        ) as copy:
-            for seq, event in enumerate(unique.values()):
-                copy.write_row(_row(seq, event))
-        # Keep only the events the ledger did not have: every projection reads this table.
+        with cursor.cursor.copy(f"COPY {BATCH_TABLE} (payload) FROM STDIN") as copy:
+            copy.write(_copy_text(events))
+        # Keep only the events the ledger did not have (the first copy of each): every
+        # projection reads this table.
         cursor.execute(
             f"""WITH new AS (
                     INSERT INTO gameplay_ledgerentry
                         (event_id, player_id, kind, points, occurred_at, day, focus_seconds,
                          moderator_id, reason, payload)
-                    SELECT event_id, player_id, kind, points, occurred_at, day, focus_seconds,
-                           (payload->>'moderator')::bigint, coalesce(payload->>'reason', ''),
-                           payload
+                    SELECT event_id, player_id, kind, points, occurred_at, day::date,
+                           focus_seconds, (payload->>'moderator')::bigint,
+                           coalesce(payload->>'reason', ''),
+                           payload || jsonb_build_object('badges', badges)
                     FROM {BATCH_TABLE} ORDER BY seq
                     ON CONFLICT (event_id) DO NOTHING
                     RETURNING event_id
                 )
-                DELETE FROM {BATCH_TABLE} b
-                WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.event_id = b.event_id)"""
+                DELETE FROM {BATCH_TABLE}
+                WHERE seq NOT IN (
+                    SELECT min(b.seq) FROM {BATCH_TABLE} b JOIN new USING (event_id)
+                    GROUP BY event_id)"""
         )
         cursor.execute(
             f"SELECT count(*), coalesce(array_agg(DISTINCT player_id), '{{}}') FROM {BATCH_TABLE}"
@@ -220,7 +230,7 @@ def apply_in_request(*, stream_id: str, event_json: str) -> None:
     first, the ledger would make that replay a no-op.
     """
     with transaction.atomic():
-        apply_events([json.loads(event_json)])
+        apply_events([event_json.encode()])
     live.client().xdel(keys.STREAM, stream_id)
 
 

@@ -6,6 +6,6 @@ def apply_batch(cursor, batch: str) -> None:
         f"""INSERT INTO gameplay_badge (player_id, code, awarded_at, event_id)
             SELECT b.player_id, code, b.occurred_at, b.event_id
             FROM {batch} b
-            CROSS JOIN LATERAL jsonb_array_elements_text(b.payload->'badges') AS code
+            CROSS JOIN LATERAL jsonb_array_elements_text(b.badges) AS code
             ON CONFLICT (player_id, code) DO NOTHING"""
     )

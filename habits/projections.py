@@ -15,6 +15,7 @@ def apply_batch(cursor, batch: str) -> None:
                 ON CONFLICT (habit_id, day) DO NOTHING
                 RETURNING habit_id
             ),
+            counted AS (SELECT habit_id, count(*) AS n FROM checked GROUP BY habit_id),
             longest AS (
                 SELECT (c.habit)::bigint AS habit_id, max(c.longest) AS longest
                 FROM {batch} b
@@ -24,9 +25,8 @@ def apply_batch(cursor, batch: str) -> None:
                 GROUP BY 1
             )
             UPDATE habits_habit h
-            SET check_in_count = h.check_in_count
-                    + (SELECT count(*) FROM checked WHERE checked.habit_id = h.id),
+            SET check_in_count = h.check_in_count + coalesce(counted.n, 0),
                 longest_streak = GREATEST(h.longest_streak, l.longest)
-            FROM longest l
+            FROM longest l LEFT JOIN counted USING (habit_id)
             WHERE h.id = l.habit_id"""
     )

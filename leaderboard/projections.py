@@ -8,16 +8,16 @@ def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
         f"""WITH newly_active AS (
                 INSERT INTO leaderboard_communityactivity (day, player_id)
-                SELECT DISTINCT cday, player_id FROM {batch} WHERE kind IN {ACTIVE_KINDS}
+                SELECT DISTINCT cday::date, player_id FROM {batch} WHERE kind IN {ACTIVE_KINDS}
                 ON CONFLICT (day, player_id) DO NOTHING
                 RETURNING day
             ),
             active AS (SELECT day, count(*) AS n FROM newly_active GROUP BY day),
             totals AS (
-                SELECT cday AS day,
+                SELECT cday::date AS day,
                        sum(focus_seconds / 60) AS focus_minutes,
                        count(*) FILTER (WHERE kind = 'session_completed') AS sessions
-                FROM {batch} WHERE kind IN {ACTIVE_KINDS} GROUP BY cday
+                FROM {batch} WHERE kind IN {ACTIVE_KINDS} GROUP BY 1
             )
             INSERT INTO leaderboard_communityday (day, focus_minutes, sessions, active_players)
             SELECT t.day, t.focus_minutes, t.sessions, coalesce(a.n, 0)

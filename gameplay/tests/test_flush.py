@@ -1,6 +1,7 @@
 """The flush writes what the live store recorded, once, with a constant number of
 statements per batch."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -97,6 +98,40 @@ def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
     assert alice.points == 35
     assert LedgerEntry.objects.count() == 2
     assert CommunityDay.objects.get().sessions == 1
+
+
+def test_an_event_twice_in_one_batch_is_written_once(alice, clock):
+    focus_session(alice, start=T0)
+    started, completed = [flush._decode(fields) for _, fields in live.client().xrange(keys.STREAM)]
+
+    new_events, players = flush.apply_events([started, completed, completed, started])
+
+    assert (new_events, players) == (2, [alice.pk])
+    alice.refresh_from_db()
+    assert (alice.points, alice.completed_sessions) == (35, 1)
+    assert LedgerEntry.objects.count() == 2
+    assert FocusSession.objects.get().status == "completed"
+    assert CommunityDay.objects.get().sessions == 1
+
+
+def test_the_ledger_keeps_each_event_as_the_live_store_wrote_it(alice, clock):
+    focus_session(alice, start=T0)
+    written = {
+        event["id"]: event
+        for event in (json.loads(fields[b"e"]) for _, fields in live.client().xrange(keys.STREAM))
+    }
+
+    flush.flush_pending()
+
+    entries = LedgerEntry.objects.order_by("id")
+    assert [entry.kind for entry in entries] == ["session_started", "session_completed"]
+    for entry in entries:
+        event = written[str(entry.event_id)]
+        assert live.micros(entry.occurred_at) == int(event["ts"])
+        assert entry.day.isoformat() == event["day"]
+        # cjson writes an empty badge list as {}: the ledger always holds a list.
+        assert entry.payload == {**event, "badges": event.get("badges") or []}
+    assert entries[1].payload["badges"] == ["first_focus"]
 
 
 def count_statements(callable_):
