@@ -12,7 +12,7 @@ DEVSTACK    := $(VENV_PY) scripts/devstack.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt clean services
+.PHONY: help venv run test lint fmt clean services bench-writepath
 
 help:
 	@echo "make venv      create .venv and install requirements (when they changed)"
@@ -45,6 +45,11 @@ test: venv
 
 services: venv
 	exec $(DEVSTACK) services
+
+# Without DATABASE_URL/REDIS_URL, bench.writepath starts the embedded servers through
+# scripts/devstack.py (services) and stops them when it is done.
+bench-writepath: venv
+	exec $(VENV_PY) -m bench.writepath
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from

@@ -1,0 +1,110 @@
+"""The write-path benchmark runs end to end at a tiny size and reports every figure."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench.stack import ROOT
+
+pytestmark = pytest.mark.live
+
+MODES = ("buffered", "direct")
+FLUSH_EVENTS = 1_000
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench") / "writepath.json"
+    # The benchmark works in a database of its own beside DATABASE_URL's and empties
+    # REDIS_URL's database, as the tests do.
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.writepath", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Targets" in completed.stdout
+    return json.loads(output.read_text())
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("endpoint", ["noop", "action"])
+def test_each_load_reports_its_rate_and_latency_without_errors(report, mode, endpoint):
+    load = report["modes"][mode][endpoint]["load"]
+
+    assert load["requests"] >= 20
+    assert load["errors"] == 0
+    assert load["connections"] == 4
+    assert load["requests_per_second"] == pytest.approx(load["requests"] / load["seconds"])
+    assert 0 < load["p50_ms"] <= load["p90_ms"] <= load["p99_ms"] <= load["max_ms"]
+    assert load["generator_cpu_seconds"] > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_action_wrote_exactly_one_event_and_nothing_is_left_pending(report, mode):
+    action = report["modes"][mode]["action"]
+
+    # wrk stops counting at the deadline: up to one request per connection still in
+    # flight then was served, and wrote its event, without being counted.
+    assert action["load"]["requests"] <= action["events_written"]
+    assert action["events_written"] <= action["load"]["requests"] + 4
+    assert action["pending_after"] == 0
+
+
+def test_the_buffered_flush_wrote_the_loads_backlog_in_one_batch(report):
+    flush = report["modes"]["buffered"]["action"]["flush"]
+    action = report["modes"]["buffered"]["action"]
+
+    assert flush["batches"] == 1
+    assert flush["events"] == action["events_written"]
+
+
+def test_buffered_actions_cost_postgresql_a_fraction_of_direct_ones(report):
+    buffered = report["modes"]["buffered"]["action"]["per_action_beyond_noop"]
+    direct = report["modes"]["direct"]["action"]["per_action_beyond_noop"]
+
+    # Direct mode commits one transaction per action; buffered mode one per batch (a
+    # few more come from the servers reconnecting after each reading of the counters).
+    assert direct["transactions"] == pytest.approx(1.0, abs=0.25)
+    assert buffered["transactions"] < 0.1
+    # Both write every event (ledger, history rows); direct mode updates counters per
+    # event on top.
+    assert 1 <= buffered["rows_written"] < direct["rows_written"]
+    for mode in MODES:
+        assert report["modes"][mode]["action"]["per_action"]["wal_bytes"] > 0
+    if report["postgres"]["statements_source"] == "pg_stat_statements":
+        assert buffered["statements"] < 0.2
+        assert direct["statements"] > 5
+    else:
+        assert buffered["statements"] is None
+        assert direct["statements"] is None
+
+
+def test_the_flush_phase_flushes_every_event_it_made_consistently(report):
+    flush = report["flush"]
+
+    assert flush["pending"] == FLUSH_EVENTS
+    assert flush["events"] == FLUSH_EVENTS
+    assert flush["batches"] == 1
+    assert flush["events_per_second"] == pytest.approx(FLUSH_EVENTS / flush["seconds"])
+    assert flush["drift"] == 0
+
+
+def test_every_target_is_judged(report):
+    names = [check["name"] for check in report["targets"]]
+
+    assert names[-5:] == [
+        "buffered: action/no-op latency p50",
+        "buffered: action/no-op latency p99",
+        "direct: action/no-op latency p50",
+        "direct: action/no-op latency p99",
+        "flush throughput, events/s",
+    ]
+    assert "buffered/direct transactions per action" in names
+    assert all(isinstance(check["met"], bool) for check in report["targets"])

@@ -1,0 +1,255 @@
+"""The write-path benchmark (`make bench-writepath`, issue #3).
+
+One run measures, for WRITE_MODE=buffered and then WRITE_MODE=direct, on the same
+gunicorn (same workers) and the same load generator and concurrency:
+
+* requests/s and p50/p99 latency of the gamified action (a focus session started, then
+  completed: every request is one action and writes one event) next to the
+  authenticated no-op `GET /api/ping`;
+* PostgreSQL work per action: statements (pg_stat_statements), transactions, rows and
+  WAL bytes. For buffered mode the backlog the load left is flushed inside the
+  measurement, so the flush that writes those actions is counted too.
+
+Then the flush throughput: 100,000 pending events made through the live-store scripts,
+and `gameplay.flush.flush_pending()` timed on them.
+
+Absolute figures are noisy on a small shared machine; the ratios are the headline.
+Raw numbers go to .data/bench/writepath.json.
+
+    python -m bench.writepath [--quick] [--seconds N] [--connections N] ...
+
+Without DATABASE_URL/REDIS_URL it starts embedded servers with scripts/devstack.py. It
+works in a database of its own beside the one DATABASE_URL names (`<name>_writepath`,
+made afresh and dropped at the end) and empties the Redis database it uses: REDIS_URL's,
+or database 15 of the embedded server.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench import loadgen, stack
+
+OUTPUT = stack.ROOT / ".data" / "bench" / "writepath.json"
+MODES = ("buffered", "direct")
+TARGETS = {
+    "work_ratio_max": 1 / 50,  # buffered PostgreSQL work per action / direct's
+    "latency_ratio_max": 1.25,  # action p50 and p99 / no-op's, per mode
+    "flush_events_per_second_min": 200_000,
+}
+FULL = {"players": 1000, "connections": 16, "seconds": 15, "warmup": 3, "flush_events": 100_000}
+QUICK = {"players": 40, "connections": 4, "seconds": 2, "warmup": 1, "flush_events": 1_000}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.writepath", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tiny run (smoke test)")
+    parser.add_argument("--players", type=int)
+    parser.add_argument("--connections", type=int, help="wrk connections (= threads)")
+    parser.add_argument("--seconds", type=int, help="length of each measured load")
+    parser.add_argument("--warmup", type=int, help="seconds of unmeasured load first")
+    parser.add_argument("--flush-events", type=int)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    options = parser.parse_args(argv)
+    for name, value in (QUICK if options.quick else FULL).items():
+        if getattr(options, name) is None:
+            setattr(options, name, value)
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    loadgen.wrk_binary()  # fail before starting anything
+    with stack.services() as services:
+        bench_url = stack.bench_database_make(services.database_url)
+        os.environ.update(
+            DATABASE_URL=bench_url,
+            REDIS_URL=services.redis_url,
+            DJANGO_SETTINGS_MODULE="focusquest.settings",
+            # Measured as production runs: DEBUG off (no query log kept per request).
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY="bench-writepath-only-not-a-secret",
+            LOG_LEVEL="WARNING",
+        )
+        try:
+            import django
+
+            django.setup()
+            from bench import phases
+
+            report = phases.run(options, services)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            stack.bench_database_drop(bench_url)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(render(report))
+    print(f"\nraw numbers: {options.output}")
+    return 0
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "generator": loadgen.wrk_version(),
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _work_rows(report: dict, key: str) -> list[str]:
+    rows = []
+    for mode in MODES:
+        per = report["modes"][mode]["action"][key]
+        rows.append(
+            f"  {mode:9} {_fmt(per['statements'], 3):>11} {_fmt(per['transactions'], 4):>13} "
+            f"{_fmt(per['rows_written'], 2):>13} {_fmt(per['wal_bytes'], 0):>10}"
+        )
+    return rows
+
+
+def render(report: dict) -> str:
+    config = report["config"]
+    lines = [
+        f"Write path: gunicorn {config['workers']} sync workers; {report['machine']['generator']}"
+        f", {config['connections']} connections (1 per thread), {config['seconds']} s per "
+        f"load after {config['warmup']} s of warm-up; {config['players']} players",
+        f"PostgreSQL {report['postgres']['version']}, Redis {report['redis']['version']}; "
+        f"statements: {report['postgres']['statements_source']}",
+        "",
+    ]
+    header = (
+        f"  {'mode':9} {'endpoint':19} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'wrk CPU':>8}"
+    )
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    for mode in MODES:
+        for label, key in (("no-op GET /api/ping", "noop"), ("action (session)", "action")):
+            load = report["modes"][mode][key]["load"]
+            generator_share = load["generator_cpu_seconds"] / load["seconds"] / report["cpus"]
+            lines.append(
+                f"  {mode:9} {label:19} {_fmt(load['requests_per_second'], 0):>7} "
+                f"{_fmt(load['p50_ms'], 2):>8} {_fmt(load['p99_ms'], 2):>8} "
+                f"{load['errors']:>7} {generator_share:>8.0%}"
+            )
+    lines.append("  (wrk CPU: the load generator's share of the machine's CPUs)")
+    header = (
+        f"  {'mode':9} {'statements':>11} {'transactions':>13} {'rows written':>13} "
+        f"{'WAL bytes':>10}"
+    )
+    for title, key in (
+        ("PostgreSQL per action, all of it", "per_action"),
+        (
+            "PostgreSQL per action beyond a no-op request (the action's own work)",
+            "per_action_beyond_noop",
+        ),
+    ):
+        lines += ["", title, header, "  " + "-" * (len(header) - 2), *_work_rows(report, key)]
+    lines.append("  (buffered: the flush of the load's backlog is counted in)")
+    flush = report["flush"]
+    lines += [
+        "",
+        f"Flush: {flush['events']:,} pending events in {flush['seconds']:.2f} s = "
+        f"{flush['events_per_second']:,.0f} events/s ({flush['batches']} batches; events made "
+        f"in {flush['make_seconds']:.1f} s; consistency drift afterwards: {flush['drift']})",
+        "",
+        "Targets",
+    ]
+    for check in report["targets"]:
+        mark = "met" if check["met"] else "MISSED"
+        lines.append(
+            f"  {check['name']:58} {check['value']:>9}  (target {check['target']}): {mark}"
+        )
+    return "\n".join(lines)
+
+
+def ratio(numerator, denominator):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def targets(report: dict) -> list[dict]:
+    """Each target of the issue, with its measured value (the work ratios use the
+    action's own work: the token lookup every authenticated request makes is not it)."""
+    buffered = report["modes"]["buffered"]["action"]["per_action_beyond_noop"]
+    direct = report["modes"]["direct"]["action"]["per_action_beyond_noop"]
+    checks = []
+    for measure in ("statements", "transactions", "wal_bytes"):
+        value = ratio(buffered[measure], direct[measure])
+        if value is None:
+            continue
+        checks.append(
+            {
+                "name": f"buffered/direct {measure.replace('_', ' ')} per action",
+                "value": f"1/{1 / value:,.0f}" if value else "0",
+                "ratio": value,
+                "target": "<= 1/50",
+                "met": value <= TARGETS["work_ratio_max"],
+            }
+        )
+    for mode in MODES:
+        for percentile in ("p50_ms", "p99_ms"):
+            value = ratio(
+                report["modes"][mode]["action"]["load"][percentile],
+                report["modes"][mode]["noop"]["load"][percentile],
+            )
+            checks.append(
+                {
+                    "name": f"{mode}: action/no-op latency {percentile[:3]}",
+                    "value": f"{value:.2f}x",
+                    "ratio": value,
+                    "target": "<= 1.25x",
+                    "met": value <= TARGETS["latency_ratio_max"],
+                }
+            )
+    rate = report["flush"]["events_per_second"]
+    checks.append(
+        {
+            "name": "flush throughput, events/s",
+            "value": f"{rate:,.0f}",
+            "ratio": rate / TARGETS["flush_events_per_second_min"],
+            "target": ">= 200,000",
+            "met": rate >= TARGETS["flush_events_per_second_min"],
+        }
+    )
+    return checks
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def flush_start(events: int, players: int) -> datetime:
+    """Where the flush phase's made-up history begins: far enough back that its last
+    day (each player acts once a day, 1.5 events a day on average) is not in the future."""
+    days = events // max(players, 1) + 2
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=days)
+
+
+def load_dict(load: loadgen.LoadResult) -> dict:
+    return asdict(load)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
