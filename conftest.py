@@ -5,14 +5,16 @@ Tests run against the real PostgreSQL and Redis that DATABASE_URL and REDIS_URL 
 REDIS_URL at a database you can spare.
 """
 
+import importlib
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import moderator_make, player_register
+from accounts.services import MODERATORS_GROUP, moderator_make, player_register
 from gameplay import live
 
 PASSWORD = "correct-horse-battery-staple"
@@ -22,6 +24,40 @@ PASSWORD = "correct-horse-battery-staple"
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests that make hundreds of players.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The data migrations that make the moderators group and give it its permissions.
+GROUP_MIGRATIONS = (
+    "accounts.migrations.0002_moderators_group",
+    "moderation.migrations.0002_moderators_permissions",
+)
+
+
+@pytest.fixture(autouse=True)
+def moderators_group_exists(request):
+    """Transactional tests end by emptying every table, the migration-made moderators group
+    included (Django remakes permissions, not groups): make it again, from the
+    migrations' own lists, for the transactional tests that follow."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        group, created = Group.objects.get_or_create(name=MODERATORS_GROUP)
+        if created:
+            wanted = [
+                pair
+                for module in GROUP_MIGRATIONS
+                for pair in importlib.import_module(module).MODERATOR_PERMISSIONS
+            ]
+            group.permissions.set(
+                [
+                    Permission.objects.get(content_type__app_label=app, codename=codename)
+                    for app, codename in wanted
+                ]
+            )
+    yield
 
 
 @pytest.fixture(autouse=True)

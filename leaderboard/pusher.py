@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import uuid
+import weakref
 
 import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
@@ -75,28 +76,35 @@ def news_messages(news: dict) -> list[dict]:
 class Pusher:
     def __init__(self) -> None:
         self.identity = uuid.uuid4().hex
-        self.redis = aioredis.from_url(settings.REDIS_URL)
+        # Timeouts: a command must never wait forever on a Redis that stopped answering.
+        self.redis = aioredis.from_url(
+            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
+        )
         self.layer = get_channel_layer()
         self.seen: dict[str, int] = {}
         self.last_sent: dict[str, float] = {}
         self.pending_news: dict[int, dict] = {}
+        self.stopping = asyncio.Event()
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen())
         try:
-            while True:
+            while not self.stopping.is_set():
                 try:
                     if await self._lead():
                         await self._tick()
                 except Exception:  # keep pushing after a passing Redis or layer fault
                     logger.exception("pusher tick failed")
-                await asyncio.sleep(TICK_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), TICK_SECONDS)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
-            await self._resign()
-            await self.redis.aclose()
+                await asyncio.wait_for(listener, 2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._resign(), 2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.redis.aclose(), 2)
 
     async def _lead(self) -> bool:
         # Take the lock if free, or extend it if ours; a dead leader's lock expires.
@@ -137,17 +145,20 @@ class Pusher:
             )
 
     async def _listen(self) -> None:
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(keys.NEWS)
-        try:
-            async for raw in pubsub.listen():
-                if raw.get("type") != "message":
-                    continue
-                news = json.loads(raw["data"])
-                self._merge(news)
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+        while not self.stopping.is_set():
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(keys.NEWS)
+                while not self.stopping.is_set():
+                    raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if raw is not None:
+                        self._merge(json.loads(raw["data"]))
+            except (ConnectionError, OSError, aioredis.RedisError):
+                logger.warning("news subscription lost; subscribing again")
+                await asyncio.sleep(1)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pubsub.aclose(), 2)
 
     def _merge(self, news: dict) -> None:
         """Keep the latest totals per player, all new badges, and where the tick started."""
@@ -162,20 +173,26 @@ class Pusher:
             earlier["badges"] = earlier["badges"] + badges
 
 
-_running: dict[int, asyncio.Task] = {}
+# One pusher per event loop (daphne has one; each async test has its own).
+_running: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def ensure_pusher() -> None:
-    """Start this process's pusher (once per event loop) when the first socket connects."""
+    """Start this process's pusher when the first socket connects."""
     loop = asyncio.get_running_loop()
-    task = _running.get(id(loop))
-    if task is None or task.done():
-        _running[id(loop)] = loop.create_task(Pusher().run())
+    current = _running.get(loop)
+    if current is None or current[1].done():
+        pusher = Pusher()
+        _running[loop] = (pusher, loop.create_task(pusher.run()))
 
 
 async def stop_pusher() -> None:
-    task = _running.pop(id(asyncio.get_running_loop()), None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    current = _running.pop(asyncio.get_running_loop(), None)
+    if current is None:
+        return
+    pusher, task = current
+    pusher.stopping.set()
+    try:
+        await asyncio.wait_for(task, 5)
+    except (TimeoutError, asyncio.CancelledError):
+        logger.warning("pusher did not stop within 5 s")
