@@ -119,26 +119,35 @@ class Observer:
             "statements": None,
             "foreign_key_checks": None,
             "connection_setup": None,
+            "by_query": {},
             "statements_wal_bytes": None,
             "statements_ms": None,
             "top_statements": [],
         }
         if not self.with_statements:
             return work
-        deltas = []
-        for key, (calls, wal, ms) in after.statements.items():
-            calls_before, wal_before, ms_before = before.statements.get(key, (0, 0, 0.0))
+        deltas = []  # (calls, WAL bytes, ms, queryid, query)
+        for (queryid, query), (calls, wal, ms) in after.statements.items():
+            calls_before, wal_before, ms_before = before.statements.get(
+                (queryid, query), (0, 0, 0.0)
+            )
             if calls > calls_before:
-                deltas.append((calls - calls_before, wal - wal_before, ms - ms_before, key[1]))
-        for kind, marks in NOT_SENT.items():
-            work[kind] = sum(c for c, _, _, q in deltas if any(mark in q for mark in marks))
-        sent = [
-            d for d in deltas if not any(m in d[3] for marks in NOT_SENT.values() for m in marks)
-        ]
-        work["statements"] = sum(calls for calls, _, _, _ in sent)
-        work["statements_wal_bytes"] = sum(wal for _, wal, _, _ in deltas)
-        work["statements_ms"] = round(sum(ms for _, _, ms, _ in deltas), 1)
-        deltas.sort(key=lambda item: -item[2])
+                deltas.append(
+                    (calls - calls_before, wal - wal_before, ms - ms_before, queryid, query)
+                )
+
+        def not_sent(query: str, kind: str | None = None) -> bool:
+            kinds = [kind] if kind else list(NOT_SENT)
+            return any(mark in query for name in kinds for mark in NOT_SENT[name])
+
+        for kind in NOT_SENT:
+            work[kind] = sum(d[0] for d in deltas if not_sent(d[4], kind))
+        sent = [d for d in deltas if not not_sent(d[4])]
+        work["statements"] = sum(d[0] for d in sent)
+        work["by_query"] = {str(d[3]): d[0] for d in sent}
+        work["statements_wal_bytes"] = sum(d[1] for d in deltas)
+        work["statements_ms"] = round(sum(d[2] for d in deltas), 1)
+        deltas.sort(key=lambda d: -d[2])
         work["top_statements"] = [
             {
                 "calls": calls,
@@ -146,6 +155,15 @@ class Observer:
                 "wal_bytes": wal,
                 "query": " ".join(query.split())[:160],
             }
-            for calls, wal, ms, query in deltas[:top]
+            for calls, wal, ms, _, query in deltas[:top]
         ]
         return work
+
+
+def statements_beyond(work: dict, baseline: dict) -> int | None:
+    """The statements in `work` of queries that `baseline` never sent."""
+    if work["statements"] is None or baseline["statements"] is None:
+        return None
+    return sum(
+        calls for queryid, calls in work["by_query"].items() if queryid not in baseline["by_query"]
+    )

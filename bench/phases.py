@@ -7,6 +7,7 @@ buffered mode, after the flush of the backlog the load left.
 """
 
 import os
+import sys
 import time
 
 from django.conf import settings
@@ -17,16 +18,21 @@ from bench import loadgen, pgstats, players, stack, writepath
 from gameplay import flush, live
 from gameplay.maintenance import consistency_drift
 from gameplay.models import LedgerEntry
-from loadtest.observe import process_tree
+from loadtest.observe import postmaster_pid, process_tree
 from loadtest.stack import Services
 
 WORK_DIR = stack.ROOT / ".data" / "bench"
 WORK_MEASURES = ("statements", "transactions", "rows_written", "wal_bytes")
 
 
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
 def run(options, services: Services) -> dict:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     started = writepath.now_iso()
+    log("migrating the benchmark database")
     call_command("migrate", verbosity=0)
     with stack.base_connect(services.database_url) as stats_connection:
         observer = pgstats.Observer(stats_connection, connection.settings_dict["NAME"])
@@ -70,20 +76,20 @@ def _one(sql: str):
         return cursor.fetchone()[0]
 
 
-def _backend_pids() -> list[int]:
+def _analyze() -> None:
+    """Planner statistics for the fresh rows, as a database in service has them (and no
+    autovacuum analysing them during a measurement)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT pid FROM pg_stat_activity
-               WHERE datname = current_database() AND pid <> pg_backend_pid()"""
-        )
-        return [pid for (pid,) in cursor.fetchall()]
+        cursor.execute("ANALYZE")
 
 
-def _cpu(gunicorn_pids: list[int], redis_pid: int, pg_pids: list[int]) -> dict:
+def _cpu(roots: dict[str, int]) -> dict:
+    """CPU seconds so far of each process tree (the processes alive now, and the
+    children they have reaped)."""
     return {
-        "gunicorn": stack.cpu_seconds(gunicorn_pids),
-        "redis": stack.cpu_seconds([redis_pid]),
-        "postgres_backends": stack.cpu_seconds(pg_pids),
+        name: stack.cpu_seconds(process_tree(pid))
+        for name, pid in roots.items()
+        if pid is not None  # a server on another machine
     }
 
 
@@ -99,28 +105,39 @@ def _per(work: dict, count: int) -> dict:
     return {
         "count": count,
         "statements": per(work["statements"]),
-        "transactions": per(work["transactions"]),
+        # Less the benchmark's own: the servers reconnect after each reading of the
+        # counters, and each new connection's set-up is a transaction.
+        "transactions": per(work["transactions"] - (work["connection_setup"] or 0)),
         "rows_written": per(rows),
         "wal_bytes": per(work["wal_bytes"]),
     }
 
 
-def _beyond_noop(action: dict, noop_per_request: dict, requests: int, events: int) -> dict:
-    """The action's work less what its requests would have cost as no-ops (token lookup,
-    connection check): what the action itself makes PostgreSQL do."""
+def _beyond_noop(action: dict, noop: dict) -> dict:
+    """What the action itself makes PostgreSQL do: its statements of queries the no-op
+    never sends, and its other work less what its requests cost as no-ops (the token
+    lookup and connection check every authenticated request makes)."""
+    events = action["events_written"]
+    # Every action request served wrote one event, counted or not by wrk (at its
+    # deadline it stops counting the requests still in flight).
+    served = max(action["load"]["requests"], events)
     beyond = {"count": events}
     for measure in WORK_MEASURES:
-        total, baseline = action[measure], noop_per_request[measure]
+        total, baseline = action["per_action"][measure], noop["per_request"][measure]
         if total is None or baseline is None or not events:
             beyond[measure] = None
         else:
-            beyond[measure] = max(0.0, (total * events - baseline * requests) / events)
+            beyond[measure] = max(0.0, (total * events - baseline * served) / events)
+    own = pgstats.statements_beyond(action["postgres"], noop["postgres"])
+    beyond["statements"] = None if own is None or not events else own / events
     return beyond
 
 
 def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
+    log(f"{mode}: {options.players} players, gunicorn with {options.workers} workers")
     players.data_reset()
     made = players.players_make(options.players + options.connections)
+    _analyze()
     # The warm-up has players of its own, so the measured load starts with no session
     # running for anyone.
     tokens_file = WORK_DIR / f"tokens-{mode}.txt"
@@ -128,9 +145,9 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
     warmup_file = WORK_DIR / f"tokens-{mode}-warmup.txt"
     warmup_file.write_text("".join(f"{p.token}\n" for p in made[options.players :]))
     env = {**os.environ, "WRITE_MODE": mode, "PYTHONUNBUFFERED": "1"}
-    log = WORK_DIR / f"gunicorn-{mode}.log"
+    server_log = WORK_DIR / f"gunicorn-{mode}.log"
     result: dict = {}
-    with stack.gunicorn(workers=options.workers, env=env, log=log) as (url, master):
+    with stack.gunicorn(workers=options.workers, env=env, log=server_log) as (url, master):
 
         def load(workload: str, seconds: int, tokens) -> loadgen.LoadResult:
             return loadgen.run(
@@ -143,22 +160,25 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
 
         # Every worker imports its views, opens its connections and loads the scripts
         # before anything is measured; the warm-up's events are flushed before too.
+        log(f"{mode}: warm-up, then no-op and action loads of {options.seconds} s each")
         load("ping", options.warmup, warmup_file)
         load("session", options.warmup, warmup_file)
         flush.flush_pending(max_seconds=600)
-        gunicorn_pids = process_tree(master)
-        redis_pid = int(live.client().info("server")["process_id"])
-        pg_pids = _backend_pids()
+        roots = {
+            "gunicorn": master,
+            "redis": int(live.client().info("server")["process_id"]),
+            "postgres": postmaster_pid(observer.conn),
+        }
         ledger_before = LedgerEntry.objects.count()
 
         windows = {}
         snapshot = observer.snapshot()
         for key, workload in (("noop", "ping"), ("action", "session")):
-            cpu_before = _cpu(gunicorn_pids, redis_pid, pg_pids)
+            cpu_before = _cpu(roots)
             outcome = load(workload, options.seconds, tokens_file)
             result[key] = {
                 "load": writepath.load_dict(outcome),
-                "cpu_seconds": _cpu_delta(cpu_before, _cpu(gunicorn_pids, redis_pid, pg_pids)),
+                "cpu_seconds": _cpu_delta(cpu_before, _cpu(roots)),
             }
             windows[key] = snapshot
             if key == "noop":
@@ -183,28 +203,26 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
     noop = result["noop"]
     noop["per_request"] = _per(noop["postgres"], noop["load"]["requests"])
     action["per_action"] = _per(action["postgres"], action["events_written"])
-    action["per_action_beyond_noop"] = _beyond_noop(
-        action["per_action"],
-        noop["per_request"],
-        # Every action request served wrote one event, counted or not by wrk (at its
-        # deadline it stops counting the requests still in flight).
-        max(action["load"]["requests"], action["events_written"]),
-        action["events_written"],
-    )
+    action["per_action_beyond_noop"] = _beyond_noop(action, noop)
     return result
 
 
 def flush_run(options, observer: pgstats.Observer) -> dict:
+    log(f"flush: making {options.flush_events:,} pending events")
     players.data_reset()
-    made = players.players_make(options.players)
+    # As many players as a launch spike's backlog of this size has: see backlog_plan.
+    made = players.players_make(max(1, options.flush_events // players.EVENTS_PER_PLAYER))
+    _analyze()
     started = time.perf_counter()
     last = players.pending_events_make(
         made,
         events=options.flush_events,
-        start=writepath.flush_start(options.flush_events, options.players),
+        start=writepath.flush_start(),
+        processes=os.cpu_count() or 1,
     )
     make_seconds = time.perf_counter() - started
     pending = flush.backlog()["pending"]
+    log(f"flush: flushing {pending:,} pending events")
     before = observer.snapshot()
     cpu_before = time.process_time()
     started = time.perf_counter()

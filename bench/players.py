@@ -4,13 +4,14 @@ Players are made in bulk with the ORM (the same rows `player_register` writes, m
 password hashing); events go through the real live-store scripts, as requests make them.
 """
 
+import multiprocessing
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -19,6 +20,8 @@ from habits.models import Habit
 
 APPS_WITH_DATA = ("accounts", "authtoken", "habits", "sessions_app", "gameplay", "leaderboard")
 SESSION_MINUTES = 25
+# A check-in and 4 or 5 full sessions per player in the flush phase's backlog.
+EVENTS_PER_PLAYER = 10
 
 
 @dataclass(frozen=True)
@@ -62,42 +65,58 @@ def players_make(count: int) -> list[BenchPlayer]:
     ]
 
 
-def pending_events_make(players: list[BenchPlayer], *, events: int, start: datetime) -> datetime:
-    """Exactly `events` pending stream events, through the live-store scripts: each
-    player in turn completes a full focus session (2 events) or checks in (1 event), one
-    day apart. Returns the moment of the last action."""
-    made = 0
-    moment = start
-    day = 0
-    while made < events:
-        for player in players:
-            if made >= events:
-                break
-            moment = start + timedelta(days=day)
-            # A session is two events: the last single one is a check-in instead.
-            if day % 2 == 0 and events - made >= 2:
-                session_id = str(uuid.uuid4())
-                live.session_start(
-                    actor=player.actor,
-                    session_id=session_id,
-                    planned_minutes=SESSION_MINUTES,
-                    habit_id=None,
-                    now=moment,
-                )
-                moment += timedelta(minutes=SESSION_MINUTES)
-                live.session_finish(
-                    actor=player.actor,
-                    session_id=session_id,
-                    action="complete",
-                    focused_seconds=SESSION_MINUTES * 60,
-                    now=moment,
-                )
-                made += 2
-            else:
-                today = player.actor.day(moment)
-                live.check_in(
-                    actor=player.actor, habit_id=player.habit_id, day=today, today=today, now=moment
-                )
-                made += 1
-        day += 1
-    return moment
+def backlog_plan(
+    players: list[BenchPlayer], *, events: int, start: datetime
+) -> list[tuple[str, int, datetime]]:
+    """Exactly `events` events as a launch spike leaves them pending: on one day, every
+    player checks in once (1 event), then completes full focus sessions back to back
+    (2 events each). Steps are (action, player index, moment)."""
+    checkins = min(len(players), events)
+    if (events - checkins) % 2:
+        checkins -= 1  # a session is two events
+    plan = [("check_in", index, start) for index in range(checkins)]
+    for k in range((events - checkins) // 2):
+        slot = timedelta(minutes=SESSION_MINUTES) * (k // len(players))
+        plan.append(("session", k % len(players), start + timedelta(hours=1) + slot))
+    return plan
+
+
+def _play(players: list[BenchPlayer], steps: list[tuple[str, int, datetime]]) -> None:
+    for action, index, moment in steps:
+        player = players[index]
+        if action == "check_in":
+            today = player.actor.day(moment)
+            live.check_in(
+                actor=player.actor, habit_id=player.habit_id, day=today, today=today, now=moment
+            )
+            continue
+        session_id = str(uuid.uuid4())
+        live.session_start(
+            actor=player.actor,
+            session_id=session_id,
+            planned_minutes=SESSION_MINUTES,
+            habit_id=None,
+            now=moment,
+        )
+        live.session_finish(
+            actor=player.actor,
+            session_id=session_id,
+            action="complete",
+            focused_seconds=SESSION_MINUTES * 60,
+            now=moment + timedelta(minutes=SESSION_MINUTES),
+        )
+
+
+def pending_events_make(
+    players: list[BenchPlayer], *, events: int, start: datetime, processes: int
+) -> datetime:
+    """Make the backlog_plan's events through the live-store scripts, the players shared
+    out among `processes` forked processes (each plays its players' steps in order).
+    Returns the moment of the last action."""
+    plan = backlog_plan(players, events=events, start=start)
+    shards = [[step for step in plan if step[1] % processes == n] for n in range(processes)]
+    # The children must not share this process's PostgreSQL connection (they use none).
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.starmap(_play, [(players, shard) for shard in shards if shard])
+    return max(moment for _, _, moment in plan) + timedelta(minutes=SESSION_MINUTES)

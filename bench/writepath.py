@@ -138,20 +138,29 @@ def render(report: dict) -> str:
         "",
     ]
     header = (
-        f"  {'mode':9} {'endpoint':19} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'wrk CPU':>8}"
+        f"  {'mode':9} {'endpoint':19} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'wrk':>5} | {'CPU ms per request: gunicorn':>28} {'redis':>6} {'pg':>6}"
     )
     lines += [header, "  " + "-" * (len(header) - 2)]
     for mode in MODES:
         for label, key in (("no-op GET /api/ping", "noop"), ("action (session)", "action")):
             load = report["modes"][mode][key]["load"]
+            cpu = report["modes"][mode][key]["cpu_seconds"]
             generator_share = load["generator_cpu_seconds"] / load["seconds"] / report["cpus"]
+            per_request = {
+                name: _fmt(1000 * cpu[name] / load["requests"], 2) if name in cpu else "n/a"
+                for name in ("gunicorn", "redis", "postgres")
+            }
             lines.append(
                 f"  {mode:9} {label:19} {_fmt(load['requests_per_second'], 0):>7} "
-                f"{_fmt(load['p50_ms'], 2):>8} {_fmt(load['p99_ms'], 2):>8} "
-                f"{load['errors']:>7} {generator_share:>8.0%}"
+                f"{_fmt(load['p50_ms'], 1):>7} {_fmt(load['p99_ms'], 1):>7} "
+                f"{load['errors']:>6} {generator_share:>5.0%} | {per_request['gunicorn']:>28} "
+                f"{per_request['redis']:>6} {per_request['postgres']:>6}"
             )
-    lines.append("  (wrk CPU: the load generator's share of the machine's CPUs)")
+    lines.append(
+        "  (wrk: the load generator's share of the machine's CPUs; pg: every PostgreSQL "
+        "process, and in direct mode the writes)"
+    )
     header = (
         f"  {'mode':9} {'statements':>11} {'transactions':>13} {'rows written':>13} "
         f"{'WAL bytes':>10}"
@@ -239,12 +248,10 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def flush_start(events: int, players: int) -> datetime:
-    """Where the flush phase's made-up history begins: far enough back that its last
-    day (each player acts once a day, 1.5 events a day on average) is not in the future."""
-    days = events // max(players, 1) + 2
+def flush_start() -> datetime:
+    """The day of the flush phase's backlog: yesterday, so none of it is in the future."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=days)
+    return today - timedelta(days=1)
 
 
 def load_dict(load: loadgen.LoadResult) -> dict:
