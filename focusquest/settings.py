@@ -121,10 +121,18 @@ CACHES = {
         },
     }
 }
+# redis-py's asyncio pool refuses a command outright once 100 connections are busy (its
+# default); a burst of sockets connecting at once (a launch spike opened 1,000 in seconds)
+# each add themselves to a group at the same moment, and were closed with "Too many
+# connections". The pool keeps the connections it opened, so the cap is only a ceiling.
+CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "fq:channels"},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}],
+            "prefix": "fq:channels",
+        },
     }
 }
 
