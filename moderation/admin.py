@@ -118,6 +118,16 @@ class FlushAdmin(PageAdmin):
     """The flush at a glance (backlog, oldest pending event, last flush) and a button
     that flushes now."""
 
+    def get_urls(self):
+        # The page only: the model has no table behind the usual object URLs.
+        return [
+            path(
+                "",
+                self.admin_site.admin_view(self.changelist_view),
+                name="moderation_pendingevents_changelist",
+            )
+        ]
+
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -64,3 +64,9 @@ def test_alice_cannot_see_the_flush_page(alice):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_flush_page_has_no_object_pages_behind_it(as_mo_admin):
+    # The model has no table: an object URL must not reach a query.
+    assert as_mo_admin.get(f"{URL}1/change/").status_code == 404
+    assert as_mo_admin.get(f"{URL}add/").status_code == 404
