@@ -160,10 +160,12 @@ class Observer:
         return work
 
 
-def statements_beyond(work: dict, baseline: dict) -> int | None:
-    """The statements in `work` of queries that `baseline` never sent."""
-    if work["statements"] is None or baseline["statements"] is None:
+def statements_beyond(work: dict, baseline: dict, *, served: int, baseline_served: int):
+    """The statements in `work` beyond what its `served` requests would have sent at the
+    rate, query by query, that `baseline` sent them per request."""
+    if work["statements"] is None or baseline["statements"] is None or not baseline_served:
         return None
     return sum(
-        calls for queryid, calls in work["by_query"].items() if queryid not in baseline["by_query"]
+        max(0.0, calls - baseline["by_query"].get(queryid, 0) / baseline_served * served)
+        for queryid, calls in work["by_query"].items()
     )

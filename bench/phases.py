@@ -23,6 +23,7 @@ from loadtest.stack import Services
 
 WORK_DIR = stack.ROOT / ".data" / "bench"
 WORK_MEASURES = ("statements", "transactions", "rows_written", "wal_bytes")
+QUIET_SECONDS = 0.5
 
 
 def log(message: str) -> None:
@@ -76,6 +77,20 @@ def _one(sql: str):
         return cursor.fetchone()[0]
 
 
+def _wait_quiet(pid: int, timeout: float = 60.0) -> None:
+    """Until the server has used no CPU for a while: wrk stops at its deadline, but the
+    requests it left queued are still served, and must land before the next reading."""
+    deadline = time.monotonic() + timeout
+    last = stack.cpu_seconds(process_tree(pid))
+    while time.monotonic() < deadline:
+        time.sleep(QUIET_SECONDS)
+        now = stack.cpu_seconds(process_tree(pid))
+        if now == last:
+            return
+        last = now
+    raise TimeoutError("the server did not go quiet after the load")
+
+
 def _analyze() -> None:
     """Planner statistics for the fresh rows, as a database in service has them (and no
     autovacuum analysing them during a measurement)."""
@@ -114,9 +129,9 @@ def _per(work: dict, count: int) -> dict:
 
 
 def _beyond_noop(action: dict, noop: dict) -> dict:
-    """What the action itself makes PostgreSQL do: its statements of queries the no-op
-    never sends, and its other work less what its requests cost as no-ops (the token
-    lookup and connection check every authenticated request makes)."""
+    """What the action itself makes PostgreSQL do: its work less what its requests cost
+    as no-ops (the token lookup and connection check of every authenticated request),
+    statements query by query."""
     events = action["events_written"]
     # Every action request served wrote one event, counted or not by wrk (at its
     # deadline it stops counting the requests still in flight).
@@ -128,7 +143,12 @@ def _beyond_noop(action: dict, noop: dict) -> dict:
             beyond[measure] = None
         else:
             beyond[measure] = max(0.0, (total * events - baseline * served) / events)
-    own = pgstats.statements_beyond(action["postgres"], noop["postgres"])
+    own = pgstats.statements_beyond(
+        action["postgres"],
+        noop["postgres"],
+        served=served,
+        baseline_served=noop["load"]["requests"],
+    )
     beyond["statements"] = None if own is None or not events else own / events
     return beyond
 
@@ -163,6 +183,7 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
         log(f"{mode}: warm-up, then no-op and action loads of {options.seconds} s each")
         load("ping", options.warmup, warmup_file)
         load("session", options.warmup, warmup_file)
+        _wait_quiet(master)
         flush.flush_pending(max_seconds=600)
         roots = {
             "gunicorn": master,
@@ -176,6 +197,7 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
         for key, workload in (("noop", "ping"), ("action", "session")):
             cpu_before = _cpu(roots)
             outcome = load(workload, options.seconds, tokens_file)
+            _wait_quiet(master)
             result[key] = {
                 "load": writepath.load_dict(outcome),
                 "cpu_seconds": _cpu_delta(cpu_before, _cpu(roots)),
