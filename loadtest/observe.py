@@ -32,6 +32,13 @@ STATS_SETTLE_SECONDS = 11.0
 # The observer's own statements are not the app's work.
 OWN_QUERIES = ("pg_stat_", "pg_current_wal", "pg_wal_lsn_diff", "pg_backend_pid")
 TICKS = os.sysconf("SC_CLK_TCK")
+# Signing up and defining habits: per player, not per action (first: the registration).
+SIGN_UP_STATEMENTS = (
+    'INSERT INTO "accounts_user"',
+    'INSERT INTO "authtoken_token"',
+    'INSERT INTO "habits_habit"',
+    'SELECT $1 AS "a" FROM "accounts_user" WHERE UPPER(',
+)
 
 
 def pg_connect(url: str, *, dbname: str | None = None) -> psycopg.Connection:
@@ -99,6 +106,7 @@ def pg_work(conn: psycopg.Connection, before: PgCounters, after: PgCounters, top
     ).fetchone()[0]
     work = {
         "statements": None,
+        "sign_up_statements": None,
         "statements_wal_bytes": None,
         "transactions": after.transactions - before.transactions,
         "wal_bytes": int(wal),
@@ -111,6 +119,10 @@ def pg_work(conn: psycopg.Connection, before: PgCounters, after: PgCounters, top
             if calls > calls0:
                 deltas.append((calls - calls0, wal_bytes - wal0, " ".join(query.split())[:140]))
         work["statements"] = sum(d[0] for d in deltas)
+        sign_ups = sum(c for c, _, q in deltas if q.startswith(SIGN_UP_STATEMENTS))
+        registrations = sum(c for c, _, q in deltas if q.startswith(SIGN_UP_STATEMENTS[0]))
+        # player_register is one transaction: its BEGIN and COMMIT are the sign-up's too.
+        work["sign_up_statements"] = sign_ups + 2 * registrations
         work["statements_wal_bytes"] = sum(d[1] for d in deltas)
         deltas.sort(key=lambda d: -d[0])
         work["top_statements"] = [

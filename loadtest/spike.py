@@ -263,6 +263,11 @@ def _result(
             **{k: v for k, v in work.items() if k != "top_statements"},
             "statements_available": statements_available,
             "statements_per_action": per_action(work["statements"]),
+            "statements_per_action_without_sign_ups": per_action(
+                None
+                if work["statements"] is None
+                else work["statements"] - work["sign_up_statements"]
+            ),
             "transactions_per_action": per_action(work["transactions"]),
             "wal_bytes_per_action": per_action(work["wal_bytes"]),
             "lock_wait_seconds": lock_wait_seconds,
