@@ -2,7 +2,8 @@
 
 Anyone may connect and gets the boards and the community counters; a session cookie or
 an `Authorization: Token` header also brings the player's own news. Close codes:
-4401 a token that does not authenticate, 4400 a malformed client message.
+4401 a token that does not authenticate, 4400 a malformed client message, 4403 the
+account was deactivated while the socket was open.
 """
 
 import json
@@ -21,6 +22,7 @@ from leaderboard.pusher import (
 
 CLOSE_BAD_CREDENTIALS = 4401
 CLOSE_BAD_MESSAGE = 4400
+CLOSE_ACCOUNT_CLOSED = 4403
 
 
 class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
@@ -59,6 +61,10 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def push(self, event: dict) -> None:
         await self.send_json(event["message"])
+
+    async def account_closed(self, event: dict) -> None:
+        # A moderator deactivated the account: its sockets stop at once, like its token.
+        await self.close(code=CLOSE_ACCOUNT_CLOSED)
 
     async def push_many(self, event: dict) -> None:
         for message in event["messages"]:

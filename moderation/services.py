@@ -7,6 +7,8 @@ themselves, and only a superuser acts on staff.
 
 from datetime import datetime
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -14,6 +16,7 @@ from django.db import models, transaction
 from accounts.models import User
 from focusquest.actors import actor_for
 from gameplay import flush, live
+from leaderboard.pusher import player_group
 from moderation import fairplay
 from moderation.models import FairPlayDismissal, PendingEvents
 from moderation.selectors import fairplay_flags
@@ -96,6 +99,13 @@ def player_visibility_set(*, moderator: User, player: User, hidden: bool, now: d
     return changed
 
 
+def live_sockets_close(*, player_id: int) -> None:
+    """Close the player's open websockets: they authenticated when they connected."""
+    async_to_sync(get_channel_layer().group_send)(
+        player_group(player_id), {"type": "account.closed"}
+    )
+
+
 def player_active_set(*, moderator: User, player: User, active: bool) -> bool:
     """Deactivate or reactivate an account. Returns whether it changed.
 
@@ -117,6 +127,8 @@ def player_active_set(*, moderator: User, player: User, active: bool) -> bool:
                 message="Reactivated the account." if active else "Deactivated the account.",
             )
     player.is_active = active
+    if changed and not active:
+        transaction.on_commit(lambda: live_sockets_close(player_id=player.pk))
     return changed
 
 

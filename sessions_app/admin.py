@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from gameplay.admin import WrittenByTheFlushAdmin
 from sessions_app.models import FocusSession
 
 
 @admin.register(FocusSession)
-class FocusSessionAdmin(admin.ModelAdmin):
+class FocusSessionAdmin(WrittenByTheFlushAdmin):
     list_display = (
         "player",
         "started_at",

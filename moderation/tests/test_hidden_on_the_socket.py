@@ -17,7 +17,7 @@ from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
 from leaderboard.pusher import stop_pusher
-from moderation.services import player_visibility_set
+from moderation.services import player_active_set, player_visibility_set
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -99,3 +99,36 @@ async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showi
         "week": [("Alice", 40, 1), ("Bob", 25, 2)],
     }
     await socket.disconnect()
+
+
+async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pusher_stopped_after):
+    alice, bob, mo = people
+    alice_socket = WebsocketCommunicator(
+        application,
+        "/ws/leaderboard/",
+        headers=[(b"authorization", f"Token {alice.auth_token.key}".encode())],
+    )
+    bob_socket = WebsocketCommunicator(
+        application,
+        "/ws/leaderboard/",
+        headers=[(b"authorization", f"Token {bob.auth_token.key}".encode())],
+    )
+    assert (await alice_socket.connect(timeout=5))[0]
+    assert (await bob_socket.connect(timeout=5))[0]
+    await messages_for(alice_socket, 0.5)
+    await messages_for(bob_socket, 0.5)
+
+    await sync_to_async(player_active_set)(moderator=mo, player=alice, active=False)
+
+    closed = None
+    deadline = time.monotonic() + 2
+    while closed is None and time.monotonic() < deadline:
+        if not await alice_socket.receive_nothing(timeout=0.05, interval=0.01):
+            output = await alice_socket.receive_output(timeout=1)
+            if output["type"] == "websocket.close":
+                closed = output
+    assert closed == {"type": "websocket.close", "code": 4403}
+    assert not any(m.get("type") == "close" for m in await messages_for(bob_socket, 0.3))
+    await bob_socket.send_json_to({"type": "ping"})
+    assert await bob_socket.receive_json_from(timeout=2) == {"type": "pong"}
+    await bob_socket.disconnect()
