@@ -117,6 +117,7 @@ class Observer:
             "rows_deleted": after.tup_deleted - before.tup_deleted,
             "wal_bytes": int(wal_bytes),
             "statements": None,
+            "commits": None,
             "foreign_key_checks": None,
             "connection_setup": None,
             "by_query": {},
@@ -144,6 +145,9 @@ class Observer:
             work[kind] = sum(d[0] for d in deltas if not_sent(d[4], kind))
         sent = [d for d in deltas if not not_sent(d[4])]
         work["statements"] = sum(d[0] for d in sent)
+        # Transactions that wrote: Django's atomic blocks end with COMMIT; the
+        # autocommit reads of every request (token lookup, connection check) do not.
+        work["commits"] = sum(d[0] for d in sent if d[4].strip().upper() == "COMMIT")
         work["by_query"] = {str(d[3]): d[0] for d in sent}
         work["statements_wal_bytes"] = sum(d[1] for d in deltas)
         work["statements_ms"] = round(sum(d[2] for d in deltas), 1)
@@ -169,3 +173,40 @@ def statements_beyond(work: dict, baseline: dict, *, served: int, baseline_serve
         max(0.0, calls - baseline["by_query"].get(queryid, 0) / baseline_served * served)
         for queryid, calls in work["by_query"].items()
     )
+
+
+SUMMED = (
+    "transactions",
+    "rollbacks",
+    "rows_inserted",
+    "rows_updated",
+    "rows_deleted",
+    "wal_bytes",
+    "statements",
+    "commits",
+    "foreign_key_checks",
+    "connection_setup",
+    "statements_wal_bytes",
+    "statements_ms",
+)
+
+
+def work_sum(works: list[dict], *, top: int = 12) -> dict:
+    """The work of several windows as one."""
+    total: dict = {}
+    for key in SUMMED:
+        values = [work[key] for work in works]
+        total[key] = None if any(value is None for value in values) else sum(values)
+    by_query: dict[str, int] = {}
+    statements: dict[str, dict] = {}
+    for work in works:
+        for queryid, calls in work["by_query"].items():
+            by_query[queryid] = by_query.get(queryid, 0) + calls
+        for row in work["top_statements"]:
+            empty = {**row, "calls": 0, "ms": 0.0, "wal_bytes": 0}
+            seen = statements.setdefault(row["query"], empty)
+            for name in ("calls", "ms", "wal_bytes"):
+                seen[name] += row[name]
+    total["by_query"] = by_query
+    total["top_statements"] = sorted(statements.values(), key=lambda row: -row["ms"])[:top]
+    return total

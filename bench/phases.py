@@ -7,8 +7,10 @@ buffered mode, after the flush of the backlog the load left.
 """
 
 import os
+import statistics
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -22,7 +24,7 @@ from loadtest.observe import postmaster_pid, process_tree
 from loadtest.stack import Services
 
 WORK_DIR = stack.ROOT / ".data" / "bench"
-WORK_MEASURES = ("statements", "transactions", "rows_written", "wal_bytes")
+WORK_MEASURES = ("statements", "commits", "transactions", "rows_written", "wal_bytes")
 QUIET_SECONDS = 0.5
 
 
@@ -45,6 +47,7 @@ def run(options, services: Services) -> dict:
                 "players": options.players,
                 "connections": options.connections,
                 "seconds": options.seconds,
+                "rounds": options.rounds,
                 "warmup": options.warmup,
                 "workers": options.workers,
                 "flush_events": options.flush_events,
@@ -120,6 +123,7 @@ def _per(work: dict, count: int) -> dict:
     return {
         "count": count,
         "statements": per(work["statements"]),
+        "commits": per(work["commits"]),
         # Less the benchmark's own: the servers reconnect after each reading of the
         # counters, and each new connection's set-up is a transaction.
         "transactions": per(work["transactions"] - (work["connection_setup"] or 0)),
@@ -153,23 +157,72 @@ def _beyond_noop(action: dict, noop: dict) -> dict:
     return beyond
 
 
+def _tokens_file(name: str, made: list) -> Path:
+    path = WORK_DIR / name
+    path.write_text("".join(f"{player.token}\n" for player in made))
+    return path
+
+
+def _combined(slices: list[dict]) -> dict:
+    """The rounds of one endpoint as one measurement: counts summed, latency
+    percentiles the median of the rounds' (wrk's histograms are not exported)."""
+    loads = [piece["load"] for piece in slices]
+    requests = sum(load["requests"] for load in loads)
+    seconds = sum(load["seconds"] for load in loads)
+    load = {
+        "workload": loads[0]["workload"],
+        "connections": loads[0]["connections"],
+        "rounds": len(loads),
+        "seconds": seconds,
+        "requests": requests,
+        "errors": sum(load["errors"] for load in loads),
+        "error_detail": {
+            kind: sum(load["error_detail"][kind] for load in loads)
+            for kind in loads[0]["error_detail"]
+        },
+        "requests_per_second": requests / seconds,
+        "generator_cpu_seconds": sum(load["generator_cpu_seconds"] for load in loads),
+        "max_ms": max(load["max_ms"] for load in loads),
+        "mean_ms": sum(load["mean_ms"] * load["requests"] for load in loads) / requests,
+        "rounds_detail": [
+            {k: load[k] for k in ("requests_per_second", "p50_ms", "p99_ms")} for load in loads
+        ],
+    }
+    for percentile in ("p50_ms", "p90_ms", "p99_ms"):
+        load[percentile] = statistics.median(piece[percentile] for piece in loads)
+    names = slices[0]["cpu_seconds"]
+    cpu = {name: sum(piece["cpu_seconds"][name] for piece in slices) for name in names}
+    return {
+        "load": load,
+        "cpu_seconds": {name: round(value, 3) for name, value in cpu.items()},
+        "postgres": pgstats.work_sum([piece["postgres"] for piece in slices]),
+    }
+
+
 def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
+    """The no-op and the action in alternating rounds on one server, so that a change in
+    what else the machine runs weighs on both alike."""
     log(f"{mode}: {options.players} players, gunicorn with {options.workers} workers")
     players.data_reset()
     made = players.players_make(options.players + options.connections)
     _analyze()
-    # The warm-up has players of its own, so the measured load starts with no session
-    # running for anyone.
-    tokens_file = WORK_DIR / f"tokens-{mode}.txt"
-    tokens_file.write_text("".join(f"{p.token}\n" for p in made[: options.players]))
-    warmup_file = WORK_DIR / f"tokens-{mode}-warmup.txt"
-    warmup_file.write_text("".join(f"{p.token}\n" for p in made[options.players :]))
+    measured = made[: options.players]
+    ping_file = _tokens_file(f"tokens-{mode}.txt", measured)
+    # The warm-up and each round's action load have players of their own, so no round
+    # starts with a session an earlier one left running.
+    warmup_file = _tokens_file(f"tokens-{mode}-warmup.txt", made[options.players :])
+    session_files = [
+        _tokens_file(f"tokens-{mode}-{n}.txt", measured[n :: options.rounds])
+        for n in range(options.rounds)
+    ]
+    seconds = max(1, options.seconds // options.rounds)
     env = {**os.environ, "WRITE_MODE": mode, "PYTHONUNBUFFERED": "1"}
     server_log = WORK_DIR / f"gunicorn-{mode}.log"
-    result: dict = {}
+    slices: dict[str, list[dict]] = {"noop": [], "action": []}
+    flushes = {"events": 0, "batches": 0, "seconds": 0.0}
     with stack.gunicorn(workers=options.workers, env=env, log=server_log) as (url, master):
 
-        def load(workload: str, seconds: int, tokens) -> loadgen.LoadResult:
+        def load(workload: str, seconds: int, tokens: Path) -> loadgen.LoadResult:
             return loadgen.run(
                 base_url=url,
                 workload=workload,
@@ -180,7 +233,10 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
 
         # Every worker imports its views, opens its connections and loads the scripts
         # before anything is measured; the warm-up's events are flushed before too.
-        log(f"{mode}: warm-up, then no-op and action loads of {options.seconds} s each")
+        log(
+            f"{mode}: warm-up, then {options.rounds} rounds of {seconds} s of no-op and "
+            f"{seconds} s of action"
+        )
         load("ping", options.warmup, warmup_file)
         load("session", options.warmup, warmup_file)
         _wait_quiet(master)
@@ -191,42 +247,42 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
             "postgres": postmaster_pid(observer.conn),
         }
         ledger_before = LedgerEntry.objects.count()
-
-        windows = {}
-        snapshot = observer.snapshot()
-        for key, workload in (("noop", "ping"), ("action", "session")):
-            cpu_before = _cpu(roots)
-            outcome = load(workload, options.seconds, tokens_file)
-            _wait_quiet(master)
-            result[key] = {
-                "load": writepath.load_dict(outcome),
-                "cpu_seconds": _cpu_delta(cpu_before, _cpu(roots)),
-            }
-            windows[key] = snapshot
-            if key == "noop":
-                snapshot = observer.snapshot()
-                result[key]["postgres"] = observer.work_between(windows[key], snapshot)
-    flush_seconds = None
+        before = observer.snapshot()
+        for session_file in session_files:
+            for key, workload, tokens in (
+                ("noop", "ping", ping_file),
+                ("action", "session", session_file),
+            ):
+                cpu_before = _cpu(roots)
+                outcome = load(workload, seconds, tokens)
+                _wait_quiet(master)
+                if key == "action" and mode == "buffered":
+                    # As the beat does every FLUSH_INTERVAL_SECONDS: the action's
+                    # PostgreSQL work is the flush of what it left pending.
+                    started = time.perf_counter()
+                    report = flush.flush_pending(max_seconds=600)
+                    flushes["seconds"] += time.perf_counter() - started
+                    flushes["events"] += report.events
+                    flushes["batches"] += report.batches
+                cpu = _cpu_delta(cpu_before, _cpu(roots))
+                after = observer.snapshot()
+                slices[key].append(
+                    {
+                        "load": writepath.load_dict(outcome),
+                        "cpu_seconds": cpu,
+                        "postgres": observer.work_between(before, after),
+                    }
+                )
+                before = after
+    noop, action = _combined(slices["noop"]), _combined(slices["action"])
     if mode == "buffered":
-        started = time.perf_counter()
-        report = flush.flush_pending(max_seconds=600)
-        flush_seconds = time.perf_counter() - started
-        result["action"]["flush"] = {
-            "events": report.events,
-            "batches": report.batches,
-            "seconds": flush_seconds,
-        }
-    after = observer.snapshot()
-    action = result["action"]
-    action["postgres"] = observer.work_between(windows["action"], after)
+        action["flush"] = flushes
     action["events_written"] = LedgerEntry.objects.count() - ledger_before
     action["pending_after"] = flush.backlog()["pending"]
-
-    noop = result["noop"]
     noop["per_request"] = _per(noop["postgres"], noop["load"]["requests"])
     action["per_action"] = _per(action["postgres"], action["events_written"])
     action["per_action_beyond_noop"] = _beyond_noop(action, noop)
-    return result
+    return {"noop": noop, "action": action}
 
 
 def flush_run(options, observer: pgstats.Observer) -> dict:
