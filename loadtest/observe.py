@@ -31,6 +31,9 @@ SLOW = 1.0
 STATS_SETTLE_SECONDS = 11.0
 # The observer's own statements are not the app's work.
 OWN_QUERIES = ("pg_stat_", "pg_current_wal", "pg_wal_lsn_diff", "pg_backend_pid")
+# The foreign-key checks PostgreSQL runs for each inserted row: its own, not the app's
+# (PostgreSQL 18 lists them as top-level).
+RI_CHECK = "FOR KEY SHARE OF x"
 TICKS = os.sysconf("SC_CLK_TCK")
 # Signing up and defining habits: per player, not per action (first: the registration).
 SIGN_UP_STATEMENTS = (
@@ -89,7 +92,7 @@ def pg_counters(conn: psycopg.Connection, *, statements: bool) -> PgCounters:
                GROUP BY queryid"""
         ).fetchall()
         for queryid, calls, wal, query in rows:
-            if not any(own in query for own in OWN_QUERIES):
+            if not any(own in query for own in OWN_QUERIES) and RI_CHECK not in query:
                 by_query[queryid] = (int(calls), int(wal), query)
     return PgCounters(
         statements=sum(c for c, _, _ in by_query.values()) if statements else None,
