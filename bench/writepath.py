@@ -176,7 +176,7 @@ def render(report: dict) -> str:
             )
     lines.append(
         "  (wrk: the load generator's share of the machine's CPUs; pg: every PostgreSQL "
-        "process, and in direct mode the writes)"
+        "process, with the writes: the request's in direct mode, the flushes' in buffered)"
     )
     header = (
         f"  {'mode':9} {'statements':>11} {'COMMITs':>8} {'transactions':>13} "
