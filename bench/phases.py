@@ -1,9 +1,9 @@
 """The measured phases of bench.writepath (imported once Django is set up).
 
-Per mode, one gunicorn serves a warm-up, then the no-op load, then the action load;
-PostgreSQL's counters are read around each load once every backend has published them
-(see bench.pgstats). The action's window ends after the server has stopped and, in
-buffered mode, after the flush of the backlog the load left.
+Per mode, one gunicorn serves a warm-up, then rounds of the no-op load and the action
+load in turn; PostgreSQL's counters are read after each load, once the server is quiet and
+every backend has published them (see bench.pgstats). In buffered mode an action load's
+window also holds the flush of the backlog it left.
 """
 
 import os

@@ -7,7 +7,7 @@ gunicorn (same workers) and the same load generator and concurrency:
   completed: every request is one action and writes one event) next to the
   authenticated no-op `GET /api/ping`;
 * PostgreSQL work per action: statements (pg_stat_statements), transactions, rows and
-  WAL bytes. For buffered mode the backlog the load left is flushed inside the
+  WAL bytes. In buffered mode the backlog each action round left is flushed inside the
   measurement, so the flush that writes those actions is counted too.
 
 Then the flush throughput: 100,000 pending events made through the live-store scripts,
