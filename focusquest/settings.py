@@ -162,7 +162,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a missing credential a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -180,6 +180,10 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
 }
+# How long a token's user and a habit stay in the cache (Redis) without a change; any
+# change drops them at once (accounts/authentication.py, habits/selectors.py).
+AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 300)
+HABIT_CACHE_SECONDS = env_int("HABIT_CACHE_SECONDS", 300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "FocusQuest API",
     "DESCRIPTION": "Focus sessions and daily habits as a game: points, levels, streaks, "

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from focusquest import clock
 from habits.models import CheckIn, Habit
+from habits.selectors import habit_owned_active
 from habits.services import (
     CheckInRefused,
     habit_check_in,
@@ -120,7 +121,8 @@ class CheckInApi(APIView):
         request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
     )
     def post(self, request: Request, habit_id: int) -> Response:
-        habit = _own_habit(request, habit_id)
+        # The gamified path: the habit comes from the cache (see habits.selectors).
+        habit = habit_owned_active(player=request.user, habit_id=habit_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -1,0 +1,70 @@
+"""Token authentication reads PostgreSQL once per token, and follows every change of the
+player: deactivation, profile changes and a deleted token apply on the next request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.services import player_update
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_of(client, path: str) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as captured:
+        status = client.get(path).status_code
+    return status, len(captured.captured_queries)
+
+
+def test_alices_second_request_reads_nothing_from_postgres(alice):
+    as_alice = client_for(alice)
+
+    assert queries_of(as_alice, "/api/me") == (200, 1)
+    assert queries_of(as_alice, "/api/me") == (200, 0)
+    assert queries_of(as_alice, "/api/leaderboard") == (200, 0)
+
+
+def test_deactivating_alice_refuses_her_cached_token_on_the_next_request(alice):
+    as_alice = client_for(alice)
+    assert as_alice.get("/api/me").status_code == 200
+
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    assert as_alice.get("/api/me").status_code == 401
+    alice.is_active = True
+    alice.save(update_fields=["is_active"])
+    assert as_alice.get("/api/me").status_code == 200
+
+
+def test_alices_new_display_name_shows_on_the_next_request(alice):
+    as_alice = client_for(alice)
+    assert as_alice.get("/api/me").json()["display_name"] == "Alice"
+
+    player_update(player=alice, display_name="Alice the Focused")
+
+    assert as_alice.get("/api/me").json()["display_name"] == "Alice the Focused"
+
+
+def test_a_deleted_token_stops_working_although_it_was_cached(alice):
+    as_alice = client_for(alice)
+    assert as_alice.get("/api/me").status_code == 200
+
+    alice.auth_token.delete()
+
+    assert as_alice.get("/api/me").status_code == 401
+
+
+def test_a_wrong_token_is_refused_every_time_and_never_cached(alice):
+    stranger = client_for(None)
+    stranger.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+
+    assert queries_of(stranger, "/api/me") == (401, 1)
+    assert queries_of(stranger, "/api/me") == (401, 1)
+
+
+def test_bob_cannot_ride_alices_cached_entry(alice, bob):
+    assert client_for(alice).get("/api/me").json()["username"] == "alice"
+
+    assert client_for(bob).get("/api/me").json()["username"] == "bob"

@@ -1,0 +1,31 @@
+"""Reads of habits for the check-in path, which must not read PostgreSQL every time.
+
+A check-in is a gamified action: it writes only Redis. Its one PostgreSQL read was the
+ownership check of the habit; the habit is kept in the cache (Redis) for
+`HABIT_CACHE_SECONDS`, dropped on every save or delete of it (`habits.signals`).
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+
+from accounts.models import User
+from habits.models import Habit
+
+
+def habit_cache_key(habit_id: int) -> str:
+    return f"habit:{habit_id}"
+
+
+def habit_owned_active(*, player: User, habit_id: int) -> Habit:
+    """The player's own, not deleted habit; 404 for anyone else's or a missing one."""
+    habit = cache.get(habit_cache_key(habit_id))
+    if habit is None:
+        habit = Habit.objects.active().filter(pk=habit_id).first()
+        if habit is None:
+            raise Http404("No such habit.")
+        cache.set(habit_cache_key(habit_id), habit, settings.HABIT_CACHE_SECONDS)
+    # Checked on every read, cached or not: another player's habit is a 404, as before.
+    if habit.player_id != player.pk or habit.deleted_at is not None:
+        raise Http404("No such habit.")
+    return habit
