@@ -208,8 +208,8 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
     _analyze()
     measured = made[: options.players]
     ping_file = _tokens_file(f"tokens-{mode}.txt", measured)
-    # The warm-up and each round's action load have players of their own, so no round
-    # starts with a session an earlier one left running.
+    # The action's warm-up and each round's action load have players of their own, so no
+    # round starts with a session an earlier one left running.
     warmup_file = _tokens_file(f"tokens-{mode}-warmup.txt", made[options.players :])
     session_files = [
         _tokens_file(f"tokens-{mode}-{n}.txt", measured[n :: options.rounds])
@@ -232,12 +232,13 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
             )
 
         # Every worker imports its views, opens its connections and loads the scripts
-        # before anything is measured; the warm-up's events are flushed before too.
+        # before anything is measured, and every measured player's token is in the
+        # authentication cache; the warm-up's events are flushed before too.
         log(
             f"{mode}: warm-up, then {options.rounds} rounds of {seconds} s of no-op and "
             f"{seconds} s of action"
         )
-        load("ping", options.warmup, warmup_file)
+        load("ping", options.warmup, ping_file)
         load("session", options.warmup, warmup_file)
         _wait_quiet(master)
         flush.flush_pending(max_seconds=600)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -19,6 +20,8 @@ CONNECTIONS = 4
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed: `apt-get install -y wrk` (docs/benchmarks.md).")
     output = tmp_path_factory.mktemp("bench") / "writepath.json"
     # The benchmark works in a database of its own beside DATABASE_URL's and empties
     # REDIS_URL's database, as the tests do.
@@ -85,9 +88,9 @@ def test_buffered_actions_cost_postgresql_a_fraction_of_direct_ones(report):
         assert buffered["statements"] < 0.2
         assert direct["statements"] > 5
     else:
-        # All transactions, reads included (a few more come from the servers
-        # reconnecting after each reading of the counters).
-        assert direct["transactions"] == pytest.approx(1.0, abs=0.25)
+        # All transactions, reads included: direct mode's commit and the connection check
+        # before it; a few more come from the servers reconnecting after each reading.
+        assert direct["transactions"] > 0.9
         assert buffered["transactions"] < 0.1
         assert buffered["statements"] is None
         assert direct["statements"] is None
