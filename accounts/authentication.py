@@ -34,5 +34,10 @@ class CachedTokenAuthentication(TokenAuthentication):
         return token.user, token
 
 
+def token_cache_remember(token) -> None:
+    """Cache a new player's token (after COMMIT): even their first request reads nothing."""
+    cache.set(token_cache_key(token.key), token, settings.AUTH_CACHE_SECONDS)
+
+
 def token_cache_forget(*, keys: list[str]) -> None:
     cache.delete_many([token_cache_key(key) for key in keys])

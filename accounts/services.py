@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from accounts.authentication import token_cache_remember
 from accounts.models import User
 from gameplay import live
 
@@ -29,6 +30,8 @@ def player_register(
         day_start_hour=day_start_hour,
     )
     token = Token.objects.create(user=player)
+    # Only once the player exists: a rolled-back sign-up must leave no usable token.
+    transaction.on_commit(lambda: token_cache_remember(token))
     # Last, inside the transaction: if Redis refuses, the sign-up rolls back whole.
     live.player_name_set(player_id=player.pk, name=player.public_name)
     return player, token

@@ -17,6 +17,10 @@ def habit_cache_key(habit_id: int) -> str:
     return f"habit:{habit_id}"
 
 
+def habit_cache_remember(habit: Habit) -> None:
+    cache.set(habit_cache_key(habit.pk), habit, settings.HABIT_CACHE_SECONDS)
+
+
 def habit_owned_active(*, player: User, habit_id: int) -> Habit:
     """The player's own, not deleted habit; 404 for anyone else's or a missing one."""
     habit = cache.get(habit_cache_key(habit_id))
@@ -24,7 +28,7 @@ def habit_owned_active(*, player: User, habit_id: int) -> Habit:
         habit = Habit.objects.active().filter(pk=habit_id).first()
         if habit is None:
             raise Http404("No such habit.")
-        cache.set(habit_cache_key(habit_id), habit, settings.HABIT_CACHE_SECONDS)
+        habit_cache_remember(habit)
     # Checked on every read, cached or not: another player's habit is a 404, as before.
     if habit.player_id != player.pk or habit.deleted_at is not None:
         raise Http404("No such habit.")

@@ -10,6 +10,7 @@ from accounts.models import User
 from focusquest.actors import actor_for
 from gameplay import keys, live, rules
 from habits.models import Habit
+from habits.selectors import habit_cache_remember
 
 
 class CheckInRefused(Exception):
@@ -17,7 +18,10 @@ class CheckInRefused(Exception):
 
 
 def habit_create(*, player: User, name: str) -> Habit:
-    return Habit.objects.create(player=player, name=name)
+    habit = Habit.objects.create(player=player, name=name)
+    # Its first check-in then reads nothing from PostgreSQL (after COMMIT: see selectors).
+    transaction.on_commit(lambda: habit_cache_remember(habit))
+    return habit
 
 
 def habit_rename(*, habit: Habit, name: str) -> Habit:

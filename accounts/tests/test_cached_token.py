@@ -68,3 +68,37 @@ def test_bob_cannot_ride_alices_cached_entry(alice, bob):
     assert client_for(alice).get("/api/me").json()["username"] == "alice"
 
     assert client_for(bob).get("/api/me").json()["username"] == "bob"
+
+
+def test_a_new_players_first_request_reads_nothing_once_the_sign_up_committed(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client_for(None).post(
+            "/api/auth/register",
+            {"username": "dana", "password": "correct-horse-battery-staple"},
+            format="json",
+        )
+    dana = client_for(None)
+    dana.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
+
+    assert queries_of(dana, "/api/me") == (200, 0)
+
+
+def test_a_sign_up_that_rolls_back_leaves_no_usable_token(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from accounts.services import player_register
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                _player, token = player_register(username="erin", password="x" * 20)
+                raise RuntimeError("Redis went away half-way")
+        except RuntimeError:
+            pass
+    erin = client_for(None)
+    erin.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert callbacks == []
+    assert erin.get("/api/me").status_code == 401

@@ -47,3 +47,13 @@ def test_a_deleted_habit_refuses_check_ins_although_it_was_cached(alice, clock):
     assert as_alice.delete(f"/api/habits/{habit_id}").status_code == 204
 
     assert check_in_queries(as_alice, habit_id)[0] == 404
+
+
+def test_a_new_habits_first_check_in_reads_nothing_once_its_creation_committed(
+    alice, clock, django_capture_on_commit_callbacks
+):
+    as_alice = client_for(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        habit_id = new_habit(as_alice)
+
+    assert check_in_queries(as_alice, habit_id) == (201, 0)
