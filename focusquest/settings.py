@@ -128,7 +128,13 @@ CACHES = {
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # The pub/sub layer: a group message is ONE publish that each websocket process
+        # receives once and hands to its own sockets in memory. The list-based layer
+        # copied every board snapshot into Redis once per socket and read each copy back:
+        # with 1,000 sockets that was 3,000 round trips a second in the one daphne process
+        # and pushes seconds late (docs/benchmarks.md). Pushes are fire-and-forget either
+        # way: the next snapshot supersedes a lost one.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}],
             "prefix": "fq:channels",
