@@ -37,6 +37,7 @@ def run(options, services: Services) -> dict:
     started = writepath.now_iso()
     log("migrating the benchmark database")
     call_command("migrate", verbosity=0)
+    _autovacuum_off()
     with stack.base_connect(services.database_url) as stats_connection:
         observer = pgstats.Observer(stats_connection, connection.settings_dict["NAME"])
         report = {
@@ -94,9 +95,19 @@ def _wait_quiet(pid: int, timeout: float = 60.0) -> None:
     raise TimeoutError("the server did not go quiet after the load")
 
 
+def _autovacuum_off() -> None:
+    """Autovacuum would vacuum and analyse the tables the loads fill at moments of its own
+    choosing, and its work (WAL, with data checksums on, for every hint bit it sets) would
+    land in whichever window is open then; the benchmark analyses when it makes rows."""
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(
+                f"ALTER TABLE {connection.ops.quote_name(table)} SET (autovacuum_enabled = off)"
+            )
+
+
 def _analyze() -> None:
-    """Planner statistics for the fresh rows, as a database in service has them (and no
-    autovacuum analysing them during a measurement)."""
+    """Planner statistics for the fresh rows, as a database in service has them."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
