@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on a server
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 COLORS = {"buffered": "tab:blue", "direct": "tab:red"}
 
@@ -106,6 +107,7 @@ def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str
     axes[0].set_ylabel("flush lag, s")
     axes[0].set_title("Oldest unflushed event, PostgreSQL connections and lock waits")
     axes[1].set_ylabel("PG connections")
+    axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[2].set_ylabel("backends waiting\non a lock (avg)")
     axes[2].set_xlabel("seconds since the spike began (after the dotted line: drain)")
     made.append(_save(fig, out / f"{prefix}-postgres.png"))

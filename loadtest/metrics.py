@@ -42,8 +42,9 @@ class Recorder:
         self.errors: dict[str, Counter] = defaultdict(Counter)
         self.seconds: dict[int, Second] = defaultdict(Second)
         # Accepted gamified actions that recorded an event, by event kind.
-        self.events: Counter = Counter()
         self.repeats = 0
+        # When each accepted action that recorded an event was answered.
+        self.event_times: list[float] = []
         self.board_push: list[tuple[float, float]] = []
         self.me_push: list[tuple[float, float]] = []
         self.loop_lag: list[tuple[float, float]] = []

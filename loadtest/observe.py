@@ -181,11 +181,12 @@ def app_group(cmdline: str) -> str | None:
 
 
 def cpu_ticks(pid: int) -> int:
-    """User + system time of the process and of its children it has reaped."""
+    """User + system time of the process. Not its reaped children's: every process of a
+    group is sampled while alive, and counting both would count them twice."""
     fields = _stat(pid)
     if fields is None:
         return 0
-    return sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return int(fields[11]) + int(fields[12])
 
 
 class CpuMeter:
@@ -233,6 +234,8 @@ class Observer:
         redis_url: str,
         groups: Callable[[], dict[str, list[int]]],
         clock: Callable[[], float],
+        statements: bool = False,
+        marks: dict[str, float] | None = None,
     ) -> None:
         self.database_url = database_url
         self.redis = redis.Redis.from_url(redis_url)
@@ -243,6 +246,10 @@ class Observer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="observer", daemon=True)
         self.failure: BaseException | None = None
+        # PostgreSQL's counters at given moments (e.g. the hold phase's start and end).
+        self.statements = statements
+        self.marks = dict(marks or {})
+        self.marked: dict[str, PgCounters] = {}
 
     def start(self) -> None:
         self.cpu = CpuMeter(self.groups)
@@ -264,6 +271,9 @@ class Observer:
                 while not self._stop.is_set():
                     now = self.clock()
                     self._activity(conn, now)
+                    for name, at in self.marks.items():
+                        if now >= at and name not in self.marked:
+                            self.marked[name] = pg_counters(conn, statements=self.statements)
                     if now >= next_slow:
                         next_slow = now + SLOW
                         self._slow(now)

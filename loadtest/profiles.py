@@ -79,32 +79,33 @@ PROFILES = {
     # `make bench`: both modes in under five minutes.
     "short": Profile(
         name="short",
-        players=500,
+        players=400,
         quiet_seconds=10,
-        quiet_players=15,
+        quiet_players=10,
         ramp_seconds=20,
         hold_seconds=40,
-        think_seconds=6.0,
-        socket_share=0.5,
-        spectators=750,
+        think_seconds=8.0,
+        socket_share=0.6,
+        spectators=760,
         session_seconds=(20.0, 90.0),
         abandon_share=0.15,
-        habits_per_player=3,
+        habits_per_player=2,
     ),
-    # `make bench-long`: the documented run.
+    # `make bench-long`: the documented run. Sized for one 2-core machine that serves
+    # everything (web, 1,000+ sockets, worker, PostgreSQL, Redis) and the players too.
     "long": Profile(
         name="long",
-        players=1500,
+        players=1000,
         quiet_seconds=15,
-        quiet_players=30,
-        ramp_seconds=60,
+        quiet_players=20,
+        ramp_seconds=90,
         hold_seconds=180,
-        think_seconds=8.0,
-        socket_share=0.5,
-        spectators=300,
+        think_seconds=12.0,
+        socket_share=0.6,
+        spectators=450,
         session_seconds=(30.0, 150.0),
         abandon_share=0.15,
-        habits_per_player=3,
+        habits_per_player=2,
     ),
 }
 

@@ -32,6 +32,7 @@ from loadtest.observe import (
 from loadtest.profiles import Profile
 
 DRAIN_TIMEOUT = 300
+HOLD_SETTLE_SECONDS = 15
 # The Procfile's `celery worker --concurrency 2`; daphne runs its database calls in one
 # thread (asgiref's thread-sensitive executor).
 WORKER_CONCURRENCY = 2
@@ -46,6 +47,12 @@ def raise_open_files(sockets: int) -> int:
     if wanted > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return wanted
+
+
+def hold_window(profile: Profile) -> tuple[float, float]:
+    """The steady part of the hold: every player signed up (late sign-ups given 15 s)."""
+    start = profile.quiet_seconds + profile.ramp_seconds + HOLD_SETTLE_SECONDS
+    return min(start, profile.load_seconds - 1), profile.load_seconds
 
 
 def connection_bound(web_concurrency: int) -> int:
@@ -91,11 +98,14 @@ def run_mode(
             def clock() -> float:
                 return time.monotonic() - origin
 
+            hold = hold_window(profile)
             observer = Observer(
                 database_url=database_url,
                 redis_url=services.redis_url,
                 groups=app.groups,
                 clock=clock,
+                statements=statements,
+                marks={"hold_start": hold[0], "hold_end": hold[1]},
             )
             before = pg_counters(pg, statements=statements)
             observer.start()
@@ -118,6 +128,12 @@ def run_mode(
             observer.close()
             after = pg_counters(pg, statements=statements)
             work = pg_work(pg, before, after)
+            marked = observer.marked
+            hold_work = (
+                pg_work(pg, marked["hold_start"], marked["hold_end"])
+                if {"hold_start", "hold_end"} <= marked.keys()
+                else None
+            )
             ledger = _ledger(pg)
         log(f"{mode}: checking consistency")
         consistency = _consistency(env, load.tallies, ledger)
@@ -135,6 +151,7 @@ def run_mode(
         consistency=consistency,
         statements_available=statements,
         settle=settle,
+        hold_work=hold_work,
     )
 
 
@@ -216,6 +233,7 @@ def _result(
     consistency: dict,
     statements_available: bool,
     settle: float,
+    hold_work: dict | None,
 ) -> dict:
     seconds = load.seconds
     requests = sum(t["requests"] for t in recorder.endpoint_table(seconds).values())
@@ -239,6 +257,14 @@ def _result(
         else None
     )
     lags = [age for t, age, _ in samples.flush_lag if t <= seconds]
+    hold = hold_window(profile)
+    hold_actions = sum(1 for t in recorder.event_times if hold[0] <= t < hold[1])
+
+    def per_hold_action(key):
+        if hold_work is None or hold_work[key] is None or not hold_actions:
+            return None
+        return hold_work[key] / hold_actions
+
     board = [lat for _, lat in recorder.board_push]
     me = [lat for _, lat in recorder.me_push]
     lag = [lag for _, lag in recorder.loop_lag]
@@ -276,6 +302,16 @@ def _result(
             "peak_connections": max((n for _, n in samples.connections), default=0),
             "connection_bound": connection_bound(profile.web_concurrency),
             "top_statements": work["top_statements"],
+            "hold": {
+                "from_second": hold[0],
+                "to_second": hold[1],
+                "actions": hold_actions,
+                "actions_per_second": hold_actions / max(hold[1] - hold[0], 1e-9),
+                "statements_per_action": per_hold_action("statements"),
+                "transactions_per_action": per_hold_action("transactions"),
+                "wal_bytes_per_action": per_hold_action("wal_bytes"),
+                "top_statements": (hold_work or {}).get("top_statements", []),
+            },
         },
         "redis": {
             "commands": redis_commands,

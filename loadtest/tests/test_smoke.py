@@ -85,6 +85,9 @@ def test_postgres_redis_and_flush_figures_are_measured(smoke_run):
     else:  # a server without pg_stat_statements: said so, not guessed
         assert pg["statements"] is None and pg["statements_per_action"] is None
     assert pg["lock_wait_ms_per_action"] >= 0
+    # The steady part (everyone signed up) is measured apart, up to the end of the load.
+    assert pg["hold"]["to_second"] == profile.load_seconds
+    assert 0 < pg["hold"]["actions"] <= result["actions"]
     assert 1 <= pg["peak_connections"] <= pg["connection_bound"]
     assert pg["connection_bound"] == connection_bound(profile.web_concurrency)
     assert result["redis"]["commands_per_second_under_load"] > 0
