@@ -7,6 +7,7 @@ DJANGO_SECRET_KEY stops the process instead of running with a known key.
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as parse_redis_url
 
 from focusquest.env import (
     celery_broker_from_redis_url,
@@ -125,6 +126,9 @@ CACHES = {
 # default); a burst of sockets connecting at once (a launch spike opened 1,000 in seconds)
 # each add themselves to a group at the same moment, and were closed with "Too many
 # connections". The pool keeps the connections it opened, so the cap is only a ceiling.
+# Pub/sub channel names are server-wide, not per database: everything published carries the
+# database number, so deployments (or test runs) sharing one Redis server never cross-talk.
+REDIS_DB = int(parse_redis_url(REDIS_URL).get("db", 0))
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {
@@ -137,7 +141,7 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}],
-            "prefix": "fq:channels",
+            "prefix": f"fq:channels:{REDIS_DB}",
         },
     }
 }

@@ -65,9 +65,13 @@ def community_active(day_iso: str) -> str:
     return f"{PREFIX}:{{c}}:active:{day_iso}"
 
 
-# Pub/sub channel: every award publishes the player's new totals and ranks here, inside
-# its script, so personal websocket news costs the request no extra round trip.
-NEWS = f"{PREFIX}:{{push}}:news"
+def news_channel(db: int) -> str:
+    """Pub/sub channel: every award publishes the player's new totals and ranks here, inside
+    its script, so personal websocket news costs the request no extra round trip. Channels
+    are server-wide (not per database), hence the database number in the name."""
+    return f"{PREFIX}:{{push}}:news:{db}"
+
+
 # Held (with an expiry, renewed) by the one websocket process that pushes for everyone.
 PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
 

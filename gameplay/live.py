@@ -116,7 +116,7 @@ def _award_args(actor: Actor, now: datetime, base: str) -> list:
         micros(now),
         BADGE_RULES_JSON,
         PERIOD_TTL_SECONDS,
-        keys.NEWS,
+        keys.news_channel(settings.REDIS_DB),
     ]
 
 

@@ -85,6 +85,8 @@ class Pusher:
         self.last_sent: dict[str, float] = {}
         self.pending_news: dict[int, dict] = {}
         self.stopping = asyncio.Event()
+        # Set once the news subscription is live: news published before it is not heard.
+        self.listening = asyncio.Event()
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen())
@@ -148,7 +150,8 @@ class Pusher:
         while not self.stopping.is_set():
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(keys.NEWS)
+                await pubsub.subscribe(keys.news_channel(settings.REDIS_DB))
+                self.listening.set()
                 while not self.stopping.is_set():
                     raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if raw is not None:
@@ -184,6 +187,14 @@ def ensure_pusher() -> None:
     if current is None or current[1].done():
         pusher = Pusher()
         _running[loop] = (pusher, loop.create_task(pusher.run()))
+
+
+async def wait_until_listening(timeout: float = 5.0) -> None:
+    """Until this loop's pusher hears the news channel (tests act right after connecting)."""
+    current = _running.get(asyncio.get_running_loop())
+    if current is None:
+        raise RuntimeError("no pusher runs in this event loop")
+    await asyncio.wait_for(current[0].listening.wait(), timeout)
 
 
 async def stop_pusher() -> None:

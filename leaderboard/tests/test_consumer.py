@@ -16,7 +16,7 @@ from focusquest import clock
 from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
-from leaderboard.pusher import stop_pusher
+from leaderboard.pusher import stop_pusher, wait_until_listening
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -134,6 +134,7 @@ async def test_personal_news_reaches_only_its_owner_by_token(players, pusher_sto
     bob_socket = await connect([token_header(bob)])
     alice_open = await opening(alice_socket, 4)
     await opening(bob_socket, 4)
+    await wait_until_listening()
     assert alice_open[3] == {
         "type": "me",
         "points": 0,
@@ -174,6 +175,7 @@ async def test_a_session_cookie_authenticates_the_socket(players, pusher_stopped
     opened = await opening(socket, 4)
 
     assert opened[3]["type"] == "me"
+    await wait_until_listening()
     await sync_to_async(award)(alice, 5)
     news = await drain(socket, 2)
     assert {
