@@ -9,13 +9,17 @@ import importlib
 from datetime import UTC, datetime
 
 import pytest
+import pytest_asyncio
 import time_machine
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission
+from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import MODERATORS_GROUP, moderator_make, player_register
 from gameplay import live
+from leaderboard.pusher import stop_pusher
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -133,3 +137,13 @@ def no_writes(queries) -> list[str]:
     """The writing statements among captured queries (none on the hot path)."""
     verbs = ("INSERT", "UPDATE", "DELETE", "COPY", "CREATE", "TRUNCATE")
     return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(verbs)]
+
+
+@pytest_asyncio.fixture
+async def pusher_stopped_after():
+    """For socket tests: stop the pusher their first connection started in this loop."""
+    yield
+    await stop_pusher()
+    # The consumers' database work ran in the shared sync thread: close its connection so
+    # the test database can be dropped.
+    await sync_to_async(connections.close_all)()

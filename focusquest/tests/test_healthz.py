@@ -16,19 +16,11 @@ def test_healthz_reports_both_dependencies_ok(anon):
 
 
 def test_healthz_answers_503_when_redis_is_stopped(anon, tmp_path):
-    with redis_server(tmp_path) as server:
-        caches = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-            }
-        }
-        with override_settings(CACHES=caches):
-            assert anon.get("/healthz").status_code == 200
+    with redis_server(tmp_path) as server, override_settings(CACHES=server.caches()):
+        assert anon.get("/healthz").status_code == 200
 
-            server.kill()
-            response = anon.get("/healthz")
+        server.kill()
+        response = anon.get("/healthz")
 
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

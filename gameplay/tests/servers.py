@@ -72,6 +72,16 @@ class RedisServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
 
+    def caches(self) -> dict:
+        """CACHES that point the app (and so the live store) at this server, failing fast."""
+        return {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": self.url,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            }
+        }
+
 
 @contextlib.contextmanager
 def redis_server(directory: Path) -> Iterator[RedisServer]:

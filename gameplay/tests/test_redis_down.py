@@ -14,26 +14,18 @@ pytestmark = pytest.mark.django_db
 
 def test_a_gamified_action_answers_503_while_redis_is_down_and_records_nothing(alice, tmp_path):
     habit_id = client_for(alice).post("/api/habits", {"name": "Tea"}, format="json").json()["id"]
-    with redis_server(tmp_path / "redis") as server:
-        caches = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-            }
-        }
-        with override_settings(CACHES=caches):
-            server.kill()
-            client = client_for(alice)
-            started = client.post("/api/sessions", {"planned_minutes": 25}, format="json")
-            checked = client.post(f"/api/habits/{habit_id}/check-ins")
+    with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
+        server.kill()
+        client = client_for(alice)
+        started = client.post("/api/sessions", {"planned_minutes": 25}, format="json")
+        checked = client.post(f"/api/habits/{habit_id}/check-ins")
 
-            assert (started.status_code, checked.status_code) == (503, 503)
-            assert started["Retry-After"] == "5"
-            assert "nothing was recorded" in started.json()["detail"]
+        assert (started.status_code, checked.status_code) == (503, 503)
+        assert started["Retry-After"] == "5"
+        assert "nothing was recorded" in started.json()["detail"]
 
-            server.start()
-            assert live.client().xlen(keys.STREAM) == 0
-            assert live.player_snapshot(player_id=alice.pk).points == 0
-            assert client.post(f"/api/habits/{habit_id}/check-ins").status_code == 201
+        server.start()
+        assert live.client().xlen(keys.STREAM) == 0
+        assert live.player_snapshot(player_id=alice.pk).points == 0
+        assert client.post(f"/api/habits/{habit_id}/check-ins").status_code == 201
     assert LedgerEntry.objects.count() == 0

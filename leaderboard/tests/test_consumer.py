@@ -5,10 +5,8 @@ import asyncio
 import time
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 from django.test import Client
 
 from conftest import make_player
@@ -16,7 +14,8 @@ from focusquest import clock
 from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
-from leaderboard.pusher import stop_pusher, wait_until_listening
+from leaderboard.pusher import wait_until_listening
+from leaderboard.tests.sockets import drain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -36,31 +35,12 @@ async def connect(headers=()):
     return communicator
 
 
-async def drain(communicator, seconds: float) -> list[dict]:
-    """Every message for `seconds`. (A timed-out receive_json_from would cancel the app.)"""
-    messages = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not await communicator.receive_nothing(timeout=0.05, interval=0.01):
-            messages.append(await communicator.receive_json_from(timeout=1))
-    return messages
-
-
 async def opening(communicator, count: int) -> list[dict]:
     return [await communicator.receive_json_from(timeout=5) for _ in range(count)]
 
 
 def token_header(player):
     return (b"authorization", f"Token {player.auth_token.key}".encode())
-
-
-@pytest_asyncio.fixture
-async def pusher_stopped_after():
-    yield
-    await stop_pusher()
-    # The consumers' database work ran in the shared sync thread: close its connection so
-    # the test database can be dropped.
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ real Redis channel layer and the real pusher."""
 import time
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from accounts.services import moderator_make
 from conftest import make_player
@@ -16,19 +14,10 @@ from focusquest import clock
 from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
-from leaderboard.pusher import stop_pusher
+from leaderboard.tests.sockets import drain
 from moderation.services import player_active_set, player_visibility_set
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest_asyncio.fixture
-async def pusher_stopped_after():
-    yield
-    await stop_pusher()
-    # The consumers' database work ran in the shared sync thread: close its connection so
-    # the test database can be dropped.
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
@@ -43,22 +32,12 @@ def people(transactional_db):
     return alice, bob, mo
 
 
-async def messages_for(socket, seconds: float) -> list[dict]:
-    """Every message for `seconds`. (A timed-out receive_json_from would cancel the app.)"""
-    received = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not await socket.receive_nothing(timeout=0.05, interval=0.01):
-            received.append(await socket.receive_json_from(timeout=1))
-    return received
-
-
 async def next_boards(socket, within: float) -> tuple[float, dict[str, list]]:
     """The first snapshot of both boards after now, and how long it took to arrive."""
     started = time.monotonic()
     boards: dict[str, list] = {}
     while len(boards) < 2 and time.monotonic() - started < within:
-        for message in await messages_for(socket, 0.1):
+        for message in await drain(socket, 0.1):
             if message["type"] == "leaderboard":
                 boards[message["board"]] = [
                     (e["display_name"], e["points"], e["rank"]) for e in message["entries"]
@@ -78,7 +57,7 @@ async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showi
         ("Alice", 40),
         ("Bob", 25),
     ]
-    await messages_for(socket, 1.2)  # the pusher's first snapshots as it takes the lead
+    await drain(socket, 1.2)  # the pusher's first snapshots as it takes the lead
 
     await sync_to_async(player_visibility_set)(
         moderator=mo, player=alice, hidden=True, now=clock.now()
@@ -115,8 +94,8 @@ async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pushe
     )
     assert (await alice_socket.connect(timeout=5))[0]
     assert (await bob_socket.connect(timeout=5))[0]
-    await messages_for(alice_socket, 0.5)
-    await messages_for(bob_socket, 0.5)
+    await drain(alice_socket, 0.5)
+    await drain(bob_socket, 0.5)
 
     await sync_to_async(player_active_set)(moderator=mo, player=alice, active=False)
 
@@ -128,7 +107,7 @@ async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pushe
             if output["type"] == "websocket.close":
                 closed = output
     assert closed == {"type": "websocket.close", "code": 4403}
-    assert not any(m.get("type") == "close" for m in await messages_for(bob_socket, 0.3))
+    assert not any(m.get("type") == "close" for m in await drain(bob_socket, 0.3))
     await bob_socket.send_json_to({"type": "ping"})
     assert await bob_socket.receive_json_from(timeout=2) == {"type": "pong"}
     await bob_socket.disconnect()

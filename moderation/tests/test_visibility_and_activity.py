@@ -73,18 +73,10 @@ def test_hiding_twice_changes_and_logs_once(mo, alice, clock):
 
 
 def test_when_redis_refuses_a_hide_the_postgres_flag_rolls_back(mo, alice, tmp_path, clock):
-    with redis_server(tmp_path / "redis") as server:
-        caches = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-            }
-        }
-        with override_settings(CACHES=caches):
-            server.kill()
-            with pytest.raises(RedisError):
-                player_visibility_set(moderator=mo, player=alice, hidden=True, now=T0)
+    with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
+        server.kill()
+        with pytest.raises(RedisError):
+            player_visibility_set(moderator=mo, player=alice, hidden=True, now=T0)
 
     assert User.objects.get(pk=alice.pk).hidden_from_leaderboards is False
     assert LogEntry.objects.count() == 0
