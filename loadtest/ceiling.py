@@ -142,6 +142,7 @@ def _pg_cpu(postmaster: int | None) -> float:
 
     if postmaster is None:
         return 0.0
+    # Each writer's backend exits with it: its time is found in the postmaster's.
     return sum(cpu_ticks(pid) for pid in process_tree(postmaster)) / TICKS
 
 
@@ -162,7 +163,8 @@ def _pg_work() -> tuple[int | None, int, str]:
             cursor.execute(
                 "SELECT sum(calls)::bigint FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND toplevel AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_current_wal%'"
+                "AND toplevel AND query NOT LIKE '%pg_stat_%' "
+                "AND query NOT LIKE '%pg_current_wal%' AND query NOT LIKE '%FOR KEY SHARE OF x%'"
             )
             statements = int(cursor.fetchone()[0] or 0)
         except Exception:  # pg_stat_statements is not loaded: statements unknown

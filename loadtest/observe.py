@@ -180,13 +180,16 @@ def app_group(cmdline: str) -> str | None:
     return None
 
 
-def cpu_ticks(pid: int) -> int:
-    """User + system time of the process. Not its reaped children's: every process of a
-    group is sampled while alive, and counting both would count them twice."""
+def cpu_ticks(pid: int, *, reaped: bool = True) -> int:
+    """User + system time of the process, and with `reaped` its reaped children's too.
+
+    Between two readings of a whole process tree, `reaped` is exact (a child that exited
+    in between moved its time into its parent's). A meter that follows each process
+    second by second must leave it out, or a child seen alive would count twice."""
     fields = _stat(pid)
     if fields is None:
         return 0
-    return int(fields[11]) + int(fields[12])
+    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if reaped else (11, 12)))
 
 
 class CpuMeter:
@@ -203,7 +206,7 @@ class CpuMeter:
         step: dict[str, float] = defaultdict(float)
         for group, pids in self.groups().items():
             for pid in pids:
-                ticks = cpu_ticks(pid)
+                ticks = cpu_ticks(pid, reaped=False)
                 before = self.last.get(pid, ticks if baseline else 0)
                 self.last[pid] = ticks
                 step[group] += max(0, ticks - before) / TICKS
