@@ -164,7 +164,9 @@ class Player:
         weights = ctx.profile.mix
         steps, cumulative = list(weights), list(weights.values())
         while True:
-            await asyncio.sleep(self.rng.expovariate(1.0 / ctx.profile.think_seconds))
+            pause = self.rng.expovariate(1.0 / ctx.profile.think_seconds)
+            # Never sleep past the end: the load ends on time, not a long pause later.
+            await asyncio.sleep(min(pause, max(0.0, ctx.deadline - ctx.clock())))
             if ctx.clock() >= ctx.deadline:
                 return
             step = self.rng.choices(steps, weights=cumulative)[0]

@@ -74,10 +74,14 @@ class PgCounters:
     wal_lsn: str
 
 
-def pg_counters(conn: psycopg.Connection, *, statements: bool) -> PgCounters:
+def pg_counters(
+    conn: psycopg.Connection, *, statements: bool, database: str | None = None
+) -> PgCounters:
+    """Cumulative counters of `database` (default: the one `conn` is connected to)."""
+    database = database or conn.info.dbname
     conn.execute("SELECT pg_stat_clear_snapshot()")
     commits, rollbacks = conn.execute(
-        "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = %s", [database]
     ).fetchone()
     lsn = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
     by_query: dict[int, tuple[int, int, str]] = {}
@@ -87,9 +91,9 @@ def pg_counters(conn: psycopg.Connection, *, statements: bool) -> PgCounters:
         rows = conn.execute(
             """SELECT queryid, sum(calls)::bigint, sum(wal_bytes)::bigint, min(query)
                FROM pg_stat_statements
-               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                 AND toplevel
-               GROUP BY queryid"""
+               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = %s) AND toplevel
+               GROUP BY queryid""",
+            [database],
         ).fetchall()
         for queryid, calls, wal, query in rows:
             if not any(own in query for own in OWN_QUERIES) and RI_CHECK not in query:
@@ -239,8 +243,14 @@ class Observer:
         clock: Callable[[], float],
         statements: bool = False,
         marks: dict[str, float] | None = None,
+        sample_url: str | None = None,
     ) -> None:
         self.database_url = database_url
+        self.database = database_from_url(database_url)["NAME"]
+        # Sampling from a connection to the run's own database would add its transactions
+        # (five a second) to the app's: the samples are taken from the database beside it
+        # that `sample_url` names, looking at the run's database by name.
+        self.sample_url = sample_url or database_url
         self.redis = redis.Redis.from_url(redis_url)
         self.groups = groups
         self.clock = clock
@@ -269,14 +279,21 @@ class Observer:
 
     def _run(self) -> None:
         try:
-            with pg_connect(self.database_url) as conn:
+            try:
+                conn = pg_connect(self.sample_url)
+            except psycopg.OperationalError:
+                conn = pg_connect(self.database_url)
+            statements = self.statements and has_statements(conn)
+            with conn:
                 next_slow = 0.0
                 while not self._stop.is_set():
                     now = self.clock()
                     self._activity(conn, now)
                     for name, at in self.marks.items():
                         if now >= at and name not in self.marked:
-                            self.marked[name] = pg_counters(conn, statements=self.statements)
+                            self.marked[name] = pg_counters(
+                                conn, statements=statements, database=self.database
+                            )
                     if now >= next_slow:
                         next_slow = now + SLOW
                         self._slow(now)
@@ -288,8 +305,9 @@ class Observer:
         total, waiting = conn.execute(
             """SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
                FROM pg_stat_activity
-               WHERE datname = current_database() AND backend_type = 'client backend'
-                 AND pid <> pg_backend_pid()"""
+               WHERE datname = %s AND backend_type = 'client backend'
+                 AND pid <> pg_backend_pid()""",
+            [self.database],
         ).fetchone()
         self.samples.connections.append((now, total))
         self.samples.lock_waiters.append((now, waiting))

@@ -106,6 +106,7 @@ def run_mode(
                 clock=clock,
                 statements=statements,
                 marks={"hold_start": hold[0], "hold_end": hold[1]},
+                sample_url=services.database_url,
             )
             before = pg_counters(pg, statements=statements)
             observer.start()
