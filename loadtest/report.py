@@ -90,7 +90,7 @@ def table(results: dict[str, dict]) -> str:
     add("load seconds", lambda r: r["load_seconds"], _n)
     add("requests/s", lambda r: r["requests_per_second"], _n, True)
     add("actions/s (accepted, recorded an event)", lambda r: r["actions_per_second"], _n, True)
-    add("errors (error rate)", lambda r: r["errors"], lambda v: _n(v))
+    add("errors", lambda r: r["errors"], _n)
     add("error rate", lambda r: r["error_rate"], lambda v: "n/a" if v is None else f"{v:.3%}")
     for name in ENDPOINT_ORDER:
         if all(name in results[m]["endpoints"] for m in modes):
