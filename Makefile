@@ -56,7 +56,7 @@ bench-writepath: venv
 # scripts/devstack.py services.
 .PHONY: bench bench-long
 bench: venv
-	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16,64 --batches 1000,10000
+	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16 --batches 1000,10000
 
 bench-long: venv
 	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts

@@ -80,10 +80,10 @@ PROFILES = {
     "short": Profile(
         name="short",
         players=400,
-        quiet_seconds=10,
+        quiet_seconds=5,
         quiet_players=10,
         ramp_seconds=20,
-        hold_seconds=40,
+        hold_seconds=25,
         think_seconds=8.0,
         socket_share=0.6,
         spectators=760,

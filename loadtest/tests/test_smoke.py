@@ -47,7 +47,12 @@ def smoke_run(tmp_path_factory):
         log=lambda message: None,
         settle=1.5,
     )
-    return profile, result
+    yield profile, result
+    # The run's databases sit beside the test database: leave none behind.
+    base = services.database_url
+    run = f"{stacks.database_from_url(base)['NAME']}{stacks.DATABASE_SUFFIX}_buffered"
+    for name in (template, run):
+        stacks.database_drop(stacks.database_url_named(base, name))
 
 
 def _database_url() -> str:
