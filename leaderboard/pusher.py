@@ -3,13 +3,17 @@
 Every websocket process runs a `Pusher` task, but only the one holding the Redis leader
 lock works; the others wait to take over should it die. The leader:
 
-- watches the change counters that awards bump (`keys.CHANGES`) and, when the boards or
-  the community counters moved, sends ONE snapshot per board (and per community) to the
-  shared group, at most once per `SNAPSHOT_INTERVAL`, however many awards arrived;
 - listens to the news channel that every award publishes from its script and forwards
-  each player's latest news to that player's group only, merged per tick.
+  each player's news to that player's group only, as soon as it arrives;
+- sends ONE snapshot per board (and per community) to the shared group when it changed,
+  at most once per `SNAPSHOT_INTERVAL` however many awards arrived: a change after a
+  quiet spell goes out `GATHER_SECONDS` later (so a burst makes one snapshot), a change
+  while snapshots are flowing goes out exactly one interval after the previous one.
+  Changes come from the change counters that awards bump (`keys.CHANGES`), read when
+  news arrives and every `POLL_SECONDS` (a moderator's hide makes no news).
 
-channels_redis drops messages past a channel's capacity, so nothing here sends a
+Each message is encoded to JSON once, here, and goes out as the same text on every
+socket. channels_redis drops messages past a channel's capacity, so nothing here sends a
 message per award to the shared group.
 """
 
@@ -31,14 +35,22 @@ from leaderboard.api import board_payload, community_payload
 logger = logging.getLogger(__name__)
 
 BOARDS_GROUP = "leaderboard"
-TICK_SECONDS = 0.2
+TOPICS = ("boards", "community")
 SNAPSHOT_INTERVAL = 1.0
+GATHER_SECONDS = 0.1
+POLL_SECONDS = 0.2
+RENEW_SECONDS = 1.0
 LEADER_TTL_MS = 3000
 BOARD_SIZE = 10
 
 
 def player_group(player_id: int) -> str:
     return f"player.{player_id}"
+
+
+def encode(message: dict) -> str:
+    """The text every socket receives (the same as the consumer's own send_json)."""
+    return json.dumps(message)
 
 
 async def board_messages() -> list[dict]:
@@ -81,24 +93,35 @@ class Pusher:
             settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
         )
         self.layer = get_channel_layer()
+        self.leading = False
+        self.renew_at = 0.0
+        self.polled_at = -1e9
         self.seen: dict[str, int] = {}
         self.last_sent: dict[str, float] = {}
+        self.due: dict[str, float] = {}  # topic -> when its next snapshot goes out
         self.pending_news: dict[int, dict] = {}
+        self.news_arrived = False
+        self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
         # Set once the news subscription is live: news published before it is not heard.
         self.listening = asyncio.Event()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         listener = asyncio.create_task(self._listen())
         try:
             while not self.stopping.is_set():
                 try:
-                    if await self._lead():
-                        await self._tick()
+                    if loop.time() >= self.renew_at:
+                        self.leading = await self._lead()
+                        self.renew_at = loop.time() + RENEW_SECONDS
+                    if self.leading:
+                        await self._tick(loop.time())
                 except Exception:  # keep pushing after a passing Redis or layer fault
                     logger.exception("pusher tick failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), TICK_SECONDS)
+                    self.renew_at = 0.0
+                    await asyncio.sleep(POLL_SECONDS)
+                await self._sleep(self._next_wake() - loop.time())
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -108,11 +131,25 @@ class Pusher:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.redis.aclose(), 2)
 
+    async def _sleep(self, seconds: float) -> None:
+        """Until `seconds` pass, news arrives, or the pusher stops."""
+        if seconds > 0 and not self.wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), seconds)
+        self.wake.clear()
+
+    def _next_wake(self) -> float:
+        if not self.leading:
+            return self.renew_at
+        return min(self.renew_at, self.polled_at + POLL_SECONDS, *self.due.values())
+
     async def _lead(self) -> bool:
         # Take the lock if free, or extend it if ours; a dead leader's lock expires.
         held = await self.redis.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
         if held:
             self.seen.clear()  # a new leader sends fresh snapshots at once
+            self.due.clear()
+            self.polled_at = -1e9
             return True
         owner = await self.redis.get(keys.PUSH_LEADER)
         if owner == self.identity.encode():
@@ -126,24 +163,45 @@ class Pusher:
             if await self.redis.get(keys.PUSH_LEADER) == self.identity.encode():
                 await self.redis.delete(keys.PUSH_LEADER)
 
-    async def _tick(self) -> None:
-        loop = asyncio.get_running_loop()
-        counters = {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.CHANGES)).items()}
-        for topic in ("boards", "community"):
-            version = counters.get(topic, 0)
-            if self.seen.get(topic) == version:
+    async def _tick(self, now: float) -> None:
+        await self._send_news()
+        unscheduled = any(topic not in self.due for topic in TOPICS)
+        if (self.news_arrived and unscheduled) or now >= self.polled_at + POLL_SECONDS:
+            self.news_arrived = False
+            self.polled_at = now
+            self._schedule(await self._counters(), now)
+        ready = [topic for topic, at in self.due.items() if at <= now]
+        if ready:
+            await self._send_snapshots(ready, now)
+
+    async def _counters(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.CHANGES)).items()}
+
+    def _schedule(self, counters: dict[str, int], now: float) -> None:
+        for topic in TOPICS:
+            if topic in self.due or self.seen.get(topic) == counters.get(topic, 0):
                 continue
-            if loop.time() - self.last_sent.get(topic, -1e9) < SNAPSHOT_INTERVAL:
-                continue  # coalesce: the next tick after the interval sends the latest
-            self.seen[topic] = version
-            self.last_sent[topic] = loop.time()
+            earliest = self.last_sent.get(topic, -1e9) + SNAPSHOT_INTERVAL
+            self.due[topic] = max(now + GATHER_SECONDS, earliest)
+
+    async def _send_snapshots(self, topics: list[str], now: float) -> None:
+        # The counters are read before the data, so a snapshot holds at least what they
+        # count; a change that lands in between only makes one more snapshot later.
+        counters = await self._counters()
+        for topic in topics:
+            del self.due[topic]
+            self.seen[topic] = counters.get(topic, 0)
+            self.last_sent[topic] = now
             messages = await board_messages() if topic == "boards" else [await community_message()]
             for message in messages:
-                await self.layer.group_send(BOARDS_GROUP, {"type": "push", "message": message})
+                await self.layer.group_send(BOARDS_GROUP, {"type": "push", "text": encode(message)})
+
+    async def _send_news(self) -> None:
         news, self.pending_news = self.pending_news, {}
         for player_id, item in news.items():
+            texts = [encode(message) for message in news_messages(item)]
             await self.layer.group_send(
-                player_group(player_id), {"type": "push.many", "messages": news_messages(item)}
+                player_group(player_id), {"type": "push.many", "texts": texts}
             )
 
     async def _listen(self) -> None:
@@ -164,7 +222,7 @@ class Pusher:
                     await asyncio.wait_for(pubsub.aclose(), 2)
 
     def _merge(self, news: dict) -> None:
-        """Keep the latest totals per player, all new badges, and where the tick started."""
+        """Keep the latest totals per player, all new badges, and where they started."""
         player_id = int(news["player"])
         badges = news.get("badges") if isinstance(news.get("badges"), list) else []
         earlier = self.pending_news.get(player_id)
@@ -174,6 +232,8 @@ class Pusher:
         else:
             earlier.update({k: v for k, v in news.items() if k != "badges"})
             earlier["badges"] = earlier["badges"] + badges
+        self.news_arrived = True
+        self.wake.set()
 
 
 # One pusher per event loop (daphne has one; each async test has its own).
@@ -203,6 +263,7 @@ async def stop_pusher() -> None:
         return
     pusher, task = current
     pusher.stopping.set()
+    pusher.wake.set()
     try:
         await asyncio.wait_for(task, 5)
     except (TimeoutError, asyncio.CancelledError):

@@ -2,6 +2,7 @@
 layer, with the real pusher running in the test's event loop."""
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from focusquest import clock
 from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
-from leaderboard.pusher import wait_until_listening
+from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
 from leaderboard.tests.sockets import drain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -86,6 +87,54 @@ async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_las
         assert 1 <= len(snapshots) <= 2
         last = sorted((e["display_name"], e["points"], e["rank"]) for e in snapshots[-1]["entries"])
         assert last == [("Alice", 50, 1), ("Bob", 50, 1)]
+    await socket.disconnect()
+
+
+async def test_steady_awards_make_one_snapshot_per_board_each_interval_not_more(
+    players, pusher_stopped_after
+):
+    alice, bob = players
+    socket = await connect()
+    await opening(socket, 3)
+    await drain(socket, 1.2)  # the pusher's first snapshots as it takes the lead
+
+    arrivals: dict[str, list[float]] = {"all": [], "week": []}
+    started = time.monotonic()
+    index = 0
+    while time.monotonic() - started < 3.5:
+        await sync_to_async(award)(alice if index % 2 else bob, 1)
+        index += 1
+        for message in await drain(socket, 0.05):
+            if message["type"] == "leaderboard":
+                arrivals[message["board"]].append(time.monotonic())
+
+    for board, times in arrivals.items():
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+        # Awards never stop, so a snapshot goes out each interval: 3 or 4 in 3.5 s.
+        assert 3 <= len(times) <= 4, (board, times)
+        # The drain above reads in 50 ms slices, hence the slack below one interval.
+        assert min(gaps) >= SNAPSHOT_INTERVAL - 0.1, (board, gaps)
+    await socket.disconnect()
+
+
+async def test_personal_news_does_not_wait_for_the_next_snapshot(players, pusher_stopped_after):
+    alice, bob = players
+    socket = await connect([token_header(alice)])
+    await opening(socket, 4)
+    await wait_until_listening()
+    await drain(socket, 1.2)
+
+    await sync_to_async(award)(bob, 3)  # starts a snapshot interval
+    awarded = time.monotonic()
+    await sync_to_async(award)(alice, 4)
+    news = None
+    while news is None and time.monotonic() - awarded < 2:
+        for message in await drain(socket, 0.02):
+            if message["type"] == "me":
+                news = (time.monotonic() - awarded, message)
+
+    assert news is not None and news[1]["points"] == 4
+    assert news[0] < SNAPSHOT_INTERVAL / 2, news
     await socket.disconnect()
 
 
