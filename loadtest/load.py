@@ -69,6 +69,9 @@ class Awards:
         self.me_pending: dict[int, list[tuple[int, float]]] = {}
         self.me_seen: dict[int, int] = {}
         self.personal: set[int] = set()
+        # The server sends each snapshot as the same text to every socket: when each one
+        # first arrived, to time the fan-out apart from the wait for the snapshot.
+        self.first_seen: dict[int, float] = {}
 
     def awarded(self, user_id: int, total: int, at: float) -> None:
         self.board.setdefault((user_id, total), at)
@@ -91,6 +94,10 @@ class Awards:
             else:
                 still.append((total, awarded_at))
         self.me_pending[user_id] = still
+
+    def snapshot_arrived(self, raw: str, at: float) -> None:
+        first = self.first_seen.setdefault(hash(raw), at)
+        self.recorder.board_spread.append((first, at - first))
 
     def board_received(self, before: set, now: set, at: float) -> None:
         # Points only grow during a run, so a (player, total) pair that was not on this
@@ -343,6 +350,8 @@ async def _read(socket, ctx: Context, user_id: int | None) -> None:
             now = {(e["user_id"], e["points"]) for e in message["entries"]}
             if board is not None:  # the snapshot on connect is only the baseline
                 awards.board_received(board, now, at)
+                if now != board:  # points only grow: a changed board is sent once
+                    awards.snapshot_arrived(raw, at)
             board = now
         elif kind == "me" and user_id is not None:
             awards.me_received(user_id, int(message["points"]), at)

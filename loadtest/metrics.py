@@ -47,6 +47,8 @@ class Recorder:
         self.event_times: list[float] = []
         self.board_push: list[tuple[float, float]] = []
         self.me_push: list[tuple[float, float]] = []
+        # Per socket and board snapshot: how long after the first socket this one got it.
+        self.board_spread: list[tuple[float, float]] = []
         self.loop_lag: list[tuple[float, float]] = []
         self.sockets_open = 0
         self.sockets_peak = 0

@@ -145,6 +145,11 @@ def table(results: dict[str, dict]) -> str:
         lambda p: f"{_n(p['p50_s'], 2)} / {_n(p['p95_s'], 2)} ({p['samples']:,} samples)",
     )
     add(
+        "board snapshot fan-out p50 / p95 s (after the first socket)",
+        lambda r: r["push"].get("board_spread"),
+        lambda p: f"{_n(p['p50_s'], 2)} / {_n(p['p95_s'], 2)}" if p else "",
+    )
+    add(
         "push me p50 / p95 s (own socket)",
         lambda r: r["push"]["me"],
         lambda p: f"{_n(p['p50_s'], 2)} / {_n(p['p95_s'], 2)} ({p['samples']:,} samples)",

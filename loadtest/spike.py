@@ -268,6 +268,7 @@ def _result(
 
     board = [lat for _, lat in recorder.board_push]
     me = [lat for _, lat in recorder.me_push]
+    spread = [lag for _, lag in recorder.board_spread]
     lag = [lag for _, lag in recorder.loop_lag]
     return {
         "mode": mode,
@@ -331,6 +332,7 @@ def _result(
             "messages": recorder.socket_messages,
             "board": {"samples": len(board), **_seconds(percentiles(board))},
             "me": {"samples": len(me), **_seconds(percentiles(me))},
+            "board_spread": {"samples": len(spread), **_seconds(percentiles(spread))},
         },
         "cpu_seconds": dict(cpu_total),
         "cpu_share": {g: s / window for g, s in cpu_total.items()},
