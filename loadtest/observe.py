@@ -44,9 +44,15 @@ SIGN_UP_STATEMENTS = (
 )
 
 
+# Every connection the measuring side opens carries this name, so the connection count
+# (the app's own) leaves them out.
+APPLICATION_NAME = "focusquest-measure"
+
+
 def pg_connect(url: str, *, dbname: str | None = None) -> psycopg.Connection:
     settings = database_from_url(url)
     return psycopg.connect(
+        application_name=APPLICATION_NAME,
         dbname=dbname or settings["NAME"],
         user=settings["USER"] or None,
         password=settings["PASSWORD"] or None,
@@ -175,8 +181,8 @@ def process_tree(root: int) -> list[int]:
 def app_group(cmdline: str) -> str | None:
     if "gunicorn" in cmdline:
         return "web (gunicorn)"
-    if "daphne" in cmdline:
-        return "ws (daphne)"
+    if "uvicorn" in cmdline:
+        return "ws (uvicorn)"
     if "celery" in cmdline and " worker" in cmdline:
         return "worker (celery)"
     if "celery" in cmdline and " beat" in cmdline:
@@ -306,8 +312,8 @@ class Observer:
             """SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
                FROM pg_stat_activity
                WHERE datname = %s AND backend_type = 'client backend'
-                 AND pid <> pg_backend_pid()""",
-            [self.database],
+                 AND application_name <> %s""",
+            [self.database, APPLICATION_NAME],
         ).fetchone()
         self.samples.connections.append((now, total))
         self.samples.lock_waiters.append((now, waiting))
