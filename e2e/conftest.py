@@ -1,8 +1,8 @@
 """Browser tests: Debian's Chromium, driven by pytest-playwright, against the whole stack.
 
 The stack runs as real processes on the test databases, started once for this folder:
-gunicorn (HTTP), daphne (websockets), and a Celery worker with embedded beat flushing
-every second. Pages learn daphne's address from WS_PUBLIC_URL, as in production.
+gunicorn (HTTP), uvicorn (websockets), and a Celery worker with embedded beat flushing
+every second. Pages learn the websocket server's address from WS_PUBLIC_URL, as in production.
 
 Playwright cannot download its own browsers here, so it launches the system's Chromium
 (`apt-get install chromium`; CHROMIUM_PATH overrides where it is looked for).
@@ -112,18 +112,21 @@ class Stack:
 
 
 @contextlib.contextmanager
-def daphne(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
-    """The websocket server (daphne) on a free port; yields its ws:// base URL."""
+def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
+    """The websocket server (uvicorn, as the Procfile runs it) on a free port; yields its
+    ws:// base URL."""
     port = free_port()
     args = [
-        str(Path(sys.executable).parent / "daphne"),
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
+        str(Path(sys.executable).parent / "uvicorn"),
         "focusquest.asgi:application",
+        "--port",
+        str(port),
+        "--ws",
+        "websockets-sansio",
+        "--lifespan",
+        "off",
     ]
-    # daphne answers HTTP too, so /healthz tells when it is up.
+    # The ASGI app answers HTTP too, so /healthz tells when it is up.
     ready = lambda: http_ok(f"http://127.0.0.1:{port}/healthz")  # noqa: E731
     with process(args, env=project_env(**env_overrides), ready=ready, log=log):
         yield f"ws://127.0.0.1:{port}"
@@ -131,7 +134,7 @@ def daphne(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
-    """gunicorn + daphne + Celery worker and beat, for every test in this folder.
+    """gunicorn + uvicorn + Celery worker and beat, for every test in this folder.
 
     Package-scoped so that it stops before the rest of the suite runs: a stray flusher
     would take events from under other tests.
@@ -139,7 +142,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
     logs = tmp_path_factory.mktemp("stack")
     env = {"FLUSH_INTERVAL_SECONDS": FLUSH_INTERVAL_SECONDS, **ASYNC_UNSAFE_OFF}
     with (
-        daphne(log=logs / "daphne.log", **env) as ws,
+        websocket_server(log=logs / "uvicorn.log", **env) as ws,
         gunicorn(workers=2, WS_PUBLIC_URL=ws, **env) as http,
         celery_worker(beat_schedule=logs / "beat-schedule", **env),
     ):

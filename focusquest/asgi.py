@@ -1,4 +1,4 @@
-"""ASGI entry point: daphne serves the websockets (HTTP goes through gunicorn)."""
+"""ASGI entry point: uvicorn serves the websockets (HTTP goes through gunicorn)."""
 
 import os
 

@@ -36,7 +36,6 @@ WS_PORT = env_int("WS_PORT", PORT + 1)
 WS_PUBLIC_URL = env_str("WS_PUBLIC_URL", f"ws://{HOST}:{WS_PORT}")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -135,7 +134,7 @@ CHANNEL_LAYERS = {
         # The pub/sub layer: a group message is ONE publish that each websocket process
         # receives once and hands to its own sockets in memory. The list-based layer
         # copied every board snapshot into Redis once per socket and read each copy back:
-        # with 1,000 sockets that was 3,000 round trips a second in the one daphne process
+        # with 1,000 sockets that was 3,000 round trips a second in the one websocket process
         # and pushes seconds late (docs/benchmarks.md). Pushes are fire-and-forget either
         # way: the next snapshot supersedes a lost one.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -236,7 +236,7 @@ class Pusher:
         self.wake.set()
 
 
-# One pusher per event loop (daphne has one; each async test has its own).
+# One pusher per event loop (a websocket server process has one; each async test has its own).
 _running: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

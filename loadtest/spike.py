@@ -33,15 +33,16 @@ from loadtest.profiles import Profile
 
 DRAIN_TIMEOUT = 300
 HOLD_SETTLE_SECONDS = 15
-# The Procfile's `celery worker --concurrency 2`; daphne runs its database calls in one
-# thread (asgiref's thread-sensitive executor).
+# The Procfile's `celery worker --concurrency 2`; the websocket process runs its database
+# calls in one thread (asgiref's thread-sensitive executor).
 WORKER_CONCURRENCY = 2
 WS_CONNECTIONS = 1
 SOCKETS_PER_FILE_LIMIT = 4
 
 
 def raise_open_files(sockets: int) -> int:
-    """Each socket is a file descriptor here and in daphne (which inherits our limit)."""
+    """Each socket is a file descriptor here and in the websocket server (which inherits
+    our limit)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = max(soft, min(hard, 4096 + SOCKETS_PER_FILE_LIMIT * sockets))
     if wanted > soft:
@@ -57,7 +58,7 @@ def hold_window(profile: Profile) -> tuple[float, float]:
 
 def connection_bound(web_concurrency: int) -> int:
     """PostgreSQL connections the configuration allows: one per gunicorn worker, per Celery
-    worker process and for daphne; none depends on the number of players."""
+    worker process and for the websocket process; none depends on the number of players."""
     return web_concurrency + WORKER_CONCURRENCY + WS_CONNECTIONS
 
 

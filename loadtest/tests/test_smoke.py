@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 ENDPOINTS = set(reports.ENDPOINT_ORDER)
 GROUPS = {
     "web (gunicorn)",
-    "ws (daphne)",
+    "ws (uvicorn)",
     "worker (celery)",
     "beat (celery)",
     "postgres",
