@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Now
 
@@ -18,7 +19,12 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment"
 
     event_id = models.UUIDField(unique=True)
-    player = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Every index is written by every event the flush inserts, so there are only those the
+    # reads need: (player, occurred_at) serves the player's own lookups, hence no index
+    # of the foreign key alone.
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     points = models.IntegerField()
     occurred_at = models.DateTimeField()
@@ -31,6 +37,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # the partial index below: only adjustments have a moderator
     )
     reason = models.TextField(blank=True)
     payload = models.JSONField(default=dict)
@@ -43,6 +50,15 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["player", "occurred_at"]),
             models.Index(fields=["player", "day"]),
+            models.Index(
+                fields=["moderator"],
+                condition=models.Q(moderator__isnull=False),
+                name="ledger_moderator_idx",
+            ),
+            # The fair-play queue reads a recent window of everyone's events. The ledger
+            # is appended in (nearly) time order, so a block-range index finds the window
+            # at almost no cost to each insert.
+            BrinIndex(fields=["occurred_at"], name="ledger_occurred_brin"),
         ]
 
     def __str__(self) -> str:
