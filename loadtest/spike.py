@@ -36,7 +36,6 @@ HOLD_SETTLE_SECONDS = 15
 # The Procfile's `celery worker --concurrency 2`; the websocket process runs its database
 # calls in one thread (asgiref's thread-sensitive executor).
 WORKER_CONCURRENCY = 2
-WS_CONNECTIONS = 1
 SOCKETS_PER_FILE_LIMIT = 4
 
 
@@ -56,10 +55,11 @@ def hold_window(profile: Profile) -> tuple[float, float]:
     return min(start, profile.load_seconds - 1), profile.load_seconds
 
 
-def connection_bound(web_concurrency: int) -> int:
+def connection_bound(web_concurrency: int, ws_concurrency: int = 1) -> int:
     """PostgreSQL connections the configuration allows: one per gunicorn worker, per Celery
-    worker process and for the websocket process; none depends on the number of players."""
-    return web_concurrency + WORKER_CONCURRENCY + WS_CONNECTIONS
+    worker process and per websocket process (its one database thread); none depends on
+    the number of players."""
+    return web_concurrency + WORKER_CONCURRENCY + ws_concurrency
 
 
 def run_mode(
@@ -154,6 +154,7 @@ def run_mode(
         statements_available=statements,
         settle=settle,
         hold_work=hold_work,
+        ws_concurrency=int(env.get("WS_CONCURRENCY", "1")),
     )
 
 
@@ -236,6 +237,7 @@ def _result(
     statements_available: bool,
     settle: float,
     hold_work: dict | None,
+    ws_concurrency: int,
 ) -> dict:
     seconds = load.seconds
     requests = sum(t["requests"] for t in recorder.endpoint_table(seconds).values())
@@ -303,7 +305,7 @@ def _result(
             "lock_wait_ms_per_action": per_action(lock_wait_seconds * 1000),
             "peak_lock_waiters": max((n for _, n in samples.lock_waiters), default=0),
             "peak_connections": max((n for _, n in samples.connections), default=0),
-            "connection_bound": connection_bound(profile.web_concurrency),
+            "connection_bound": connection_bound(profile.web_concurrency, ws_concurrency),
             "top_statements": work["top_statements"],
             "hold": {
                 "from_second": hold[0],

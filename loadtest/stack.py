@@ -11,12 +11,9 @@ import os
 import secrets
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +23,7 @@ import psycopg
 import redis
 
 from focusquest.env import database_from_url
+from focusquest.processes import free_port, http_ok, port_open
 from loadtest.observe import app_group, pg_connect, postmaster_pid, process_tree, redis_pid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,28 +152,6 @@ def database_drop(url: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     """The environment every app process of a load run gets."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -222,10 +198,15 @@ class RunningStack:
     def groups(self) -> dict[str, list[int]]:
         """Process groups for CPU accounting: the app's, the servers', the generator."""
         found: dict[str, list[int]] = {}
+        placed: set[int] = set()
         for pid in process_tree(self.honcho.pid):
             group = app_group(_cmdline(pid))
-            if group:
-                found.setdefault(group, []).append(pid)
+            if group and pid not in placed:
+                # With its children: uvicorn's workers are spawned interpreters whose
+                # command line does not name it.
+                family = [p for p in process_tree(pid) if p not in placed]
+                placed.update(family)
+                found.setdefault(group, []).extend(family)
         if self.postgres_pid:
             found["postgres"] = process_tree(self.postgres_pid)
         if self.redis_pid:
