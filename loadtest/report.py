@@ -218,13 +218,23 @@ def targets(results: dict[str, dict], ceiling: dict | None) -> list[tuple[str, b
             )
         )
         push = b["push"]
-        p95 = push["me"]["p95_s"]
+        enough = push["sockets_peak"] >= 1000
+        me, board = push["me"]["p95_s"], push["board"]["p95_s"]
+        spread = (push.get("board_spread") or {}).get("p95_s")
         found.append(
             (
-                "push latency p95 ≤ 1 s with ≥ 1,000 sockets open (personal `me`)",
-                None if p95 is None else p95 <= 1.0 and push["sockets_peak"] >= 1000,
-                f"p95 {_n(p95, 2)} s with {push['sockets_peak']} sockets; board snapshots "
-                f"p95 {_n(push['board']['p95_s'], 2)} s",
+                "push latency p95 ≤ 1 s with ≥ 1,000 sockets open: the award's own news (`me`)",
+                None if me is None else me <= 1.0 and enough,
+                f"p95 {_n(me, 2)} s with {push['sockets_peak']:,} sockets",
+            )
+        )
+        found.append(
+            (
+                "push latency p95 ≤ 1 s with ≥ 1,000 sockets open: board snapshots on every "
+                "socket (coalesced to one a second per board)",
+                None if board is None else board <= 1.0 and enough,
+                f"p95 {_n(board, 2)} s: the wait for the next snapshot (up to 1 s by the "
+                f"product's rule) plus the fan-out to every socket (p95 {_n(spread, 2)} s)",
             )
         )
     for mode, r in results.items():
