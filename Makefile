@@ -12,7 +12,7 @@ DEVSTACK    := $(VENV_PY) scripts/devstack.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt clean services bench-writepath
+.PHONY: help venv run test lint fmt clean services bench-writepath bench-fanout
 
 help:
 	@echo "make venv      create .venv and install requirements (when they changed)"
@@ -24,6 +24,7 @@ help:
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
 	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
 	@echo "make bench-long  the documented spike (about 15 min); charts into docs/charts"
+	@echo "make bench-fanout  websocket push cost per frame, uvicorn vs daphne (about 2 min)"
 
 venv: $(STAMP)
 
@@ -50,6 +51,11 @@ services: venv
 # scripts/devstack.py (services) and stops them when it is done.
 bench-writepath: venv
 	exec $(VENV_PY) -m bench.writepath
+
+# One websocket server, 1,050 sockets, boards moving: CPU per pushed frame, uvicorn against
+# daphne (bench/fanout.py).
+bench-fanout: venv
+	exec $(VENV_PY) -m bench.fanout
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
