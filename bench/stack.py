@@ -7,16 +7,14 @@ Procfile runs it, since the write path is all this benchmark measures.
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 
 from focusquest.env import database_from_url
+from focusquest.processes import free_port, http_ok, process
 from loadtest import stack as loadtest_stack
 from loadtest.observe import TICKS, cpu_ticks, pg_connect
 
@@ -63,36 +61,9 @@ def base_connect(url: str) -> psycopg.Connection:
 
 
 @contextlib.contextmanager
-def process(args: list[str], *, env: dict[str, str], ready, log: Path):
-    """A process (and its children, in its own session) for the length of the block."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not ready():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{args[0]} exited with {proc.returncode} (log: {log})")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{args} did not become ready (log: {log})")
-                time.sleep(0.1)
-            yield proc
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-@contextlib.contextmanager
 def gunicorn(*, workers: int, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
     """gunicorn with sync workers, as the Procfile runs it; yields (base URL, master pid)."""
-    port = loadtest_stack.free_port()
+    port = free_port()
     args = [
         str(Path(sys.executable).parent / "gunicorn"),
         "focusquest.wsgi:application",
@@ -103,7 +74,7 @@ def gunicorn(*, workers: int, env: dict[str, str], log: Path) -> Iterator[tuple[
         *("--log-level", "warning"),
     ]
     url = f"http://127.0.0.1:{port}"
-    ready = lambda: loadtest_stack.http_ok(f"{url}/healthz")  # noqa: E731
+    ready = lambda: http_ok(f"{url}/healthz")  # noqa: E731
     with process(args, env=env, ready=ready, log=log) as proc:
         yield url, proc.pid
 

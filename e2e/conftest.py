@@ -23,9 +23,10 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
 from accounts.models import User
+from focusquest.processes import free_port, http_ok, process
 from gameplay import keys, live
 from gameplay.flush import backlog
-from gameplay.tests.servers import celery_worker, free_port, gunicorn, http_ok, process, project_env
+from gameplay.tests.servers import celery_worker, gunicorn, project_env
 from habits.services import habit_check_in, habit_create
 from sessions_app.services import focus_session_complete, focus_session_start
 

