@@ -231,10 +231,10 @@ def targets(results: dict[str, dict], ceiling: dict | None) -> list[tuple[str, b
         found.append(
             (
                 "push latency p95 ≤ 1 s with ≥ 1,000 sockets open: board snapshots on every "
-                "socket (coalesced to one a second per board)",
+                "socket (coalesced: about one a second per board)",
                 None if board is None else board <= 1.0 and enough,
-                f"p95 {_n(board, 2)} s: the wait for the next snapshot (up to 1 s by the "
-                f"product's rule) plus the fan-out to every socket (p95 {_n(spread, 2)} s)",
+                f"p95 {_n(board, 2)} s: the wait for the next snapshot (up to one interval, "
+                f"0.9 s) plus the fan-out to every socket (p95 {_n(spread, 2)} s)",
             )
         )
     for mode, r in results.items():
