@@ -1,22 +1,13 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
+from focusquest.admin_base import ReadOnlyAdmin
 from gameplay.models import Badge, LedgerEntry
 
 
-class WrittenByTheFlushAdmin(admin.ModelAdmin):
+class WrittenByTheFlushAdmin(ReadOnlyAdmin):
     """Rows only the flush writes, from events the live store recorded: an edit here
     would leave Redis (and the ledger sums) behind, so nobody makes one, superusers
     included. Moderators change points through the adjustment, which is an event."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(LedgerEntry)

@@ -14,22 +14,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from focusquest import clock
+from focusquest.admin_base import ReadOnlyAdmin
 from gameplay import flush
 from moderation import fairplay, selectors, services
 from moderation.models import FairPlayDismissal, PendingEvents
 
 
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(ReadOnlyAdmin):
     """An admin page on a model's changelist URL, with no add, change or delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def page(self, request: HttpRequest, template: str, **context) -> TemplateResponse:
         return TemplateResponse(
