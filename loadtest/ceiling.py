@@ -197,6 +197,46 @@ def _percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else 0.0
 
 
+class PostgresWork:
+    """What PostgreSQL did while the block ran: its CPU, lock waiters (sampled), and the
+    statements, transactions and WAL bytes of the run's database, per action."""
+
+    def __init__(self, postmaster: int | None) -> None:
+        self.postmaster = postmaster
+
+    def __enter__(self) -> "PostgresWork":
+        self.before = _pg_work()
+        self.cpu = _pg_cpu(self.postmaster)
+        self.sampler = ActivitySampler(self.postmaster)
+        self.sampler.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sampler.stop_flag.set()
+        self.sampler.join(5)
+        self.cpu = _pg_cpu(self.postmaster) - self.cpu
+        time.sleep(1.2)  # statistics of the last transactions
+        self.after = _pg_work()
+
+    def per_action(self, actions: int) -> dict:
+        (statements0, transactions0, lsn0), (statements1, transactions1, lsn1) = (
+            self.before,
+            self.after,
+        )
+        waiters = self.sampler.waiters
+        actions = max(actions, 1)
+        return {
+            "avg_lock_waiters": sum(waiters) / max(len(waiters), 1),
+            "peak_lock_waiters": max(waiters, default=0),
+            "postgres_cpu_ms_per_action": self.cpu * 1000 / actions,
+            "statements_per_action": None
+            if statements0 is None
+            else (statements1 - statements0) / actions,
+            "transactions_per_action": (transactions1 - transactions0) / actions,
+            "wal_bytes_per_action": _wal_diff(lsn1, lsn0) / actions,
+        }
+
+
 def direct_steps(writers: list[int], seconds: float, log) -> list[dict]:
     from django.conf import settings
     from django.db import connections
@@ -220,24 +260,16 @@ def direct_steps(writers: list[int], seconds: float, log) -> list[dict]:
         for proc in procs:
             proc.start()
         time.sleep(0.5)
-        statements0, transactions0, lsn0 = _pg_work()
-        cpu0 = _pg_cpu(postmaster)
-        sampler = ActivitySampler(postmaster)
-        sampler.start()
-        began = time.time()
-        stop_at.value = began + seconds
-        go.set()
-        latencies: list[float] = []
-        for _ in procs:
-            latencies += results.get(timeout=seconds + 120)
-        elapsed = time.time() - began
-        for proc in procs:
-            proc.join(30)
-        sampler.stop_flag.set()
-        sampler.join(5)
-        cpu = _pg_cpu(postmaster) - cpu0
-        time.sleep(1.2)  # statistics of the writers' last transactions
-        statements1, transactions1, lsn1 = _pg_work()
+        with PostgresWork(postmaster) as work:
+            began = time.time()
+            stop_at.value = began + seconds
+            go.set()
+            latencies: list[float] = []
+            for _ in procs:
+                latencies += results.get(timeout=seconds + 120)
+            elapsed = time.time() - began
+            for proc in procs:
+                proc.join(30)
         actions = len(latencies)
         step = {
             "writers": count,
@@ -247,14 +279,7 @@ def direct_steps(writers: list[int], seconds: float, log) -> list[dict]:
             "p50_ms": _percentile(latencies, 50) * 1000,
             "p95_ms": _percentile(latencies, 95) * 1000,
             "p99_ms": _percentile(latencies, 99) * 1000,
-            "avg_lock_waiters": sum(sampler.waiters) / max(len(sampler.waiters), 1),
-            "peak_lock_waiters": max(sampler.waiters, default=0),
-            "postgres_cpu_ms_per_action": cpu * 1000 / max(actions, 1),
-            "statements_per_action": None
-            if statements0 is None
-            else (statements1 - statements0) / max(actions, 1),
-            "transactions_per_action": (transactions1 - transactions0) / max(actions, 1),
-            "wal_bytes_per_action": _wal_diff(lsn1, lsn0) / max(actions, 1),
+            **work.per_action(actions),
         }
         log(
             f"direct, {count} writers: {step['actions_per_second']:,.0f} actions/s, "
@@ -298,30 +323,22 @@ def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
     for batch in batches:
         events = max(events_per_step, 3 * batch)
         _record_buffered(actors, events)
-        statements0, transactions0, lsn0 = _pg_work()
-        cpu0 = _pg_cpu(postmaster)
-        sampler = ActivitySampler(postmaster)
-        sampler.start()
         times: list[float] = []
         flush.ensure_group()
         consumer = f"ceiling-{uuid.uuid4().hex[:6]}"
-        began = time.perf_counter()
-        written = 0
-        while True:
-            t0 = time.perf_counter()
-            handled, new_events, _players_moved = flush.flush_batch(
-                consumer=consumer, count=batch, reclaim_idle_ms=60_000
-            )
-            if not handled:
-                break
-            times.append(time.perf_counter() - t0)
-            written += new_events
-        elapsed = time.perf_counter() - began
-        sampler.stop_flag.set()
-        sampler.join(5)
-        cpu = _pg_cpu(postmaster) - cpu0
-        time.sleep(1.2)
-        statements1, transactions1, lsn1 = _pg_work()
+        with PostgresWork(postmaster) as work:
+            began = time.perf_counter()
+            written = 0
+            while True:
+                t0 = time.perf_counter()
+                handled, new_events, _players_moved = flush.flush_batch(
+                    consumer=consumer, count=batch, reclaim_idle_ms=60_000
+                )
+                if not handled:
+                    break
+                times.append(time.perf_counter() - t0)
+                written += new_events
+            elapsed = time.perf_counter() - began
         step = {
             "batch_size": batch,
             "actions": written,
@@ -330,14 +347,7 @@ def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
             "actions_per_second": written / elapsed,
             "p50_batch_ms": _percentile(times, 50) * 1000,
             "p95_batch_ms": _percentile(times, 95) * 1000,
-            "avg_lock_waiters": sum(sampler.waiters) / max(len(sampler.waiters), 1),
-            "peak_lock_waiters": max(sampler.waiters, default=0),
-            "postgres_cpu_ms_per_action": cpu * 1000 / max(written, 1),
-            "statements_per_action": None
-            if statements0 is None
-            else (statements1 - statements0) / max(written, 1),
-            "transactions_per_action": (transactions1 - transactions0) / max(written, 1),
-            "wal_bytes_per_action": _wal_diff(lsn1, lsn0) / max(written, 1),
+            **work.per_action(written),
         }
         log(
             f"buffered, batches of {batch}: {step['actions_per_second']:,.0f} actions/s, "
