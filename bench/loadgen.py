@@ -53,10 +53,6 @@ class LoadResult:
     max_ms: float
     generator_cpu_seconds: float
 
-    @property
-    def ok_requests(self) -> int:
-        return self.requests - self.errors
-
 
 def run(
     *, base_url: str, workload: str, tokens_file: Path, connections: int, seconds: int

@@ -76,12 +76,8 @@ def news_channel(db: int) -> str:
 PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
 
 # Hash of change counters (fields "boards", "community") that every award bumps; the
-# websocket pusher compares them once a tick instead of being sent a message per award.
+# websocket pusher reads them (when news arrives, and every 0.2 s) instead of being sent
+# a message per award.
 CHANGES = f"{PREFIX}:{{push}}:changes"
-
-
-def flush_lock() -> str:
-    return f"{PREFIX}:{{s}}:flush-lock"
-
 
 LAST_FLUSH = f"{PREFIX}:{{s}}:last-flush"
