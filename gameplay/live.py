@@ -193,6 +193,7 @@ def session_finish(
             rules.SESSION_WINDOW // timedelta(microseconds=1),
             rules.FULL_SESSION_BONUS,
             RESULT_TTL_SECONDS,
+            rules.SHORT_SESSION_SECONDS,
         ],
     )
     return Outcome(outcome["status"], outcome)

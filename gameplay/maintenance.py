@@ -195,15 +195,9 @@ def _restore_sessions(now: datetime) -> int:
         ended_at__gte=now - timedelta(seconds=live.RESULT_TTL_SECONDS)
     )
     for session in recent:
-        result = {
-            "id": str(session.pk),
-            "status": session.status,
-            "focused_seconds": session.focused_seconds or 0,
-            "points_awarded": session.points_awarded,
-        }
         pipe.set(
             keys.session_result(session.player_id, str(session.pk)),
-            json.dumps(result),
+            json.dumps(session.first_answer()),
             ex=live.RESULT_TTL_SECONDS,
         )
     pipe.execute()

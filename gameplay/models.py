@@ -14,6 +14,8 @@ class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
         SESSION_STARTED = "session_started"
         SESSION_COMPLETED = "session_completed"
+        # Completed with fewer than rules.SHORT_SESSION_SECONDS focused: points only.
+        SESSION_SHORT = "session_short"
         SESSION_ABANDONED = "session_abandoned"
         CHECK_IN = "check_in"
         ADJUSTMENT = "adjustment"

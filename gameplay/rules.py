@@ -26,6 +26,9 @@ COMPLETION_GRACE_SECONDS = 5
 SESSION_WINDOW = timedelta(hours=24)
 FULL_SESSION_BONUS = 10
 DEEP_WORK_SECONDS = 5400
+# A completion with fewer focused seconds is a short session: it earns its minutes' points
+# and nothing else (no completed-session count, no session badge, no community session).
+SHORT_SESSION_SECONDS = 300
 
 # --- Habit check-ins ------------------------------------------------------------------------
 
@@ -113,6 +116,13 @@ def focus_points(*, planned_minutes: int, focused_seconds: int) -> int:
     return focused_seconds // 60 + bonus
 
 
+def is_short_session(focused_seconds: int) -> bool:
+    """Whether a completion is a *short* session (fewer than ``SHORT_SESSION_SECONDS``
+    focused): it earns ``focus_points`` but counts as a completed session nowhere, so
+    badges and counters cannot be farmed with empty sessions."""
+    return focused_seconds < SHORT_SESSION_SECONDS
+
+
 # --- Player's day ---------------------------------------------------------------------------
 
 
@@ -136,6 +146,29 @@ def player_day(moment: datetime, *, timezone: str, day_start_hour: int) -> date:
     if local.hour >= day_start_hour:
         return local.date()
     return local.date() - timedelta(days=1)
+
+
+# --- Habits held and created -----------------------------------------------------------------
+
+HABITS_MAX_HELD = 50
+HABITS_MAX_CREATED_PER_DAY = 20
+
+
+def habit_creation_refusal(*, held: int, created_today: int) -> str | None:
+    """Why a player may not create another habit now, or None when they may.
+
+    ``held`` counts the player's habits not deleted; ``created_today`` every habit created
+    on the player's current local day, deleted ones included: creating, checking and
+    deleting habits in a loop must not mint points without bound.
+    """
+    if held >= HABITS_MAX_HELD:
+        return f"You already have {HABITS_MAX_HELD} habits; delete one to add another."
+    if created_today >= HABITS_MAX_CREATED_PER_DAY:
+        return (
+            f"You have created {HABITS_MAX_CREATED_PER_DAY} habits today, the most in one day; "
+            "try again tomorrow."
+        )
+    return None
 
 
 # --- Habit check-ins and streaks ------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The flush's projection into the community day counters: one upsert per batch for the
 row that a naive design would update on every action."""
 
-ACTIVE_KINDS = "('session_completed', 'check_in')"
+# A short session makes its player active and adds its minutes, but is no session.
+ACTIVE_KINDS = "('session_completed', 'session_short', 'check_in')"
 
 
 def apply_batch(cursor, batch: str) -> None:

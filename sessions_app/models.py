@@ -27,6 +27,9 @@ class FocusSession(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     focused_seconds = models.PositiveIntegerField(null=True, blank=True)
     points_awarded = models.PositiveIntegerField(default=0)
+    # The first answer's totals and new badges ({points, weekly, new_badges}), so a repeated
+    # completion answers it byte for byte after the live store's copy expired.
+    answer = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]
@@ -34,3 +37,22 @@ class FocusSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.player_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    def first_answer(self) -> dict:
+        """The answer the session's closing gave, as the live store keeps it."""
+        result = {
+            "id": str(self.pk),
+            "status": self.status,
+            "focused_seconds": self.focused_seconds or 0,
+            "points_awarded": self.points_awarded,
+        }
+        if not self.answer:
+            return {"result": result}
+        badges = self.answer.get("new_badges")
+        return {
+            "result": result,
+            "points": self.answer["points"],
+            "weekly": self.answer["weekly"],
+            # Redis's cjson encodes an empty list as {}.
+            "new_badges": badges if isinstance(badges, list) else [],
+        }

@@ -115,20 +115,26 @@ def _finish(
 
 
 def _finished_from_history(*, player: User, session_id: str, wanted: str) -> SessionFinished:
-    """A session no longer in the live store: a repeat answers from its flushed row."""
+    """A session no longer in the live store: a repeat answers the first answer, which
+    the flushed row keeps."""
     session = FocusSession.objects.filter(pk=session_id, player=player).first()
     if session is None or session.status == FocusSession.Status.RUNNING:
         raise SessionError("not_found", "No such running session.")
     if session.status != wanted:
         raise SessionError("conflict", f"This session was already {session.status}.")
-    snapshot = live.player_snapshot(player_id=player.pk)
+    answer = live.Outcome("repeat", session.first_answer())
+    totals = answer.totals
+    if session.answer is None:
+        # Flushed before rows kept their answer: the live totals are the best there is.
+        snapshot = live.player_snapshot(player_id=player.pk)
+        totals = {"points": snapshot.points, "weekly": snapshot.weekly_points}
     return SessionFinished(
         id=session_id,
         status=session.status,
         focused_seconds=session.focused_seconds or 0,
         points_awarded=session.points_awarded,
-        totals={"points": snapshot.points, "weekly": snapshot.weekly_points},
-        new_badges=[],
+        totals=totals,
+        new_badges=answer.new_badges,
     )
 
 

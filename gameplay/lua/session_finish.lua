@@ -2,16 +2,18 @@
 -- KEYS[10] running-session hash  KEYS[11] this session's result key
 -- ARGV[8] session id  ARGV[9] 'complete' | 'abandon'  ARGV[10] focused seconds
 -- ARGV[11] grace (µs)  ARGV[12] window (µs)  ARGV[13] full-session bonus
--- ARGV[14] result ttl (s)
+-- ARGV[14] result ttl (s)  ARGV[15] short-session limit (focused seconds)
 -- The limits are gameplay.rules' constants; the view words any refusal with the rules.
+-- The result key keeps the whole first answer (result, totals, new badges): a repeat
+-- answers exactly that, so a client whose first answer was lost still shows its badge.
 local RUNNING, RESULT = KEYS[10], KEYS[11]
 local sid, action = ARGV[8], ARGV[9]
 
 local done = redis.call('GET', RESULT)
 if done then
-  local total, weekly = totals()
-  return cjson.encode({status = 'repeat', result = cjson.decode(done),
-                       points = total, weekly = weekly})
+  local answer = cjson.decode(done)
+  answer.status = 'repeat'
+  return cjson.encode(answer)
 end
 
 local run = redis.call('HMGET', RUNNING, 'sid', 'started', 'planned', 'habit')
@@ -27,7 +29,7 @@ if elapsed > tonumber(ARGV[12]) then
 end
 
 local focused, points, minutes = 0, 0, 0
-local status = 'abandoned'
+local status, kind = 'abandoned', 'session_abandoned'
 if action == 'complete' then
   focused = tonumber(ARGV[10])
   if focused < 0 or focused > planned * 60 then
@@ -38,7 +40,8 @@ if action == 'complete' then
     refusal.status = 'too_fast'
     return cjson.encode(refusal)
   end
-  status = 'completed'
+  status, kind = 'completed', 'session_completed'
+  if focused < tonumber(ARGV[15]) then kind = 'session_short' end
   minutes = math.floor(focused / 60)
   points = minutes
   if focused >= planned * 60 then points = points + tonumber(ARGV[13]) end
@@ -47,19 +50,27 @@ end
 local result = {id = sid, status = status, focused_seconds = focused, points_awarded = points}
 local new_badges = {}
 local total, weekly = totals()
-if status == 'completed' then
+if kind == 'session_completed' then
   local sessions = redis.call('HINCRBY', PLAYER, 'sessions', 1)
   total, weekly = add_points(points)
   count_activity(minutes, 1)
   new_badges = award_badges({completed_sessions = sessions, session_focused_seconds = focused,
                              total_points = total})
   notify(total, weekly, points, new_badges)
+elseif kind == 'session_short' then
+  -- Its points (and so the points badge) and its minutes; no session anywhere.
+  total, weekly = add_points(points)
+  count_activity(minutes, 0)
+  new_badges = award_badges({total_points = total})
+  notify(total, weekly, points, new_badges)
 end
-redis.call('SET', RESULT, cjson.encode(result), 'EX', tonumber(ARGV[14]))
+local answer = {result = result, points = total, weekly = weekly, new_badges = new_badges}
+redis.call('SET', RESULT, cjson.encode(answer), 'EX', tonumber(ARGV[14]))
 redis.call('DEL', RUNNING)
-local stream_id, event = emit({type = 'session_' .. status, points = points,
+local stream_id, event = emit({type = kind, points = points,
   focus_seconds = focused, badges = new_badges, session = {
     id = sid, started = run[2], planned = run[3], habit = run[4], status = status,
-    ended = now, focused = focused}})
-return cjson.encode({status = 'ok', result = result, points = total, weekly = weekly,
-                     new_badges = new_badges, stream_id = stream_id, event = event})
+    ended = now, focused = focused,
+    answer = {points = total, weekly = weekly, new_badges = new_badges}}})
+answer.status, answer.stream_id, answer.event = 'ok', stream_id, event
+return cjson.encode(answer)

@@ -14,7 +14,9 @@ if run[1] then
   end
   -- Too old to complete or abandon: close it as abandoned so the player is not stuck.
   local closed = {id = run[1], status = 'abandoned', focused_seconds = 0, points_awarded = 0}
-  redis.call('SET', ARGV[11] .. run[1], cjson.encode(closed), 'EX', tonumber(ARGV[14]))
+  -- Stored as session_finish stores an answer (an abandonment's answer has no totals).
+  redis.call('SET', ARGV[11] .. run[1], cjson.encode({result = closed}), 'EX',
+             tonumber(ARGV[14]))
   emit({type = 'session_abandoned', points = 0, session = {
     id = run[1], started = run[2], planned = run[3], habit = run[4],
     status = 'abandoned', ended = now, focused = 0}}, ARGV[13])

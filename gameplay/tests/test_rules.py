@@ -668,3 +668,28 @@ def test_the_community_day_is_the_utc_date(moment: datetime, day: date) -> None:
 def test_a_naive_datetime_is_rejected(call: Callable[[], object]) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         call()
+
+
+@pytest.mark.parametrize(
+    ("focused_seconds", "short"), [(0, True), (1, True), (299, True), (300, False), (301, False)]
+)
+def test_a_completion_under_300_focused_seconds_is_a_short_session(focused_seconds, short):
+    assert rules.is_short_session(focused_seconds) is short
+
+
+@pytest.mark.parametrize(
+    ("held", "created_today", "refused"),
+    [
+        (0, 0, None),
+        (49, 19, None),
+        (50, 0, "You already have 50 habits; delete one to add another."),
+        (
+            0,
+            20,
+            "You have created 20 habits today, the most in one day; try again tomorrow.",
+        ),
+        (50, 20, "You already have 50 habits; delete one to add another."),
+    ],
+)
+def test_habit_creation_is_refused_at_50_held_or_20_created_today(held, created_today, refused):
+    assert rules.habit_creation_refusal(held=held, created_today=created_today) == refused
