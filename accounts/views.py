@@ -65,6 +65,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "running": running_session(player_id=player.pk, now=now),
         "flushSeconds": settings.FLUSH_INTERVAL_SECONDS,
+        "fullBonus": rules.FULL_SESSION_BONUS,
+        "shortSeconds": rules.SHORT_SESSION_SECONDS,
     }
     context = {
         **card,
@@ -73,6 +75,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "presets": TIMER_PRESETS,
         "minutes_min": rules.PLANNED_MINUTES_MIN,
         "minutes_max": rules.PLANNED_MINUTES_MAX,
+        "full_bonus": rules.FULL_SESSION_BONUS,
+        "short_minutes": rules.SHORT_SESSION_SECONDS // 60,
         "page_data": page_data,
     }
     return render(request, "dashboard.html", context)

@@ -47,6 +47,8 @@ document.body.addEventListener("fq-progress", (event) => {
 mountTimer(document.getElementById("timer"), {
   playerId: data.playerId,
   running: data.running,
+  fullBonus: data.fullBonus,
+  shortSeconds: data.shortSeconds,
   onFinished: progressed,
 });
 

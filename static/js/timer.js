@@ -22,7 +22,23 @@ export function focusedSeconds(state, now = Date.now()) {
   return Math.min(state.planned * 60, Math.floor((state.focusedMs + open) / 1000));
 }
 
-export function mountTimer(root, { playerId, running, onFinished }) {
+export function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** What completing now would earn, when it is less than the whole session would. */
+export function completeNowHint(state, { fullBonus, shortSeconds }, now = Date.now()) {
+  const focused = focusedSeconds(state, now);
+  if (focused >= state.planned * 60) return "";
+  const minutes = Math.floor(focused / 60);
+  const earned = `Completing now earns ${plural(minutes, "point")}`;
+  if (focused < shortSeconds) {
+    return `${earned}: under ${shortSeconds / 60} minutes it counts toward no badge.`;
+  }
+  return `${earned}; the whole ${state.planned} minutes earn ${state.planned + fullBonus}.`;
+}
+
+export function mountTimer(root, { playerId, running, fullBonus = 10, shortSeconds = 300, onFinished }) {
   const storageKey = `fq:timer:${playerId}`;
   const $ = (selector) => root.querySelector(selector);
   const setup = $("#timer-setup");
@@ -35,6 +51,7 @@ export function mountTimer(root, { playerId, running, onFinished }) {
   const outboxText = $("#outbox-text");
   const custom = $("#timer-custom");
   const startButton = $("#timer-start");
+  const completeHint = $("#timer-complete-hint");
   const baseTitle = document.title;
   let conflictId = null;
   let starting = false; // a flag, not `disabled`: disabling the button would drop its focus
@@ -136,7 +153,7 @@ export function mountTimer(root, { playerId, running, onFinished }) {
     }
     const data = answer.data;
     const minutes = Math.floor(data.focused_seconds / 60);
-    say(`Session complete: ${minutes} focused minutes, +${data.points_awarded} points.`);
+    say(`Session complete: ${plural(minutes, "focused minute")}, +${plural(data.points_awarded, "point")}.`);
     onFinished({
       points_awarded: data.points_awarded,
       new_badges: data.new_badges,
@@ -158,6 +175,7 @@ export function mountTimer(root, { playerId, running, onFinished }) {
       fraction = focused / (state.planned * 60);
       caption.textContent = state.runningSince === null ? "Paused: time left" : "Focusing: time left";
       document.title = `${formatSeconds(remaining)} · ${baseTitle}`;
+      completeHint.textContent = completeNowHint(state, { fullBonus, shortSeconds });
     } else {
       const minutes = chosenMinutes();
       remaining = Number.isFinite(minutes) && minutes > 0 ? minutes * 60 : 0;
@@ -227,11 +245,14 @@ export function mountTimer(root, { playerId, running, onFinished }) {
     start(chosenMinutes());
   });
   setup.addEventListener("change", render);
-  custom.addEventListener("focus", () => {
+  // Typing a length, or clicking into the field, chooses Custom; tabbing through it on the
+  // way to "Start focusing" keeps the chosen preset.
+  function chooseCustom() {
     setup.querySelector("input[value=custom]").checked = true;
     render();
-  });
-  custom.addEventListener("input", render);
+  }
+  custom.addEventListener("input", chooseCustom);
+  custom.addEventListener("pointerdown", chooseCustom);
   controls.addEventListener("click", (event) => {
     const action = event.target.closest("button")?.dataset.action;
     if (action === "pause") pause();
