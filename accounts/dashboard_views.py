@@ -26,6 +26,7 @@ from gameplay import keys, live, rules
 from habits.models import Habit
 from habits.services import (
     CheckInRefused,
+    HabitLimitReached,
     habit_check_in,
     habit_create,
     habit_delete,
@@ -174,7 +175,10 @@ def habit_list(request: HttpRequest) -> HttpResponse:
     form = HabitNameForm(request.POST)
     if not form.is_valid():
         return _habits(request, status=400, errors={"new": form.errors["name"][0]})
-    habit = habit_create(player=request.user, name=form.cleaned_data["name"])
+    try:
+        habit = habit_create(player=request.user, name=form.cleaned_data["name"], now=clock.now())
+    except HabitLimitReached as refusal:
+        return _habits(request, status=400, errors={"new": str(refusal)})
     return _habits(request, status=201, message=f"Added “{habit.name}”.")
 
 

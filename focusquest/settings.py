@@ -228,6 +228,9 @@ FAIRPLAY_BACK_TO_BACK_GAP_MINUTES = env_int("FAIRPLAY_BACK_TO_BACK_GAP_MINUTES",
 # points in one hour, and a quiet week's median is small.
 FAIRPLAY_POINTS_PER_HOUR_FACTOR = env_float("FAIRPLAY_POINTS_PER_HOUR_FACTOR", 5.0)
 FAIRPLAY_POINTS_PER_HOUR_FLOOR = env_int("FAIRPLAY_POINTS_PER_HOUR_FLOOR", 400)
+# Habits deleted in the window: creating, checking in and deleting habits in a loop earns
+# up to 20 x 22 points a day within the creation limit.
+FAIRPLAY_MAX_HABITS_DELETED = env_int("FAIRPLAY_MAX_HABITS_DELETED", 5)
 
 CELERY_BROKER_URL = celery_broker_from_redis_url(REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True

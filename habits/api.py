@@ -13,6 +13,7 @@ from habits.models import CheckIn, Habit
 from habits.selectors import habit_owned_active
 from habits.services import (
     CheckInRefused,
+    HabitLimitReached,
     habit_check_in,
     habit_create,
     habit_delete,
@@ -73,7 +74,10 @@ class HabitListApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = HabitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        habit = habit_create(player=request.user, **serializer.validated_data)
+        try:
+            habit = habit_create(player=request.user, now=clock.now(), **serializer.validated_data)
+        except HabitLimitReached as refusal:
+            raise ValidationError({"non_field_errors": [str(refusal)]}) from refusal
         return Response(
             HabitOutput(_payload([habit], request)[0]).data, status=status.HTTP_201_CREATED
         )

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class HabitQuerySet(models.QuerySet):
@@ -17,7 +18,8 @@ class Habit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habits"
     )
     name = models.CharField(max_length=80)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by habit_create from its clock: the day's creation limit counts by it.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Flushed projections of the check-ins (the live values are in Redis).
     check_in_count = models.PositiveIntegerField(default=0, editable=False)

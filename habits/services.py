@@ -2,11 +2,12 @@
 check-in is one live-store call and writes nothing to PostgreSQL."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 
 from accounts.models import User
+from focusquest import clock
 from focusquest.actors import actor_for
 from gameplay import keys, live, rules
 from habits.models import Habit
@@ -17,8 +18,29 @@ class CheckInRefused(Exception):
     pass
 
 
-def habit_create(*, player: User, name: str) -> Habit:
-    habit = Habit.objects.create(player=player, name=name)
+class HabitLimitReached(Exception):
+    """The player holds the most habits allowed, or created the most in one day."""
+
+
+@transaction.atomic
+def habit_create(*, player: User, name: str, now: datetime | None = None) -> Habit:
+    now = now or clock.now()
+    # One creation of a player at a time, so two at once cannot both pass the limits.
+    User.objects.select_for_update().filter(pk=player.pk).values_list("pk").first()
+    actor = actor_for(player)
+    today = actor.day(now)
+    held = Habit.objects.active().filter(player=player).count()
+    # A local day is at most 25 hours long: every habit created today is in the last 26.
+    recent = Habit.objects.filter(player=player, created_at__gt=now - timedelta(hours=26))
+    created_today = sum(
+        1
+        for created_at in recent.values_list("created_at", flat=True)
+        if actor.day(created_at) == today
+    )
+    refusal = rules.habit_creation_refusal(held=held, created_today=created_today)
+    if refusal:
+        raise HabitLimitReached(refusal)
+    habit = Habit.objects.create(player=player, name=name, created_at=now)
     # Its first check-in then reads nothing from PostgreSQL (after COMMIT: see selectors).
     transaction.on_commit(lambda: habit_cache_remember(habit))
     return habit

@@ -17,10 +17,12 @@ from gameplay import rules
 RULE_FOCUS_PER_DAY = "focus_per_day"
 RULE_MAX_LENGTH_STREAK = "max_length_streak"
 RULE_POINTS_PER_HOUR = "points_per_hour"
+RULE_HABIT_CHURN = "habit_churn"
 RULE_TITLES = {
     RULE_FOCUS_PER_DAY: "More focus minutes in a day than plausible",
     RULE_MAX_LENGTH_STREAK: "Back-to-back maximum-length sessions",
     RULE_POINTS_PER_HOUR: "Points per hour far above the median",
+    RULE_HABIT_CHURN: "Habits created and deleted over and over",
 }
 
 
@@ -31,6 +33,7 @@ class Thresholds:
     back_to_back_gap: timedelta
     points_per_hour_factor: float
     points_per_hour_floor: int
+    max_habits_deleted: int
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,16 @@ class HourlyPoints:
     @property
     def per_hour(self) -> float:
         return self.points / self.active_hours if self.active_hours else 0.0
+
+
+@dataclass(frozen=True)
+class DeletedHabit:
+    """A habit a player deleted, and the points its check-ins earned."""
+
+    player_id: int
+    created_at: datetime
+    deleted_at: datetime
+    points: int
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,29 @@ def points_per_hour_flags(
         )
         for p in sorted(active, key=lambda p: p.player_id)
         if p.per_hour > limit
+    ]
+
+
+def habit_churn_flags(habits: Iterable[DeletedHabit], *, max_deleted: int) -> list[Flag]:
+    """Players who deleted more than `max_deleted` habits: the create, check in, delete
+    loop that the daily creation limit bounds but does not stop."""
+    by_player: dict[int, list[DeletedHabit]] = defaultdict(list)
+    for habit in habits:
+        by_player[habit.player_id].append(habit)
+    return [
+        Flag(
+            player_id=player_id,
+            rule=RULE_HABIT_CHURN,
+            evidence=[
+                f"{len(deleted)} habits deleted (more than {max_deleted}), "
+                f"{sum(1 for h in deleted if h.deleted_at - h.created_at < timedelta(days=1))}"
+                f" of them within a day of creation; their check-ins earned "
+                f"{sum(h.points for h in deleted)} points"
+            ],
+            latest_at=max(h.deleted_at for h in deleted),
+        )
+        for player_id, deleted in sorted(by_player.items())
+        if len(deleted) > max_deleted
     ]
 
 

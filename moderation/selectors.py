@@ -6,17 +6,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, Max, QuerySet, Sum
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 
 from accounts.models import User
 from gameplay import live, rules
 from gameplay.models import Badge, LedgerEntry
-from habits.models import CheckIn
+from habits.models import CheckIn, Habit
 from moderation import fairplay
 from moderation.models import FairPlayDismissal
 from sessions_app.models import FocusSession
 
-EARNED_KINDS = (LedgerEntry.Kind.SESSION_COMPLETED, LedgerEntry.Kind.CHECK_IN)
+FOCUS_KINDS = (LedgerEntry.Kind.SESSION_COMPLETED, LedgerEntry.Kind.SESSION_SHORT)
+EARNED_KINDS = (*FOCUS_KINDS, LedgerEntry.Kind.CHECK_IN)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def thresholds() -> fairplay.Thresholds:
         back_to_back_gap=timedelta(minutes=settings.FAIRPLAY_BACK_TO_BACK_GAP_MINUTES),
         points_per_hour_factor=settings.FAIRPLAY_POINTS_PER_HOUR_FACTOR,
         points_per_hour_floor=settings.FAIRPLAY_POINTS_PER_HOUR_FLOOR,
+        max_habits_deleted=settings.FAIRPLAY_MAX_HABITS_DELETED,
     )
 
 
@@ -95,7 +97,7 @@ def fairplay_flags(
     # The database keeps only the rows a rule could flag, where it can tell; the rules
     # still decide.
     focus_days = (
-        recent.filter(kind=LedgerEntry.Kind.SESSION_COMPLETED)
+        recent.filter(kind__in=FOCUS_KINDS)
         .values("player_id", "day")
         .annotate(
             # Whole minutes per session, as the points count them.
@@ -120,6 +122,11 @@ def fairplay_flags(
             latest=Max("occurred_at"),
         )
     )
+    deleted_habits = (
+        Habit.objects.filter(deleted_at__gte=since, deleted_at__lte=now)
+        .annotate(points=Coalesce(Sum("check_ins__points_awarded"), 0))
+        .values_list("player_id", "created_at", "deleted_at", "points")
+    )
     return [
         *fairplay.focus_per_day_flags(
             (
@@ -142,6 +149,10 @@ def fairplay_flags(
             ),
             factor=limits.points_per_hour_factor,
             floor=limits.points_per_hour_floor,
+        ),
+        *fairplay.habit_churn_flags(
+            (fairplay.DeletedHabit(*row) for row in deleted_habits),
+            max_deleted=limits.max_habits_deleted,
         ),
     ]
 
