@@ -1,6 +1,7 @@
 -- The gamified action: each player in turn starts a focus session (POST /api/sessions)
 -- and completes it with the next request (POST /api/sessions/{id}/complete,
--- focused_seconds 0, which is accepted right after the start). A player has at most
+-- focused_seconds 0, which is accepted right after the start: a short session, the same
+-- one script and one event as any completion, with no badge to award). A player has at most
 -- one running session, so a thread only moves to its next player after the complete.
 -- wrk args: <token file> <threads>
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "common.lua")
