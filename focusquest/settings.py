@@ -115,6 +115,8 @@ CACHES = {
         "KEY_PREFIX": "fq:cache",
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # JSON, not pickle: a value read back from Redis is data, never code.
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "CONNECTION_POOL_KWARGS": {"max_connections": 50, "health_check_interval": 30},

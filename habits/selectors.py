@@ -2,14 +2,18 @@
 
 A check-in is a gamified action: it writes only Redis. Its one PostgreSQL read was the
 ownership check of the habit; the habit is kept in the cache (Redis) for
-`HABIT_CACHE_SECONDS`, dropped on every save or delete of it (`habits.signals`).
+`HABIT_CACHE_SECONDS`, dropped on every save or delete of it (`habits.signals`), as a
+JSON record of the fields the check-in reads (the cache holds no pickles).
 """
+
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 
 from accounts.models import User
+from focusquest.cached import instance_from_fields
 from habits.models import Habit
 
 
@@ -18,13 +22,27 @@ def habit_cache_key(habit_id: int) -> str:
 
 
 def habit_cache_remember(habit: Habit) -> None:
-    cache.set(habit_cache_key(habit.pk), habit, settings.HABIT_CACHE_SECONDS)
+    deleted_at = habit.deleted_at.isoformat() if habit.deleted_at else None
+    record = {"id": habit.pk, "player_id": habit.player_id, "name": habit.name}
+    cache.set(
+        habit_cache_key(habit.pk),
+        {**record, "deleted_at": deleted_at},
+        settings.HABIT_CACHE_SECONDS,
+    )
+
+
+def _from_record(record: dict) -> Habit:
+    deleted_at = record["deleted_at"]
+    record = {**record, "deleted_at": datetime.fromisoformat(deleted_at) if deleted_at else None}
+    return instance_from_fields(Habit, record)
 
 
 def habit_owned_active(*, player: User, habit_id: int) -> Habit:
     """The player's own, not deleted habit; 404 for anyone else's or a missing one."""
-    habit = cache.get(habit_cache_key(habit_id))
-    if habit is None:
+    record = cache.get(habit_cache_key(habit_id))
+    if record is not None:
+        habit = _from_record(record)
+    else:
         habit = Habit.objects.active().filter(pk=habit_id).first()
         if habit is None:
             raise Http404("No such habit.")

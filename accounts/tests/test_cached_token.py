@@ -102,3 +102,42 @@ def test_a_sign_up_that_rolls_back_leaves_no_usable_token(django_capture_on_comm
 
     assert callbacks == []
     assert erin.get("/api/me").status_code == 401
+
+
+def test_no_redis_key_holds_a_token_and_no_value_a_password_hash_or_a_pickle(alice):
+    from gameplay import live
+
+    as_alice = client_for(alice)
+    habit_id = as_alice.post("/api/habits", {"name": "Read"}, format="json").json()["id"]
+    as_alice.post(f"/api/habits/{habit_id}/check-ins", {}, format="json")
+    assert as_alice.get("/api/me").status_code == 200
+    redis = live.client()
+    token = alice.auth_token.key
+    stored_hash = type(alice).objects.get(pk=alice.pk).password
+
+    cache_keys = [key for key in redis.scan_iter("fq:cache:*")]
+    assert len(cache_keys) >= 2  # the token's user and the habit
+    for key in redis.scan_iter("*"):
+        assert token.encode() not in key
+        if redis.type(key) == b"string":
+            value = redis.get(key)
+            assert token.encode() not in value
+            assert stored_hash.encode() not in value
+            assert not value.startswith(b"\x80")  # pickle's protocol marker
+
+
+def test_a_cached_user_saves_only_what_it_loaded(alice):
+    from accounts.authentication import CachedTokenAuthentication
+
+    key = alice.auth_token.key
+    CachedTokenAuthentication().authenticate_credentials(key)  # fills the cache
+    cached_user, token = CachedTokenAuthentication().authenticate_credentials(key)
+    assert cached_user.get_deferred_fields() >= {"password", "email"}
+
+    cached_user.display_name = "Alice Again"
+    cached_user.save()
+
+    alice.refresh_from_db()
+    assert alice.display_name == "Alice Again"
+    assert alice.check_password("correct-horse-battery-staple")
+    assert token.key == key and token.user_id == alice.pk
