@@ -26,7 +26,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from focusquest.cached import instance_from_fields
+from focusquest.cached import cache_write_best_effort, instance_from_fields
 
 # What a request of a player reads of them: its identity, the local day, permissions.
 CACHED_USER_FIELDS = (
@@ -62,7 +62,8 @@ class CachedTokenAuthentication(TokenAuthentication):
         record = cache.get(cache_key)
         if record is None:
             user, token = super().authenticate_credentials(key)  # refuses bad or inactive
-            cache.set(cache_key, _record(user), settings.AUTH_CACHE_SECONDS)
+            with cache_write_best_effort():
+                cache.set(cache_key, _record(user), settings.AUTH_CACHE_SECONDS)
             return user, token
         user, token = _from_record(key, record)
         if not user.is_active:  # never cached as such; kept as a second guard
@@ -71,8 +72,10 @@ class CachedTokenAuthentication(TokenAuthentication):
 
 
 def token_cache_remember(token: Token) -> None:
-    """Cache a new player's token (after COMMIT): even their first request reads nothing."""
-    cache.set(token_cache_key(token.key), _record(token.user), settings.AUTH_CACHE_SECONDS)
+    """Cache a new player's token (after COMMIT): even their first request reads nothing.
+    Best effort: a refused cache write must not fail the committed sign-up."""
+    with cache_write_best_effort():
+        cache.set(token_cache_key(token.key), _record(token.user), settings.AUTH_CACHE_SECONDS)
 
 
 def token_cache_forget(*, keys: list[str]) -> None:

@@ -13,12 +13,18 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_cache_forget
 from accounts.models import User
+from focusquest.cached import cache_write_best_effort
 
 
 def _forget(keys: list[str]) -> None:
     if keys:
-        token_cache_forget(keys=keys)
-        transaction.on_commit(lambda: token_cache_forget(keys=keys))
+        token_cache_forget(keys=keys)  # refused: the change rolls back, never stale
+
+        def again() -> None:
+            with cache_write_best_effort():
+                token_cache_forget(keys=keys)
+
+        transaction.on_commit(again)
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_saved")

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.http import Http404
 
 from accounts.models import User
-from focusquest.cached import instance_from_fields
+from focusquest.cached import cache_write_best_effort, instance_from_fields
 from habits.models import Habit
 
 
@@ -22,13 +22,16 @@ def habit_cache_key(habit_id: int) -> str:
 
 
 def habit_cache_remember(habit: Habit) -> None:
+    """Best effort: the cache only saves reads, so a Redis that refuses the write (full,
+    down) must not turn a committed creation into an error."""
     deleted_at = habit.deleted_at.isoformat() if habit.deleted_at else None
     record = {"id": habit.pk, "player_id": habit.player_id, "name": habit.name}
-    cache.set(
-        habit_cache_key(habit.pk),
-        {**record, "deleted_at": deleted_at},
-        settings.HABIT_CACHE_SECONDS,
-    )
+    with cache_write_best_effort():
+        cache.set(
+            habit_cache_key(habit.pk),
+            {**record, "deleted_at": deleted_at},
+            settings.HABIT_CACHE_SECONDS,
+        )
 
 
 def _from_record(record: dict) -> Habit:
