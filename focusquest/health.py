@@ -1,5 +1,12 @@
-"""/healthz: is each dependency up, and how far behind is the flush."""
+"""/healthz: is each dependency up, and how far behind is the flush.
 
+503 (with the reasons in `problems`, so any monitor alerts) when PostgreSQL or Redis is
+down, or when the oldest unflushed event is older than HEALTH_MAX_BACKLOG_AGE_SECONDS: a
+flusher gone for hours leaves the app answering while the stream grows by about 300
+bytes an event.
+"""
+
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
@@ -15,12 +22,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "redis": "ok",
         "backlog": None,
         "last_flush_at": None,
+        "problems": [],
     }
+    problems = body["problems"]
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any failure to reach PostgreSQL means "down"
         body["postgres"] = f"error: {exc.__class__.__name__}"
+        problems.append("postgres is unreachable")
     try:
         state = flush.backlog()
         body["backlog"] = {
@@ -30,10 +40,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body["last_flush_at"] = state["last_flush_at"]
     except Exception as exc:  # any failure to reach Redis means "down"
         body["redis"] = f"error: {exc.__class__.__name__}"
-    healthy = body["postgres"] == "ok" and body["redis"] == "ok"
-    body["status"] = "ok" if healthy else "unavailable"
-    response = JsonResponse(body, status=200 if healthy else 503)
-    if not healthy:
-        response["Retry-After"] = "5"
+        problems.append("redis is unreachable")
+    else:
+        age, limit = state["oldest_age_seconds"], settings.HEALTH_MAX_BACKLOG_AGE_SECONDS
+        if age is not None and age > limit:
+            problems.append(
+                f"the oldest unflushed event is {age:.0f} s old (more than {limit:.0f} s): "
+                "is the flush running?"
+            )
+    body["status"] = "unavailable" if problems else "ok"
+    response = JsonResponse(body, status=503 if problems else 200)
+    if problems:
+        response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

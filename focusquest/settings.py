@@ -216,6 +216,11 @@ FLUSH_RECLAIM_IDLE_SECONDS = env_float("FLUSH_RECLAIM_IDLE_SECONDS", 60.0)
 # Tests set this to kill the flushing process at a named step (see gameplay/flush.py).
 FLUSH_FAILPOINT = env_str("FLUSH_FAILPOINT", "")
 REDIS_RETRY_AFTER_SECONDS = 5
+# /healthz answers 503 once the oldest unflushed event is older than this (the flush is
+# down or cannot keep up).
+HEALTH_MAX_BACKLOG_AGE_SECONDS = env_float(
+    "HEALTH_MAX_BACKLOG_AGE_SECONDS", 10 * FLUSH_INTERVAL_SECONDS
+)
 
 # The fair-play queue (moderation/fairplay.py): what recent flushed activity looks
 # implausible. A player is flagged past a maximum (strictly more than it).

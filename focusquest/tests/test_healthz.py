@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.test import override_settings
 
@@ -27,3 +29,38 @@ def test_healthz_answers_503_when_redis_is_stopped(anon, tmp_path):
     body = response.json()
     assert (body["status"], body["postgres"]) == ("unavailable", "ok")
     assert body["redis"].startswith("error")
+
+
+def test_healthz_answers_503_when_the_oldest_unflushed_event_is_too_old(anon, settings):
+    from gameplay import keys, live
+
+    settings.HEALTH_MAX_BACKLOG_AGE_SECONDS = 50
+    assert anon.get("/healthz").status_code == 200
+    # An event the stream has held for two minutes: no flush has run since.
+    two_minutes_ago = int((time.time() - 120) * 1000)
+    live.client().xadd(keys.STREAM, {"e": "{}"}, id=f"{two_minutes_ago}-0")
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.json()
+    assert (body["status"], body["postgres"], body["redis"]) == ("unavailable", "ok", "ok")
+    assert body["backlog"]["pending_events"] == 1
+    assert 120 <= body["backlog"]["oldest_age_seconds"] < 130
+    assert body["problems"] == [
+        f"the oldest unflushed event is {body['backlog']['oldest_age_seconds']:.0f} s old "
+        "(more than 50 s): is the flush running?"
+    ]
+
+
+def test_a_young_backlog_is_healthy(anon, settings):
+    from gameplay import keys, live
+
+    settings.HEALTH_MAX_BACKLOG_AGE_SECONDS = 50
+    live.client().xadd(keys.STREAM, {"e": "{}"}, id=f"{int((time.time() - 40) * 1000)}-0")
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["problems"] == []
