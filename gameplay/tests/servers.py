@@ -79,7 +79,11 @@ class RedisServer:
             "default": {
                 "BACKEND": "django_redis.cache.RedisCache",
                 "LOCATION": self.url,
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+                "OPTIONS": {
+                    "SOCKET_CONNECT_TIMEOUT": 0.5,
+                    "SOCKET_TIMEOUT": 0.5,
+                    "SERIALIZER": settings.CACHES["default"]["OPTIONS"]["SERIALIZER"],
+                },
             }
         }
 
