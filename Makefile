@@ -1,24 +1,32 @@
 # FocusQuest developer tasks (GNU make). `make help` lists them.
 #
-# Everything runs from .venv; `make venv` (a prerequisite of the other targets) creates it
-# and re-installs the requirements whenever a requirements file is newer than the stamp.
+# Everything runs from .venv, created on first use. Two stamps: `run`, `services` and
+# `manage` need only the runtime requirements (requirements.txt); tests, lint and benchmarks
+# also the development ones (requirements-dev.txt). Each set is re-installed whenever its
+# requirements file is newer than its stamp.
 
 PYTHON      ?= python3
 VENV        := .venv
 VENV_PY     := $(VENV)/bin/python
-STAMP       := $(VENV)/.installed
-REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
+RUNTIME     := $(VENV)/.installed-runtime
+DEV         := $(VENV)/.installed-dev
 DEVSTACK    := $(VENV_PY) scripts/devstack.py
 PYTEST_ARGS ?=
+ARGS        ?=
+# What `system-packages` checks for; the targets that need less set their own.
+SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt clean services bench-writepath bench-fanout
+.PHONY: help venv run test lint fmt clean services manage system-packages bench-writepath \
+	bench-fanout
 
 help:
-	@echo "make venv      create .venv and install requirements (when they changed)"
+	@echo "make venv      create .venv and install all requirements (when they changed)"
 	@echo "make run       embedded PostgreSQL + Redis, migrate, then web/ws/worker/beat (honcho)"
+	@echo "make manage ARGS='make_moderator mo'  a manage.py command beside make run (or alone)"
 	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
+	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
@@ -26,52 +34,71 @@ help:
 	@echo "make bench-long  the documented spike (about 15 min); charts into docs/charts"
 	@echo "make bench-fanout  websocket push cost per frame, uvicorn vs daphne (about 2 min)"
 
-venv: $(STAMP)
+venv: $(DEV)
 
 $(VENV_PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Order-only on the interpreter: a fresh venv must not look newer than the stamp forever.
-$(STAMP): $(REQUIREMENTS) | $(VENV_PY)
-	$(VENV_PY) -m pip install --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+# Order-only on the interpreter: a fresh venv must not look newer than the stamps forever.
+$(RUNTIME): requirements.txt | $(VENV_PY)
+	$(VENV_PY) -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# Both files in one install, so pip resolves them together and a development package can
+# never quietly move a runtime pin.
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(VENV_PY) -m pip install --disable-pip-version-check -r requirements.txt \
+		-r requirements-dev.txt
+	touch $@
+
+# chromium (browser tests) and wrk (write-path benchmark) come from apt, not pip: installed
+# when root, otherwise one line with the command and a failure, before anything else runs.
+# The system's python3: it must work before .venv exists.
+system-packages:
+	@$(PYTHON) scripts/devstack.py system-packages $(SYSTEM_PACKAGES)
 
 # `exec` makes the launcher make's direct child, so the SIGTERM that GNU make forwards to its
 # children reaches devstack.py (which then stops everything it started).
-run: venv
+run: $(RUNTIME)
 	exec $(DEVSTACK) run
 
-test: venv
+# Beside a running `make run`/`make services` it uses their servers (devstack.py reads the
+# URLs they keep in .data/run/services.env); otherwise it starts them for the command only.
+manage: $(RUNTIME)
+	exec $(DEVSTACK) manage $(ARGS)
+
+test: system-packages $(DEV)
 	exec $(DEVSTACK) test $(PYTEST_ARGS)
 
-services: venv
+services: $(RUNTIME)
 	exec $(DEVSTACK) services
 
 # Without DATABASE_URL/REDIS_URL, bench.writepath starts the embedded servers through
 # scripts/devstack.py (services) and stops them when it is done.
-bench-writepath: venv
+bench-writepath: SYSTEM_PACKAGES := wrk
+bench-writepath: system-packages $(DEV)
 	exec $(VENV_PY) -m bench.writepath
 
 # One websocket server, 1,050 sockets, boards moving: CPU per pushed frame, uvicorn against
 # daphne (bench/fanout.py).
-bench-fanout: venv
+bench-fanout: $(DEV)
 	exec $(VENV_PY) -m bench.fanout
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
 # scripts/devstack.py services.
 .PHONY: bench bench-long
-bench: venv
+bench: $(DEV)
 	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16 --batches 1000,10000
 
-bench-long: venv
+bench-long: $(DEV)
 	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts
 
-lint: venv
+lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-fmt: venv
+fmt: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 

@@ -6,16 +6,25 @@ Subcommands::
     devstack.py run                 servers, `manage.py migrate`, then `honcho start` (Procfile)
     devstack.py test [PYTEST ARGS]  servers (separate data dir), then `python -m pytest ARGS`
     devstack.py services            servers only; prints the `export ...` lines, waits for Ctrl-C
+    devstack.py manage [ARGS]       `manage.py ARGS` against the servers of a running `run` or
+                                    `services`, or (none running) servers started just for it
+    devstack.py system-packages [NAMES]
+                                    check for chromium and wrk (or NAMES); install the missing
+                                    ones with apt-get when root, else name the command and fail
 
 If DATABASE_URL / REDIS_URL are already set they are used as they are and the matching
 embedded server is not started. Otherwise the servers live under `.data/run/` (`run`,
-`services`) or `.data/test/` (`test`) and listen on unix sockets only, so they can never
-collide with another server on a TCP port.
+`services`, `manage`) or `.data/test/` (`test`) and listen on unix sockets only, so they can
+never collide with another server on a TCP port. While `run` or `services` is up it keeps
+their URLs in `.data/run/services.env` (owner-only, `export` lines), which is how `manage`
+finds them beside it.
 
 Read from the environment: DATABASE_URL, REDIS_URL, HOST (127.0.0.1), PORT (8000), WS_PORT
 (PORT+1); DEVSTACK_PROCFILE overrides the Procfile `run` starts (for testing the launcher).
 Exported to children besides those: DEVSTACK_PORT (see Procfile) and BEAT_SCHEDULE_FILE.
 `test` also writes pytest's exit code to .data/test/pytest-exit-code for .ci/run.
+`system-packages` needs nothing but the standard library and no venv: make runs it with the
+system's python3 before it creates .venv.
 
 Deliberately free of Django imports: it must work before the app is importable, and its
 job is to prepare the environment the app reads (DATABASE_URL, REDIS_URL, HOST, PORT,
@@ -85,6 +94,14 @@ REDIS_STOP_TIMEOUT = 20.0
 HONCHO_STOP_TIMEOUT = 10.0
 SWEEP_GRACE = 10.0
 PR_SET_CHILD_SUBREAPER = 36
+
+# Commands the tests and benchmarks run that no wheel provides, each from the Debian package
+# of the same name: chromium for the browser tests (Playwright cannot download its own
+# browsers here), wrk for the write-path benchmark and its smoke test.
+SYSTEM_PACKAGES = ("chromium", "wrk")
+
+# How to run management commands beside `run` / `services` (printed by both).
+MANAGE_HINT = 'make manage ARGS="createsuperuser" (any manage.py command)'
 
 CONF_BEGIN = "# >>> devstack (managed by scripts/devstack.py; rewritten on every start)"
 CONF_END = "# <<< devstack"
@@ -364,6 +381,7 @@ class Layout:
     redis_log: Path
     beat_schedule: Path
     lock: Path
+    services_env: Path
 
     @classmethod
     def for_mode(cls, mode: str) -> Layout:
@@ -386,6 +404,7 @@ class Layout:
             redis_log=data / "redis.log",
             beat_schedule=data / "celerybeat-schedule",
             lock=data / "devstack.lock",
+            services_env=data / "services.env",
         )
 
 
@@ -424,6 +443,27 @@ class DataLock:
                 os.close(fd)
                 raise
             time.sleep(0.5)
+        self._claim(fd)
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; False (and nothing held) if a launcher has it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._claim(fd)
+        return True
+
+    def holder(self) -> str:
+        """The pid the current holder wrote, for messages."""
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def _claim(self, fd: int) -> None:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
@@ -447,6 +487,10 @@ def _ensure_traversable(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- postgres
+
+
+def embedded_database_url(layout: Layout) -> str:
+    return f"postgres://{PG_SUPERUSER}@/{DB_NAME}?host={layout.pg_socket_dir}"
 
 
 class EmbeddedPostgres:
@@ -479,7 +523,7 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgres://{PG_SUPERUSER}@/{DB_NAME}?host={self.socket_dir}"
+        return embedded_database_url(self.layout)
 
     # -- helpers
 
@@ -831,6 +875,7 @@ class Stack:
         self.lock: DataLock | None = None
         self.database_url = os.environ.get("DATABASE_URL", "")
         self.redis_url = os.environ.get("REDIS_URL", "")
+        self.published = False
 
     @property
     def started_anything(self) -> bool:
@@ -853,6 +898,26 @@ class Stack:
             # Two test runs can simply queue; a second `run`/`services` would wait forever.
             lock.acquire(wait=self.layout.mode == "test", signals=self.signals)
             self.lock = lock
+            # Left by a launcher that was killed: its URLs would send `manage` nowhere.
+            self.layout.services_env.unlink(missing_ok=True)
+
+    def publish(self) -> None:
+        """Write the URLs to `services.env` for `manage`, readable by this user only.
+
+        Only under the lock, and removed before the lock is released: a file there while
+        the lock is held always belongs to the holder."""
+        path = self.layout.services_env
+        partial = path.with_name(path.name + ".partial")
+        partial.unlink(missing_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(
+                f"# The servers of devstack.py pid {os.getpid()}; removed when it stops.\n"
+                f"export DATABASE_URL={shlex.quote(self.database_url)}\n"
+                f"export REDIS_URL={shlex.quote(self.redis_url)}\n"
+            )
+        os.replace(partial, path)
+        self.published = True
 
     def ensure(self) -> None:
         self.acquire_lock()
@@ -893,12 +958,16 @@ class Stack:
                 log(f"error while stopping postgres: {exc}")
         if self.redis is not None:
             self.redis.stop()
+        if self.published:
+            self.layout.services_env.unlink(missing_ok=True)
+            self.published = False
         if self.lock is not None:
             self.lock.release()
 
     def child_env(self, endpoint: Endpoint) -> dict[str, str]:
         env = dict(os.environ)
-        if self.postgres is not None:
+        # Also when `manage` uses the embedded server of a running `run`.
+        if self.postgres is not None or self.database_url == embedded_database_url(self.layout):
             for name in LIBPQ_TARGET_VARS:
                 env.pop(name, None)
         venv_bin = str(Path(sys.executable).parent)  # not resolved: keep the venv's bin dir
@@ -915,6 +984,21 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         return env
+
+
+def read_published(path: Path) -> dict[str, str]:
+    """The `export NAME=value` lines of a `services.env`; {} if there is none."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, _, value = words[1].partition("=")
+            values[name] = value
+    return values
 
 
 def run_foreground(args: list[str], env: dict[str, str], signals: Signals, what: str) -> int:
@@ -939,7 +1023,8 @@ def cmd_services(signals: Signals) -> int:
         say(f"export REDIS_URL={shlex.quote(stack.redis_url)}")
         if not stack.started_anything:
             return 0
-        log("services are up; press Ctrl-C to stop them")
+        stack.publish()
+        log(f"services are up; press Ctrl-C to stop them. Beside them: {MANAGE_HINT}")
         while signals.received is None:
             if stack.redis is not None and not stack.redis.alive():
                 raise DevstackError("redis-server exited unexpectedly")
@@ -971,6 +1056,46 @@ def cmd_test(signals: Signals, pytest_args: list[str]) -> int:
         stack.stop()
 
 
+def cmd_manage(signals: Signals, manage_args: list[str]) -> int:
+    stack = Stack("run", signals)
+    try:
+        if not (stack.database_url and stack.redis_url):
+            _join_or_start(stack)
+        env = stack.child_env(Endpoint.from_env())
+        rc = run_foreground([sys.executable, "manage.py", *manage_args], env, signals, "manage.py")
+        return 128 - rc if rc < 0 else rc
+    finally:
+        sweep_descendants(stack.server_pids(), "after manage.py")
+        stack.stop()
+
+
+def _join_or_start(stack: Stack) -> None:
+    """Fill in the URLs the environment did not give: those a running `run`/`services`
+    published, or, when none runs, those of servers started for this command alone."""
+    layout = stack.layout
+    layout.data.mkdir(parents=True, exist_ok=True)
+    lock = DataLock(layout.lock)
+    waiting = False
+    while True:
+        if lock.try_acquire():
+            stack.lock = lock
+            log("no `make run` or `make services` is up: starting the servers for this command")
+            stack.ensure()
+            return
+        published = read_published(layout.services_env)
+        if published.get("DATABASE_URL") and published.get("REDIS_URL"):
+            log(f"using the servers of the running devstack (pid {lock.holder()})")
+            stack.database_url = stack.database_url or published["DATABASE_URL"]
+            stack.redis_url = stack.redis_url or published["REDIS_URL"]
+            return
+        if not waiting:
+            # Still starting its servers, or another `manage` that has servers of its own.
+            log(f"waiting for devstack pid {lock.holder()} (it holds {layout.data})")
+            waiting = True
+        stack.signals.check()
+        time.sleep(0.5)
+
+
 def cmd_run(signals: Signals) -> int:
     endpoint = Endpoint.from_env()
     procfile = Path(os.environ.get("DEVSTACK_PROCFILE") or DEFAULT_PROCFILE).resolve()
@@ -988,6 +1113,7 @@ def cmd_run(signals: Signals) -> int:
                     "set PORT / WS_PORT to free ports"
                 )
         stack.ensure()
+        stack.publish()
         env = stack.child_env(endpoint)
         migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
         rc = run_foreground(migrate, env, signals, "migrations")
@@ -1046,7 +1172,10 @@ def _supervise(
                 announced = True
                 web = endpoint.url("http", endpoint.port)
                 ws = endpoint.url("ws", endpoint.ws_port)
-                say(f"\nFocusQuest is running at {web} (websockets: {ws}); Ctrl-C to stop\n")
+                say(
+                    f"\nFocusQuest is running at {web} (websockets: {ws}); Ctrl-C to stop\n"
+                    f"Management commands, from another terminal: {MANAGE_HINT}\n"
+                )
             elif not warned_slow and time.monotonic() - started > 60:
                 warned_slow = True
                 log(f"still waiting for {endpoint.host}:{endpoint.port} to accept connections")
@@ -1098,6 +1227,45 @@ def _stop_honcho(honcho: subprocess.Popen[bytes], *, signalled: bool) -> None:
     honcho.wait()
 
 
+# --------------------------------------------------------------------------- system packages
+
+
+def missing_system_packages(names: Iterable[str]) -> list[str]:
+    """The commands among `names` that are not on PATH (each is also its Debian package)."""
+    missing = []
+    for name in names:
+        if name == "chromium" and os.environ.get("CHROMIUM_PATH"):
+            continue  # e2e/conftest.py launches that one instead
+        if shutil.which(name) is None:
+            missing.append(name)
+    return missing
+
+
+def ensure_system_packages(names: Sequence[str]) -> None:
+    """Install the missing ones with apt-get when root; otherwise fail, naming the command."""
+    missing = missing_system_packages(names)
+    if not missing:
+        return
+    listed = " ".join(missing)
+    if os.geteuid() != 0:
+        raise DevstackError(f"not installed: {listed}; run: sudo apt-get install {listed}")
+    if shutil.which("apt-get") is None:
+        raise DevstackError(f"not installed: {listed}; no apt-get here to install them with")
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
+    log(f"installing {listed}: {shlex.join(install)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (["apt-get", "update", "-qq"], install):
+        result = subprocess.run(
+            args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
+            raise DevstackError(f"{shlex.join(args)} failed ({result.returncode}):\n{output}")
+    still = missing_system_packages(missing)
+    if still:
+        raise DevstackError(f"apt-get installed {listed} but {' '.join(still)} is not on PATH")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1106,12 +1274,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="devstack.py",
         description="Run FocusQuest locally with embedded PostgreSQL and Redis.",
     )
-    parser.add_argument("command", choices=["run", "test", "services"])
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="(test) arguments for pytest")
+    parser.add_argument("command", choices=["run", "test", "services", "manage", "system-packages"])
+    parser.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        help="(test) arguments for pytest; (manage) for manage.py; (system-packages) names",
+    )
     options = parser.parse_args(argv)
-    if options.command != "test" and options.args:
+    if options.command not in ("test", "manage", "system-packages") and options.args:
         parser.error(f"{options.command} takes no arguments")
-    pytest_args = options.args[1:] if options.args[:1] == ["--"] else options.args
+    args = options.args[1:] if options.args[:1] == ["--"] else options.args
+
+    if options.command == "system-packages":
+        # No signal handling or subreaper: Ctrl-C simply stops apt-get and us.
+        try:
+            ensure_system_packages(args or SYSTEM_PACKAGES)
+        except DevstackError as exc:
+            log(f"error: {exc}")
+            return 1
+        return 0
 
     signals = Signals()
     signals.install()
@@ -1120,7 +1301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "run":
             return cmd_run(signals)
         if options.command == "test":
-            return cmd_test(signals, pytest_args)
+            return cmd_test(signals, args)
+        if options.command == "manage":
+            return cmd_manage(signals, args)
         return cmd_services(signals)
     except Interrupted:
         return signals.exit_code()
