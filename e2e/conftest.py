@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     if not path:
-        pytest.fail("Chromium is not installed: `apt-get install chromium` (see .ci/run).")
+        pytest.fail("Chromium is not installed: `sudo apt-get install chromium` (or `make test`).")
     return path
 
 
