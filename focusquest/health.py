@@ -1,9 +1,9 @@
 """/healthz: is each dependency up, and how far behind is the flush.
 
 503 (with the reasons in `problems`, so any monitor alerts) when PostgreSQL or Redis is
-down, or when the oldest unflushed event is older than HEALTH_MAX_BACKLOG_AGE_SECONDS: a
+down, when the oldest unflushed event is older than HEALTH_MAX_BACKLOG_AGE_SECONDS (a
 flusher gone for hours leaves the app answering while the stream grows by about 300
-bytes an event.
+bytes an event), or when events PostgreSQL refused wait as dead letters.
 """
 
 from django.conf import settings
@@ -22,6 +22,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "redis": "ok",
         "backlog": None,
         "last_flush_at": None,
+        "dead_letters": None,
         "problems": [],
     }
     problems = body["problems"]
@@ -38,6 +39,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "oldest_age_seconds": state["oldest_age_seconds"],
         }
         body["last_flush_at"] = state["last_flush_at"]
+        body["dead_letters"] = state["dead_letters"]
     except Exception as exc:  # any failure to reach Redis means "down"
         body["redis"] = f"error: {exc.__class__.__name__}"
         problems.append("redis is unreachable")
@@ -47,6 +49,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
             problems.append(
                 f"the oldest unflushed event is {age:.0f} s old (more than {limit:.0f} s): "
                 "is the flush running?"
+            )
+        if state["dead_letters"]:
+            problems.append(
+                f"{state['dead_letters']} events PostgreSQL refused wait as dead letters "
+                "(manage.py dead_letters)"
             )
     body["status"] = "unavailable" if problems else "ok"
     response = JsonResponse(body, status=503 if problems else 200)

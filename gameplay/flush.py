@@ -7,6 +7,12 @@ app project only the newly inserted events into its own tables with set-based
 statements. The events are acknowledged in Redis only after COMMIT. A crash before
 COMMIT leaves them pending; a crash after it makes their replay a no-op. The number of
 statements is the same for a batch of 1 and of 10,000 events.
+
+When PostgreSQL refuses a batch (a constraint, data it cannot take: a player deleted while
+their events waited), the batch is split in halves, each its own transaction, until the
+refused events stand alone; those go to the dead-letter stream with the error, and every
+other event commits, exactly once. PostgreSQL being unreachable is not a refusal: the
+batch stays pending, whole, for the next run.
 """
 
 import logging
@@ -14,14 +20,13 @@ import os
 import signal
 import socket
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
-from redis.exceptions import ResponseError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from redis.exceptions import RedisError, ResponseError
 
 from accounts import projections as accounts_projections
 from gameplay import keys, live
@@ -163,27 +168,102 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     return new_events, players
 
 
-def flush_batch(*, consumer: str, count: int, reclaim_idle_ms: int) -> tuple[int, int, list[int]]:
-    """Flush one batch; returns (messages handled, new events, ids of players moved)."""
-    messages = _read_batch(consumer, count, reclaim_idle_ms)
-    if not messages:
-        return 0, 0, []
-    ids = [message_id for message_id, _ in messages]
+Message = tuple[bytes, dict | None]
+
+
+def _acknowledge(ids: list[bytes]) -> None:
+    """XACK and XDEL as plain commands, not one MULTI: Redis allows both at maxmemory
+    under noeviction (they free memory), where a MULTI holding a SET is refused whole and
+    the stream would never shrink. Both are idempotent, so a repeat after a crash is
+    harmless."""
+    pipe = live.client().pipeline(transaction=False)
+    pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
+    pipe.xdel(keys.STREAM, *ids)
+    pipe.execute()
+
+
+def mark_flushed(now: datetime | None = None) -> None:
+    """When the flush last ran (found work or not), for /healthz and the admin. Best
+    effort: a full Redis refuses the SET, and the mark is only information."""
+    try:
+        live.client().set(keys.LAST_FLUSH, live.micros(now or datetime.now(UTC)))
+    except RedisError as exc:
+        logger.warning("could not record the flush time: %s", exc)
+
+
+def _commit(messages: list[Message]) -> tuple[int, list[int]]:
+    """Write the messages' events in ONE transaction, then acknowledge them."""
     # An entry deleted after it was delivered comes back empty: nothing to write.
     events = [_decode(fields) for _, fields in messages if fields]
-    _failpoint("before_transaction")
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FLUSH_ADVISORY_LOCK])
         new_events, players = apply_events(events)
         _failpoint("inside_transaction")
     _failpoint("after_commit")
+    _acknowledge([message_id for message_id, _ in messages])
+    return new_events, players
+
+
+def _dead_letter(message: Message, error: DatabaseError) -> None:
+    message_id, fields = message
+    logger.error("event %s refused by PostgreSQL, dead-lettered: %s", message_id, error)
+    # One MULTI: the event is in the dead-letter stream or still pending, never neither.
     pipe = live.client().pipeline(transaction=True)
-    pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
-    pipe.xdel(keys.STREAM, *ids)
-    pipe.set(keys.LAST_FLUSH, live.micros(datetime.now(UTC)))
+    pipe.xadd(
+        keys.DEAD_LETTERS,
+        {"e": _decode(fields or {b"e": b"{}"}), "id": message_id, "error": str(error)[:2000]},
+    )
+    pipe.xack(keys.STREAM, keys.FLUSH_GROUP, message_id)
+    pipe.xdel(keys.STREAM, message_id)
     pipe.execute()
+
+
+def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
+    """Commit the messages; where PostgreSQL refuses them, halve until the refused
+    events stand alone and dead-letter those. log2(batch) extra transactions for each
+    refused event, none at all when nothing is refused."""
+    try:
+        return _commit(messages)
+    except (OperationalError, InterfaceError):
+        raise  # PostgreSQL unreachable: the whole batch stays pending for the next run
+    except DatabaseError as error:
+        if len(messages) == 1:
+            _dead_letter(messages[0], error)
+            return 0, []
+    half = len(messages) // 2
+    first_new, first_players = _commit_isolating(messages[:half])
+    second_new, second_players = _commit_isolating(messages[half:])
+    return first_new + second_new, sorted({*first_players, *second_players})
+
+
+def flush_batch(*, consumer: str, count: int, reclaim_idle_ms: int) -> tuple[int, int, list[int]]:
+    """Flush one batch; returns (messages handled, new events, ids of players moved)."""
+    messages = _read_batch(consumer, count, reclaim_idle_ms)
+    if not messages:
+        return 0, 0, []
+    _failpoint("before_transaction")
+    new_events, players = _commit_isolating(messages)
     return len(messages), new_events, players
+
+
+def consumer_name() -> str:
+    """The same name for every flush of one process (a worker process flushes every few
+    seconds: a fresh name each time left a consumer behind per flush)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def forget_idle_consumers(*, idle_seconds: float) -> int:
+    """Remove the group's consumers that hold nothing pending and were idle this long
+    (processes that exited); returns how many. A consumer with pending events stays:
+    its events are reclaimed from it by name."""
+    r = live.client()
+    removed = 0
+    for consumer in r.xinfo_consumers(keys.STREAM, keys.FLUSH_GROUP):
+        if consumer["pending"] == 0 and consumer["idle"] >= idle_seconds * 1000:
+            r.xgroup_delconsumer(keys.STREAM, keys.FLUSH_GROUP, consumer["name"])
+            removed += 1
+    return removed
 
 
 def flush_pending(
@@ -200,7 +280,7 @@ def flush_pending(
         if reclaim_idle_seconds is None
         else reclaim_idle_seconds
     )
-    consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    consumer = consumer_name()
     report = FlushReport()
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline:
@@ -212,6 +292,10 @@ def flush_pending(
         report.batches += 1
         report.events += new_events
         report.player_ids.update(players)
+    mark_flushed()
+    # A consumer with nothing pending loses nothing by going; an active one comes back on
+    # its next read.
+    forget_idle_consumers(idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
     if report.events:
         logger.info(
             "flushed %s events for %s players in %s batches",
@@ -234,6 +318,19 @@ def apply_in_request(*, stream_id: str, event_json: str) -> None:
     live.client().xdel(keys.STREAM, stream_id)
 
 
+def dead_letters(*, count: int = 100) -> list[dict]:
+    """The oldest dead-lettered events: stream id, original id, error, event JSON."""
+    return [
+        {
+            "id": entry_id.decode(),
+            "original_id": fields[b"id"].decode(),
+            "error": fields[b"error"].decode(),
+            "event": fields[b"e"].decode(),
+        }
+        for entry_id, fields in live.client().xrange(keys.DEAD_LETTERS, count=count)
+    ]
+
+
 def backlog() -> dict:
     """Events not yet flushed and the age of the oldest, for /healthz and the admin."""
     r = live.client()
@@ -246,6 +343,7 @@ def backlog() -> dict:
             oldest_age = max(0.0, time.time() - millis / 1000)
     last = r.get(keys.LAST_FLUSH)
     return {
+        "dead_letters": r.xlen(keys.DEAD_LETTERS),
         "pending": length,
         "oldest_age_seconds": oldest_age,
         "last_flush_at": live.from_micros(last) if last else None,

@@ -81,3 +81,6 @@ PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
 CHANGES = f"{PREFIX}:{{push}}:changes"
 
 LAST_FLUSH = f"{PREFIX}:{{s}}:last-flush"
+# Events PostgreSQL refused, each with its error, until an operator retries or discards
+# them (manage.py dead_letters). Same slot as the stream: moving one is one MULTI.
+DEAD_LETTERS = f"{PREFIX}:{{s}}:dead-letters"

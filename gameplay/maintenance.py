@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from accounts.models import User
 from gameplay import flush, keys, live, rules
-from gameplay.models import Badge, LedgerEntry
+from gameplay.models import Badge, DiscardedEvent, LedgerEntry
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
 from sessions_app.models import FocusSession
@@ -22,6 +23,7 @@ from sessions_app.models import FocusSession
 CHUNK = 1000
 AWARD_KINDS = (
     LedgerEntry.Kind.SESSION_COMPLETED,
+    LedgerEntry.Kind.SESSION_SHORT,
     LedgerEntry.Kind.CHECK_IN,
     LedgerEntry.Kind.ADJUSTMENT,
 )
@@ -320,3 +322,30 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
                 f"(activity rows {active_rows}), redis {live_values}"
             )
     return drift
+
+
+def dead_letter_retry(*, letters: list[dict]) -> None:
+    """Put dead-lettered events back on the stream (each keeps its event id, so one
+    already in the ledger is a no-op), removing them from the dead letters in the same
+    MULTI."""
+    pipe = live.client().pipeline(transaction=True)
+    for letter in letters:
+        pipe.xadd(keys.STREAM, {"e": letter["event"]})
+        pipe.xdel(keys.DEAD_LETTERS, letter["id"])
+    pipe.execute()
+
+
+def dead_letter_discard(*, letters: list[dict], reason: str, by: str, now: datetime) -> None:
+    """Drop dead-lettered events for good, each recorded (what, why, who, when) first."""
+    with transaction.atomic():
+        for letter in letters:
+            payload = json.loads(letter["event"])
+            DiscardedEvent.objects.create(
+                event_id=payload.get("id"),
+                payload=payload,
+                error=letter["error"],
+                reason=reason,
+                discarded_by=by,
+                discarded_at=now,
+            )
+    live.client().xdel(keys.DEAD_LETTERS, *[letter["id"] for letter in letters])

@@ -81,3 +81,21 @@ class Badge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} for {self.player_id}"
+
+
+class DiscardedEvent(models.Model):
+    """An event PostgreSQL refused that an operator chose to drop: the audit of what a
+    player lost, who decided it and why (`manage.py dead_letters discard`)."""
+
+    event_id = models.UUIDField(null=True)
+    payload = models.JSONField()
+    error = models.TextField()
+    reason = models.TextField()
+    discarded_by = models.CharField(max_length=150)
+    discarded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-discarded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} discarded by {self.discarded_by}"

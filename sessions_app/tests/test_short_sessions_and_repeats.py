@@ -126,3 +126,21 @@ def test_a_repeat_after_flushall_and_rebuild_is_the_first_answer(alice, as_alice
 
     assert repeat.content == first.content
     assert live.player_snapshot(player_id=alice.pk).points == 35
+
+
+def test_a_player_with_only_a_short_session_is_back_on_the_board_after_a_rebuild(
+    alice, as_alice, clock
+):
+    short_session(as_alice, clock, 120)
+    before = as_alice.get("/api/leaderboard").json()
+    flush.flush_pending()
+
+    live.client().flushall()
+    live_state_rebuild(now=T0 + timedelta(minutes=3))
+
+    after = as_alice.get("/api/leaderboard").json()
+    assert before["entries"] == after["entries"]
+    assert after["entries"] == [
+        {"rank": 1, "user_id": alice.pk, "display_name": "Alice", "points": 2}
+    ]
+    assert consistency_drift(now=T0 + timedelta(minutes=3)) == []

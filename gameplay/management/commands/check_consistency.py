@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from gameplay.flush import backlog, flush_pending
+from gameplay.flush import backlog, dead_letters, flush_pending
 from gameplay.maintenance import consistency_drift
 
 
@@ -26,6 +26,17 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if pending:
             self.stdout.write(f"{pending} events are still pending: compare again after a flush.")
-        if drift:
-            raise CommandError(f"{len(drift)} differences between PostgreSQL and Redis.")
+        letters = dead_letters()
+        for letter in letters:
+            self.stdout.write(f"dead letter {letter['id']}: {letter['error']}")
+        if letters:
+            self.stdout.write(
+                f"{len(letters)} events PostgreSQL refused are not in it: "
+                "see manage.py dead_letters."
+            )
+        if drift or letters:
+            raise CommandError(
+                f"{len(drift)} differences between PostgreSQL and Redis, "
+                f"{len(letters)} dead letters."
+            )
         self.stdout.write("Consistent: PostgreSQL totals = ledger sums = Redis live values.")

@@ -1,0 +1,114 @@
+"""An event PostgreSQL refuses cannot jam its batch: the flush isolates it as a dead
+letter, every other event commits exactly once, and an operator retries or discards it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from conftest import make_player
+from gameplay import flush, keys, live
+from gameplay.maintenance import consistency_drift
+from gameplay.models import DiscardedEvent, LedgerEntry
+from gameplay.tests.actions import burst, check_in
+from gameplay.tests.servers import manage
+from habits.models import Habit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+START = datetime.now(UTC) - timedelta(days=150)
+
+
+@pytest.fixture
+def poisoned():
+    """1,000 good events and, in the middle of them, one of a player deleted while it
+    waited (its ledger row would name a player that is gone)."""
+    players = [make_player(f"player{i}") for i in range(10)]
+    habits = {p.pk: Habit.objects.create(player=p, name="Stretch") for p in players}
+    made = burst(players, habits, start=START, events=500)
+    ghost = make_player("ghost")
+    ghost_habit = Habit.objects.create(player=ghost, name="Haunt")
+    check_in(ghost, ghost_habit, now=START)
+    # Far enough on that no check-in repeats a day of the first burst.
+    made += burst(players, habits, start=START + timedelta(days=75), events=1000 - made)
+    assert live.client().xlen(keys.STREAM) == made + 1
+    ghost_ids = (ghost.pk, ghost_habit.pk)
+    User.objects.filter(pk=ghost.pk).delete()
+    return players, made, ghost_ids
+
+
+def test_one_refused_event_among_1000_is_a_dead_letter_and_the_999_others_commit(poisoned, client):
+    players, made, _ghost = poisoned
+    assert made == 1000
+
+    report = flush.flush_pending(reclaim_idle_seconds=0)
+
+    assert report.events == 1000
+    assert LedgerEntry.objects.count() == 1000
+    assert live.client().xlen(keys.STREAM) == 0
+    letters = flush.dead_letters()
+    assert len(letters) == 1
+    assert "foreign key" in letters[0]["error"]
+    assert all(
+        User.objects.get(pk=p.pk).points == live.player_snapshot(player_id=p.pk).points
+        for p in players
+    )
+    # Nothing more on a second flush: the 1,000 are in exactly once.
+    assert flush.flush_pending(reclaim_idle_seconds=0).events == 0
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["dead_letters"] == 1
+    assert health.json()["problems"] == [
+        "1 events PostgreSQL refused wait as dead letters (manage.py dead_letters)"
+    ]
+    check = manage("check_consistency")
+    assert check.returncode == 1
+    assert "1 events PostgreSQL refused are not in it" in check.stdout
+
+
+def test_a_batch_without_refusals_pays_for_no_isolation(poisoned):
+    flush.flush_pending(reclaim_idle_seconds=0)  # sets the refused one aside
+    players, _made, _ghost = poisoned
+    burst(players, {p.pk: Habit.objects.get(player=p) for p in players}, start=START, events=200)
+
+    with CaptureQueriesContext(connection) as clean:
+        flush.flush_pending(reclaim_idle_seconds=0)
+
+    # One transaction: the lock, the table, COPY, the ledger, the count, the projections.
+    assert len([q for q in clean.captured_queries if "fq_events" in q["sql"]]) <= 12
+
+
+def test_a_retried_dead_letter_flushes_once_after_its_cause_is_fixed(poisoned, client):
+    _players, _made, (ghost_id, ghost_habit_id) = poisoned
+    flush.flush_pending(reclaim_idle_seconds=0)
+    # The cause fixed: the player (and their habit) exist again.
+    ghost = User.objects.create(id=ghost_id, username="ghost", timezone="UTC")
+    Habit.objects.create(id=ghost_habit_id, player=ghost, name="Haunt")
+
+    call_command("dead_letters", "retry", "--all")
+    flush.flush_pending(reclaim_idle_seconds=0)
+    call_command("dead_letters", "retry", "--all")  # nothing left to retry twice
+    flush.flush_pending(reclaim_idle_seconds=0)
+
+    assert LedgerEntry.objects.count() == 1001
+    assert LedgerEntry.objects.filter(player_id=ghost_id).count() == 1
+    assert User.objects.get(pk=ghost_id).points == 10
+    assert flush.dead_letters() == []
+    assert consistency_drift() == []
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_discarded_dead_letter_is_recorded_with_its_reason(poisoned):
+    flush.flush_pending(reclaim_idle_seconds=0)
+    letter = flush.dead_letters()[0]
+
+    call_command("dead_letters", "discard", letter["id"], "--reason", "player deleted")
+
+    assert flush.dead_letters() == []
+    discarded = DiscardedEvent.objects.get()
+    assert (discarded.reason, discarded.error) == ("player deleted", letter["error"])
+    assert discarded.payload["type"] == "check_in"
+    assert str(discarded.event_id) == discarded.payload["id"]
