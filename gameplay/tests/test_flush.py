@@ -192,3 +192,17 @@ def test_direct_mode_writes_each_event_in_its_request_and_leaves_nothing_pending
     assert live.client().xlen(keys.STREAM) == 0
     assert flush.flush_pending().events == 0
     assert consistency_drift(now=T0 + timedelta(minutes=25)) == []
+
+
+def test_consumers_stay_bounded_however_many_flushes_run(alice, settings):
+    settings.FLUSH_RECLAIM_IDLE_SECONDS = 0
+    habit = Habit.objects.create(player=alice, name="Tea")
+    flush.ensure_group()
+    # What an exited worker leaves behind: a consumer with nothing pending.
+    live.client().xgroup_createconsumer(keys.STREAM, keys.FLUSH_GROUP, "gone-1234")
+    for day in range(4):
+        check_in(alice, habit, now=T0 + timedelta(days=day))
+        assert flush.flush_pending().events == 1
+
+    consumers = live.client().xinfo_consumers(keys.STREAM, keys.FLUSH_GROUP)
+    assert [c["name"].decode() for c in consumers] in ([], [flush.consumer_name()])
