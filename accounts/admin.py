@@ -108,10 +108,23 @@ class PlayerAdmin(UserAdmin):
         ),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            # Django's summary: the algorithm and masked salt and hash, beside the link
+            # that sets a new password (superusers only).
+            return fieldsets
+        # A moderator never sees the stored hash, not even read-only (a read-only field
+        # shows its raw value: algorithm, iterations, salt and hash).
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if not request.user.is_superuser:
-            fields = (*fields, *self.privilege_fields, "password")
+            fields = (*fields, *self.privilege_fields)
         return fields
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
