@@ -14,10 +14,11 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.services import player_register, player_update
 from accounts.validators import validate_timezone
+from focusquest.api import StrictInput
 from gameplay import live
 
 
-class ProfileFields(serializers.Serializer):
+class ProfileFields(StrictInput):
     display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
     timezone = serializers.CharField(max_length=64, required=False)
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23, required=False)
@@ -73,43 +74,54 @@ def me_payload(player: User) -> dict:
     }
 
 
+class RegisterInput(ProfileFields):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+    def validate_username(self, value: str) -> str:
+        User.username_validator(value)
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("That username is taken.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(username=attrs["username"], email=attrs.get("email", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+
+class Registered(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    token = serializers.CharField()
+
+
+class TokenInput(StrictInput):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class ProfileUpdate(ProfileFields):
+    """PATCH /api/me: only the profile's own fields."""
+
+
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    class InputSerializer(ProfileFields):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(write_only=True, trim_whitespace=False)
-        email = serializers.EmailField(required=False, allow_blank=True)
-
-        def validate_username(self, value: str) -> str:
-            User.username_validator(value)
-            if User.objects.filter(username__iexact=value).exists():
-                raise serializers.ValidationError("That username is taken.")
-            return value
-
-        def validate(self, attrs: dict) -> dict:
-            candidate = User(username=attrs["username"], email=attrs.get("email", ""))
-            try:
-                password_validation.validate_password(attrs["password"], user=candidate)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"password": exc.messages}) from exc
-            return attrs
-
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        username = serializers.CharField()
-        token = serializers.CharField()
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=RegisterInput, responses={201: Registered})
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = RegisterInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         player, token = player_register(**serializer.validated_data)
         data = {"id": player.pk, "username": player.username, "token": token.key}
-        return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
+        return Response(Registered(data).data, status=status.HTTP_201_CREATED)
 
 
 class TokenApi(APIView):
@@ -118,16 +130,12 @@ class TokenApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
-
     @extend_schema(
-        request=InputSerializer,
-        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
+        request=TokenInput,
+        responses={200: inline_serializer("IssuedToken", {"token": serializers.CharField()})},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = TokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         player = authenticate(request, **serializer.validated_data)
         if player is None:
@@ -139,16 +147,13 @@ class TokenApi(APIView):
 
 
 class MeApi(APIView):
-    class InputSerializer(ProfileFields):
-        pass
-
     @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         return Response(MeOutput(me_payload(request.user)).data)
 
-    @extend_schema(request=InputSerializer, responses={200: MeOutput})
+    @extend_schema(request=ProfileUpdate, responses={200: MeOutput})
     def patch(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = ProfileUpdate(data=request.data)
         serializer.is_valid(raise_exception=True)
         player = player_update(player=request.user, **serializer.validated_data)
         return Response(MeOutput(me_payload(player)).data)

@@ -1,12 +1,19 @@
-"""One error format for the API: DRF's usual bodies, plus 503 when Redis is unreachable."""
+"""The API's shared layer: one error format (DRF's usual bodies, 503 when Redis is
+unreachable), the input serializers' bases, and the schema. The body parser and the
+pagination sit in focusquest/parsers.py and focusquest/pagination.py: DRF imports them
+while it defines its views, which this module imports."""
 
 import logging
+from collections.abc import Mapping
 
 from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,15 +32,184 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         logger.warning("Redis unavailable during %s: %s", context.get("view"), exc)
         exc = LiveStoreUnavailable()
+    if isinstance(exc, UnsupportedMediaType):
+        # A body that is not JSON is malformed input like any other: 400, DRF's message.
+        exc = ParseError(f"{exc.detail} Send JSON (Content-Type: application/json).")
     response = drf_exception_handler(exc, context)
     if isinstance(exc, LiveStoreUnavailable) and response is not None:
         response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
     return response
 
 
+class StrictInput(serializers.Serializer):
+    # The base of every request-body serializer (a comment, not a docstring: the schema
+    # would show it as each body's description). A field the endpoint does not know is
+    # refused (400, named), not ignored: {"day": "yesterday"} must not check in today.
+
+    unknown_field_message = "Unknown field."
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            known = {field.field_name for field in self._writable_fields}
+            unknown = {key: [self.unknown_field_message] for key in data if key not in known}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class NoBody(StrictInput):
+    """The body of an endpoint that takes none: empty, or `{}`."""
+
+
+class QueryInput(serializers.Serializer):
+    """Base of the query-parameter serializers. A parameter given empty (`?board=`) is
+    a value outside its set (400), not a missing one; unknown parameters are ignored
+    (pagination's `page`, a browser's cache-buster)."""
+
+    @classmethod
+    def read(cls, request: Request) -> dict:
+        # A plain dict: DRF treats '' in a QueryDict as "not given" and falls back to the
+        # default, which would answer ?board= with the `all` board.
+        params = cls(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        return params.validated_data
+
+
+# -- the schema -------------------------------------------------------------------------
+
+# Components the schema class refers to; `schema_additions` puts them in the schema.
+ERROR_COMPONENTS = {
+    "ErrorDetail": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    # DRF's 400 bodies: {"field": ["message", ...]} per field, or {"detail": "..."} when
+    # the body could not be read.
+    "ValidationErrors": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        },
+    },
+}
+ERROR_DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
+VALIDATION_ERRORS = {"$ref": "#/components/schemas/ValidationErrors"}
+RETRY_AFTER = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"},
+}
+
+
+class FocusQuestSchema(AutoSchema):
+    """Every operation documents the refusals it can give: 400 for input it reads, 401
+    when it reads credentials (a bad token is refused on public reads too), 403 for a
+    cookie-authenticated write without its CSRF token, 404 for a path that names an object
+    or a page, 429 when throttled, 503 (with Retry-After) when Redis cannot answer."""
+
+    def _reads_input(self) -> bool:
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            return True
+        return (self.method == "GET" and bool(self._get_paginator())) or any(
+            not isinstance(parameter, OpenApiParameter) or parameter.location == "query"
+            for parameter in self.get_override_parameters()
+        )
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if isinstance(serializer, StrictInput) or (
+            isinstance(serializer, type) and issubclass(serializer, StrictInput)
+        ):
+            schema["additionalProperties"] = False  # unknown fields are refused
+        return schema
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+
+        def add(code: str, description: str, schema: dict, headers: dict | None = None):
+            if code not in responses:
+                body = {"description": description}
+                if headers:
+                    body["headers"] = headers
+                body["content"] = {"application/json": {"schema": schema}}
+                responses[code] = body
+
+        if self._reads_input():
+            add("400", "Malformed or out-of-range input; nothing was written.", VALIDATION_ERRORS)
+        if self.view.get_authenticators():
+            permissions = self.view.get_permissions()
+            needed = any(isinstance(permission, IsAuthenticated) for permission in permissions)
+            add("401", "No valid credentials." if needed else "An invalid token.", ERROR_DETAIL)
+            if needed and self.method != "GET":
+                add("403", "A session cookie without its CSRF token.", ERROR_DETAIL)
+        if "{" in self.path or (self.method == "GET" and self._get_paginator()):
+            add("404", "Not found (another player's object answers the same).", ERROR_DETAIL)
+        if self.view.get_throttles():
+            add("429", "Throttled.", ERROR_DETAIL, RETRY_AFTER)
+        add("503", "Redis cannot answer; nothing was written.", ERROR_DETAIL, RETRY_AFTER)
+        return responses
+
+
+def schema_additions(result, generator, request, public):
+    """The error components, and /healthz: a plain Django view (no DRF on the monitor's
+    path), described here."""
+    backlog = {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "pending_events": {"type": "integer"},
+            "oldest_age_seconds": {"type": "number", "nullable": True},
+        },
+        "required": ["pending_events", "oldest_age_seconds"],
+    }
+    health = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "postgres": {"type": "string"},
+            "redis": {"type": "string"},
+            "backlog": backlog,
+            "last_flush_at": {"type": "string", "format": "date-time", "nullable": True},
+            "problems": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["status", "postgres", "redis", "backlog", "last_flush_at", "problems"],
+    }
+    schemas = result["components"].setdefault("schemas", {})
+    schemas.update(ERROR_COMPONENTS)
+    schemas["Health"] = health
+    ref = {"$ref": "#/components/schemas/Health"}
+    result["paths"]["/healthz"] = {
+        "get": {
+            "operationId": "healthz",
+            "description": "Is each dependency up, and how far behind is the flush.",
+            "tags": ["healthz"],
+            "security": [{}],
+            "responses": {
+                "200": {"description": "", "content": {"application/json": {"schema": ref}}},
+                "503": {
+                    "description": "A dependency is down or the flush is behind.",
+                    "headers": RETRY_AFTER,
+                    "content": {"application/json": {"schema": ref}},
+                },
+            },
+        }
+    }
+    return result
+
+
 class PingApi(APIView):
     """An authenticated no-op: the same server, auth and framework as a gamified action,
     minus the action. Benchmarks measure the action endpoints against it."""
 
+    @extend_schema(responses={200: inline_serializer("Pong", {"pong": serializers.BooleanField()})})
     def get(self, request: Request) -> Response:
         return Response({"pong": True})

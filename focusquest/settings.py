@@ -179,9 +179,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON objects only (focusquest/parsers.py): the browser's scripts send JSON, and a form,
+    # a deep array or a NUL character is a 400 before any view reads it.
+    "DEFAULT_PARSER_CLASSES": ["focusquest.parsers.JSONObjectParser"],
+    "DEFAULT_PAGINATION_CLASS": "focusquest.pagination.PageNumbers",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "focusquest.api.FocusQuestSchema",
     # Throttles cost Redis round trips, so they sit where abuse costs us: sign-up and
     # token issue (guessing passwords) and anonymous reads. Gamified actions are bounded
     # by the rules themselves (one running session, one check-in per habit and day).
@@ -192,6 +195,8 @@ REST_FRAMEWORK = {
         "auth": env_str("THROTTLE_AUTH", "30/min"),
     },
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
+    # The test client speaks the API's one format.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # How long a token's user and a habit stay in the cache (Redis) without a change; any
 # change drops them at once (accounts/authentication.py, habits/selectors.py).
@@ -204,6 +209,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "focusquest.api.schema_additions",
+    ],
 }
 
 # The write path (see docs/architecture.md).

@@ -1,6 +1,6 @@
 """HTTP API for the player's history: stats by local day."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -8,15 +8,17 @@ from rest_framework.views import APIView
 
 from focusquest import clock
 from focusquest.actors import actor_for
+from focusquest.api import QueryInput
 from gameplay.selectors import player_stats
 
 
-class StatsApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        days = serializers.IntegerField(min_value=1, max_value=365, default=28)
+class StatsQuery(QueryInput):
+    days = serializers.IntegerField(min_value=1, max_value=365, default=28)
 
+
+class StatsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="1..365, default 28")],
+        parameters=[StatsQuery],
         responses={
             200: inline_serializer(
                 "Stats",
@@ -37,8 +39,7 @@ class StatsApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = StatsQuery.read(request)
         today = actor_for(request.user).day(clock.now())
-        days = player_stats(player=request.user, today=today, days=params.validated_data["days"])
+        days = player_stats(player=request.user, today=today, days=params["days"])
         return Response({"days": days})

@@ -1,7 +1,7 @@
 """HTTP API for habits and check-ins."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from focusquest import clock
+from focusquest.api import NoBody, QueryInput, StrictInput
 from habits.models import CheckIn, Habit
 from habits.selectors import habit_owned_active
 from habits.services import (
@@ -22,16 +23,46 @@ from habits.services import (
 )
 
 
-class HabitInput(serializers.Serializer):
+class HabitInput(StrictInput):
     name = serializers.CharField(min_length=1, max_length=80)
 
 
-class DayRangeSerializer(serializers.Serializer):
+class HabitRename(StrictInput):
+    name = serializers.CharField(min_length=1, max_length=80, required=False)
+
+
+class CheckInInput(StrictInput):
+    date = serializers.DateField(
+        required=False, help_text="today (the default) or yesterday, YYYY-MM-DD"
+    )
+
+
+class CheckInStreak(serializers.Serializer):
+    current = serializers.IntegerField()
+    longest = serializers.IntegerField()
+
+
+class CheckInOutput(serializers.Serializer):
+    date = serializers.DateField()
+    points_awarded = serializers.IntegerField()
+    streak = CheckInStreak()
+    new_badges = serializers.ListField(child=serializers.CharField())
+
+
+class CheckInDay(serializers.ModelSerializer):
+    date = serializers.DateField(source="day")
+
+    class Meta:
+        model = CheckIn
+        fields = ["date", "points_awarded", "streak"]
+
+
+class CheckInRange(QueryInput):
     # "from" is a Python keyword, so the fields are named here rather than as attributes.
     def get_fields(self) -> dict:
         return {
-            "from": serializers.DateField(required=False),
-            "to": serializers.DateField(required=False),
+            "from": serializers.DateField(required=False, help_text="first day (YYYY-MM-DD)"),
+            "to": serializers.DateField(required=False, help_text="last day (YYYY-MM-DD)"),
         }
 
 
@@ -89,45 +120,28 @@ class HabitDetailApi(APIView):
         habit = _own_habit(request, habit_id)
         return Response(HabitOutput(_payload([habit], request)[0]).data)
 
-    @extend_schema(request=HabitInput, responses={200: HabitOutput})
+    @extend_schema(request=HabitRename, responses={200: HabitOutput})
     def patch(self, request: Request, habit_id: int) -> Response:
         habit = _own_habit(request, habit_id)
-        serializer = HabitInput(data=request.data, partial=True)
+        serializer = HabitRename(data=request.data)
         serializer.is_valid(raise_exception=True)
         if "name" in serializer.validated_data:
             habit = habit_rename(habit=habit, name=serializer.validated_data["name"])
         return Response(HabitOutput(_payload([habit], request)[0]).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(request=NoBody, responses={204: None})
     def delete(self, request: Request, habit_id: int) -> Response:
+        NoBody(data=request.data).is_valid(raise_exception=True)
         habit_delete(habit=_own_habit(request, habit_id), now=clock.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CheckInApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        date = serializers.DateField(required=False)
-
-    class OutputSerializer(serializers.Serializer):
-        date = serializers.DateField()
-        points_awarded = serializers.IntegerField()
-        streak = serializers.DictField(child=serializers.IntegerField())
-        new_badges = serializers.ListField(child=serializers.CharField())
-
-    class DayOutput(serializers.ModelSerializer):
-        date = serializers.DateField(source="day")
-
-        class Meta:
-            model = CheckIn
-            fields = ["date", "points_awarded", "streak"]
-
-    @extend_schema(
-        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
-    )
+    @extend_schema(request=CheckInInput, responses={201: CheckInOutput, 200: CheckInOutput})
     def post(self, request: Request, habit_id: int) -> Response:
         # The gamified path: the habit comes from the cache (see habits.selectors).
         habit = habit_owned_active(player=request.user, habit_id=habit_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = CheckInInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             result = habit_check_in(
@@ -145,22 +159,15 @@ class CheckInApi(APIView):
             "new_badges": result.new_badges,
         }
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(self.OutputSerializer(data).data, status=code)
+        return Response(CheckInOutput(data).data, status=code)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("from", str, description="first day (YYYY-MM-DD)"),
-            OpenApiParameter("to", str, description="last day (YYYY-MM-DD)"),
-        ],
-        responses={200: DayOutput(many=True)},
-    )
+    @extend_schema(parameters=[CheckInRange], responses={200: CheckInDay(many=True)})
     def get(self, request: Request, habit_id: int) -> Response:
         habit = _own_habit(request, habit_id)
-        params = DayRangeSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = CheckInRange.read(request)
         check_ins = CheckIn.objects.filter(habit=habit)
-        if params.validated_data.get("from"):
-            check_ins = check_ins.filter(day__gte=params.validated_data["from"])
-        if params.validated_data.get("to"):
-            check_ins = check_ins.filter(day__lte=params.validated_data["to"])
-        return Response(self.DayOutput(check_ins.order_by("day"), many=True).data)
+        if "from" in params:
+            check_ins = check_ins.filter(day__gte=params["from"])
+        if "to" in params:
+            check_ins = check_ins.filter(day__lte=params["to"])
+        return Response(CheckInDay(check_ins.order_by("day"), many=True).data)

@@ -1,6 +1,6 @@
 """Public live reads: the leaderboards and the community counters."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -9,6 +9,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from focusquest import clock
+from focusquest.api import QueryInput
 from gameplay import live
 
 
@@ -38,49 +39,43 @@ def community_payload() -> dict:
     }
 
 
+class LeaderboardQuery(QueryInput):
+    board = serializers.ChoiceField(choices=["all", "week"], default="all")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class Leaderboard(serializers.Serializer):
+    board = serializers.ChoiceField(choices=["all", "week"])
+    entries = EntrySerializer(many=True)
+    me = inline_serializer(
+        "BoardMe",
+        {"rank": serializers.IntegerField(allow_null=True), "points": serializers.IntegerField()},
+        allow_null=True,
+    )
+
+
+class Community(serializers.Serializer):
+    date = serializers.DateField()
+    focus_minutes = serializers.IntegerField()
+    sessions = serializers.IntegerField()
+    active_players = serializers.IntegerField()
+
+
 class LeaderboardApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
-        board = serializers.ChoiceField(choices=["all", "week"], default="all")
-        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
-
-    class OutputSerializer(serializers.Serializer):
-        board = serializers.CharField()
-        entries = EntrySerializer(many=True)
-        me = inline_serializer(
-            "BoardMe",
-            {"rank": serializers.IntegerField(), "points": serializers.IntegerField()},
-            allow_null=True,
-        )
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("board", str, enum=["all", "week"]),
-            OpenApiParameter("limit", int, description="1..100, default 10"),
-        ],
-        responses={200: OutputSerializer},
-    )
+    @extend_schema(parameters=[LeaderboardQuery], responses={200: Leaderboard})
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = LeaderboardQuery.read(request)
         me_id = request.user.pk if request.user.is_authenticated else None
-        return Response(
-            self.OutputSerializer(board_payload(me_id=me_id, **params.validated_data)).data
-        )
+        return Response(Leaderboard(board_payload(me_id=me_id, **params)).data)
 
 
 class CommunityApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    class OutputSerializer(serializers.Serializer):
-        date = serializers.DateField()
-        focus_minutes = serializers.IntegerField()
-        sessions = serializers.IntegerField()
-        active_players = serializers.IntegerField()
-
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: Community})
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(community_payload()).data)
+        return Response(Community(community_payload()).data)

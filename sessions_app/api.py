@@ -1,6 +1,6 @@
 """HTTP API for focus sessions: parse, call one service, serialize."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from focusquest import clock
+from focusquest.api import NoBody, StrictInput
 from gameplay import rules
 from sessions_app.models import FocusSession
 from sessions_app.services import (
@@ -35,7 +36,7 @@ class TotalsSerializer(serializers.Serializer):
 
 class FinishedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=["completed"])
     focused_seconds = serializers.IntegerField()
     points_awarded = serializers.IntegerField()
     totals = TotalsSerializer()
@@ -58,44 +59,59 @@ def finished_payload(finished: SessionFinished) -> dict:
     }
 
 
+class SessionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = FocusSession
+        fields = [
+            "id",
+            "started_at",
+            "ended_at",
+            "planned_minutes",
+            "status",
+            "focused_seconds",
+            "points_awarded",
+            "habit_id",
+        ]
+
+
+class SessionStartInput(StrictInput):
+    planned_minutes = serializers.IntegerField(
+        min_value=rules.PLANNED_MINUTES_MIN, max_value=rules.PLANNED_MINUTES_MAX
+    )
+    habit_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SessionStarted(serializers.Serializer):
+    id = serializers.UUIDField()
+    started_at = serializers.DateTimeField()
+    planned_minutes = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["running"])
+
+
+class SessionCompleteInput(StrictInput):
+    focused_seconds = serializers.IntegerField(
+        min_value=0, max_value=rules.PLANNED_MINUTES_MAX * 60
+    )
+
+
+class SessionAbandoned(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["abandoned"])
+    points_awarded = serializers.IntegerField()
+
+
 class SessionListCreateApi(generics.ListAPIView):
     """GET: the player's sessions, newest first (history: may trail by one flush)."""
 
-    class OutputSerializer(serializers.ModelSerializer):
-        class Meta:
-            model = FocusSession
-            fields = [
-                "id",
-                "started_at",
-                "ended_at",
-                "planned_minutes",
-                "status",
-                "focused_seconds",
-                "points_awarded",
-                "habit_id",
-            ]
-
-    class InputSerializer(serializers.Serializer):
-        planned_minutes = serializers.IntegerField(
-            min_value=rules.PLANNED_MINUTES_MIN, max_value=rules.PLANNED_MINUTES_MAX
-        )
-        habit_id = serializers.IntegerField(required=False, allow_null=True)
-
-    class StartedSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        started_at = serializers.DateTimeField()
-        planned_minutes = serializers.IntegerField()
-        status = serializers.CharField()
-
-    serializer_class = OutputSerializer
+    serializer_class = SessionOutput
 
     def get_queryset(self):
         return FocusSession.objects.filter(player=self.request.user).order_by("-started_at")
 
     @extend_schema(
-        request=InputSerializer,
+        request=SessionStartInput,
         responses={
-            201: StartedSerializer,
+            201: SessionStarted,
             409: inline_serializer(
                 "SessionConflict",
                 {"detail": serializers.CharField(), "running_session_id": serializers.UUIDField()},
@@ -103,7 +119,7 @@ class SessionListCreateApi(generics.ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = SessionStartInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             started = focus_session_start(
@@ -114,21 +130,13 @@ class SessionListCreateApi(generics.ListAPIView):
             )
         except SessionError as error:
             return _raise(error)
-        return Response(self.StartedSerializer(started).data, status=status.HTTP_201_CREATED)
+        return Response(SessionStarted(started).data, status=status.HTTP_201_CREATED)
 
 
 class SessionCompleteApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        focused_seconds = serializers.IntegerField(
-            min_value=0, max_value=rules.PLANNED_MINUTES_MAX * 60
-        )
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={200: FinishedSerializer, 404: OpenApiResponse(description="Not yours")},
-    )
+    @extend_schema(request=SessionCompleteInput, responses={200: FinishedSerializer})
     def post(self, request: Request, session_id) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = SessionCompleteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             finished = focus_session_complete(
@@ -143,17 +151,13 @@ class SessionCompleteApi(APIView):
 
 
 class SessionAbandonApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        status = serializers.CharField()
-        points_awarded = serializers.IntegerField()
-
-    @extend_schema(request=None, responses={200: OutputSerializer})
+    @extend_schema(request=NoBody, responses={200: SessionAbandoned})
     def post(self, request: Request, session_id) -> Response:
+        NoBody(data=request.data).is_valid(raise_exception=True)
         try:
             finished = focus_session_abandon(
                 player=request.user, session_id=str(session_id), now=clock.now()
             )
         except SessionError as error:
             return _raise(error)
-        return Response(self.OutputSerializer(finished).data)
+        return Response(SessionAbandoned(finished).data)

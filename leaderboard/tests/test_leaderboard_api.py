@@ -104,6 +104,7 @@ def test_community_counts_todays_focus_sessions_and_active_players(anon, as_alic
     assert anon.get("/api/community").json() == {
         "date": "2026-11-23",
         "focus_minutes": 24 + 49 + 4,
-        "sessions": 3,
+        # The 5-minute one (270 focused seconds) is short: its minutes count, not the session.
+        "sessions": 2,
         "active_players": 2,
     }

@@ -205,7 +205,10 @@ def test_session_endpoints_answer_401_without_credentials(anon):
     assert anon.get("/api/sessions").status_code == 401
 
 
-def test_the_start_time_is_the_servers_not_the_clients(as_alice, clock):
-    response = start(as_alice, started_at="2026-11-22T09:00:00Z")
+def test_the_start_time_is_the_servers_and_a_client_that_sends_one_is_refused(as_alice, clock):
+    refused = start(as_alice, started_at="2026-11-22T09:00:00Z")
+    response = start(as_alice)
 
+    assert refused.status_code == 400
+    assert refused.json() == {"started_at": ["Unknown field."]}
     assert response.json()["started_at"] == T0.isoformat().replace("+00:00", "Z")
