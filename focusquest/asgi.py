@@ -11,8 +11,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from gameplay.live import require_safe_store  # noqa: E402
 from leaderboard.middleware import BrowserOriginValidator, TokenAuthMiddleware  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
+
+require_safe_store()
 
 application = ProtocolTypeRouter(
     {

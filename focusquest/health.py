@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from gameplay import flush
+from gameplay import flush, live
 
 
 @require_GET
@@ -50,6 +50,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 f"the oldest unflushed event is {age:.0f} s old (more than {limit:.0f} s): "
                 "is the flush running?"
             )
+        unsafe = live.store_safety_problem()
+        if unsafe:
+            problems.append(unsafe)
         if state["dead_letters"]:
             problems.append(
                 f"{state['dead_letters']} events PostgreSQL refused wait as dead letters "

@@ -111,6 +111,9 @@ if not REDIS_URL:
 # channel layer; the "default" cache is also the one Redis client of the code
 # (django_redis.get_redis_connection("default")).
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+# The serving processes refuse a live-store Redis without AOF or with an eviction policy
+# (gameplay.live.store_safety_problem); true only for throwaway test servers.
+LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

@@ -37,6 +37,48 @@ def client() -> redis.Redis:
     return get_redis_connection("default")
 
 
+# --- The store's own safety ------------------------------------------------------------------
+
+
+def store_safety_problem() -> str | None:
+    """Why the live store's Redis could lose answered actions, or None when it cannot.
+
+    Live values, the event stream and the de-duplication state exist only here until the
+    flush: without AOF a restart loses them, and under any eviction policy Redis may
+    drop a player's de-duplication key (a repeat is then awarded again) or a running
+    session. Read from INFO, which managed Redis services allow where CONFIG is not.
+    """
+    if settings.LIVE_STORE_ALLOW_UNSAFE:
+        return None
+    persistence = client().info("persistence")
+    memory = client().info("memory")
+    if int(persistence.get("aof_enabled", 0)) != 1:
+        return (
+            "The live store's Redis runs without AOF (appendonly no): set appendonly yes "
+            "and appendfsync everysec, or it loses answered actions on a restart."
+        )
+    policy = memory.get("maxmemory_policy", "noeviction")
+    if policy != "noeviction":
+        return (
+            f"The live store's Redis evicts keys (maxmemory-policy {policy}): set "
+            "maxmemory-policy noeviction, or it may drop points and running sessions."
+        )
+    return None
+
+
+def require_safe_store() -> None:
+    """At the start of every serving process: refuse to run on a Redis that could lose
+    players' points. A Redis not reachable yet is no reason to refuse (requests answer
+    503 until it is); /healthz reports the same check later."""
+    try:
+        problem = store_safety_problem()
+    except redis.RedisError:
+        return
+    if problem:
+        # One line on stderr and a non-zero exit, whichever server imported us.
+        raise SystemExit(f"FocusQuest refuses to start: {problem}")
+
+
 @cache
 def _script(name: str, *, prelude: bool) -> Script:
     source = (LUA_DIR / f"{name}.lua").read_text()

@@ -1,12 +1,16 @@
 """A Redis that is down or full answers 503 with Retry-After, pages included, and a
 write PostgreSQL committed is never reported as a failure."""
 
+import subprocess
+import sys
+
 import pytest
+import redis
 from django.test import Client, override_settings
 
 from conftest import client_for
 from gameplay import keys, live
-from gameplay.tests.servers import redis_server
+from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +54,52 @@ def test_a_full_redis_refuses_actions_with_503_and_creates_each_habit_once(alice
         again = client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json")
         assert again.status_code == 201
         assert again.json()["points_awarded"] == 10
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "line"),
+    [
+        (
+            "appendonly",
+            "no",
+            "FocusQuest refuses to start: The live store's Redis runs without AOF "
+            "(appendonly no): set appendonly yes and appendfsync everysec, or it loses "
+            "answered actions on a restart.",
+        ),
+        (
+            "maxmemory-policy",
+            "allkeys-lru",
+            "FocusQuest refuses to start: The live store's Redis evicts keys "
+            "(maxmemory-policy allkeys-lru): set maxmemory-policy noeviction, or it may "
+            "drop points and running sessions.",
+        ),
+    ],
+)
+def test_the_servers_refuse_a_live_store_that_can_lose_points(tmp_path, setting, value, line):
+    with redis_server(tmp_path / "redis") as server:
+        redis.Redis(unix_socket_path=str(server.socket_path)).config_set(setting, value)
+        env = project_env(REDIS_URL=server.url, LIVE_STORE_ALLOW_UNSAFE="false")
+        for module in ("focusquest.wsgi", "focusquest.asgi"):
+            started = subprocess.run(
+                [sys.executable, "-c", f"import {module}"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+            assert started.returncode == 1
+            assert started.stderr.strip().splitlines()[-1] == line
+
+
+def test_healthz_names_an_unsafe_live_store(anon, tmp_path, settings):
+    settings.LIVE_STORE_ALLOW_UNSAFE = False
+    with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
+        assert anon.get("/healthz").status_code == 200
+        live.client().config_set("maxmemory-policy", "volatile-lru")
+
+        response = anon.get("/healthz")
+
+    assert response.status_code == 503
+    assert "maxmemory-policy volatile-lru" in response.json()["problems"][0]
