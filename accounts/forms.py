@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts.models import User
+from accounts.throttles import ThrottledAttempts
 from accounts.validators import player_timezones
 
 
@@ -9,12 +11,24 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in player_timezones()]
 
 
-class SignupForm(UserCreationForm):
+class LoginForm(ThrottledAttempts, AuthenticationForm):
+    """The log-in page's form, throttled per address and per username."""
+
+
+class AdminLoginForm(ThrottledAttempts, AdminAuthenticationForm):
+    """The admin's log-in form, throttled like the log-in page."""
+
+
+class SignupForm(ThrottledAttempts, UserCreationForm):
     # The sign-up page preselects the browser's own zone (static/js/signup.js).
     timezone = forms.ChoiceField(choices=_timezone_choices, initial="UTC")
     day_start_hour = forms.IntegerField(
         min_value=0, max_value=23, initial=0, help_text="When your day starts (0 = midnight)."
     )
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
 
     class Meta(UserCreationForm.Meta):
         model = User

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -9,8 +10,9 @@ from django.shortcuts import redirect, render
 from redis.exceptions import RedisError
 
 from accounts.dashboard_views import habits_context, player_card_context, running_session
-from accounts.forms import SignupForm
+from accounts.forms import LoginForm, SignupForm
 from accounts.services import player_register
+from accounts.throttles import throttled_response
 from focusquest import clock
 from gameplay import rules
 from leaderboard.api import board_payload, community_payload
@@ -27,8 +29,18 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html", {"community": community})
 
 
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; a throttled attempt answers 429 with the form's error."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+
+    def form_invalid(self, form):
+        return throttled_response(super().form_invalid(form), form)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             player, _token = player_register(
@@ -41,7 +53,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
         login(request, player, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("dashboard")
-    return render(request, "accounts/signup.html", {"form": form})
+    return throttled_response(render(request, "accounts/signup.html", {"form": form}), form)
 
 
 @login_required

@@ -36,7 +36,7 @@ WS_PORT = env_int("WS_PORT", PORT + 1)
 WS_PUBLIC_URL = env_str("WS_PUBLIC_URL", f"ws://{HOST}:{WS_PORT}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "moderation.admin_config.ModerationAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
