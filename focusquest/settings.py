@@ -176,6 +176,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# How many proxies of ours stand in front of gunicorn (behind the documented nginx: 1).
+# 0: X-Forwarded-For is ignored, since any client can write it, and the client is
+# REMOTE_ADDR. N: each proxy appends the address it saw to X-Forwarded-For, so the client
+# is the Nth entry from the end; what came before it is the client's own writing. Every
+# throttle reads it (DRF's and the log-in forms', accounts/throttles.py).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a missing credential a 401.
@@ -198,6 +205,7 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "30/min"),
     },
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
     # The test client speaks the API's one format.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
