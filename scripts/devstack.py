@@ -983,6 +983,9 @@ class Stack:
             PATH=venv_bin + os.pathsep + env.get("PATH", ""),
             PYTHONUNBUFFERED="1",
         )
+        # The settings default to production (DEBUG off); a local run and the tests are
+        # development unless the caller says otherwise.
+        env.setdefault("DJANGO_DEBUG", "1")
         return env
 
 
