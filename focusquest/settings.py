@@ -1,7 +1,8 @@
 """FocusQuest settings, read from the environment (see README, "Configuration").
 
-Local defaults are safe for `make run` / `make test`; with DJANGO_DEBUG off, a missing
-DJANGO_SECRET_KEY stops the process instead of running with a known key.
+DEBUG is off unless DJANGO_DEBUG turns it on (`make run` / `make test` do); with it off, a
+missing DJANGO_SECRET_KEY stops the process instead of running with a known key, and the
+HTTPS settings default to what `manage.py check --deploy` asks for.
 """
 
 from pathlib import Path
@@ -21,7 +22,9 @@ from focusquest.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: a forgotten variable must not serve DEBUG pages (which print the
+# settings) with the public development key. `make run` and `make test` turn it on.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -291,7 +294,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Production behind the documented proxy (docs/architecture.md): HTTPS only. The proxy
+# terminates TLS and says so in X-Forwarded-Proto, which only it may set.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # /healthz is probed over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
