@@ -6,6 +6,8 @@ the cached token. The entry is dropped at once and again after COMMIT, so that a
 that read the old row while the change was being committed cannot keep it cached.
 """
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -14,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from accounts.authentication import token_cache_forget
 from accounts.models import User
 from focusquest.cached import cache_write_best_effort
+from leaderboard.pusher import token_group
 
 
 def _forget(keys: list[str]) -> None:
@@ -36,3 +39,14 @@ def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
 @receiver(post_delete, sender=Token, dispatch_uid="accounts.token_deleted")
 def token_deleted(sender, instance: Token, **kwargs) -> None:
     _forget([instance.key])
+    key = instance.key
+
+    def close_sockets() -> None:
+        # Sockets authenticated when they connected; without this a deleted token's
+        # socket kept receiving the player's news. Fire and forget, after COMMIT.
+        with cache_write_best_effort():
+            async_to_sync(get_channel_layer().group_send)(
+                token_group(key), {"type": "token.revoked"}
+            )
+
+    transaction.on_commit(close_sockets)

@@ -2,8 +2,9 @@
 
 Anyone may connect and gets the boards and the community counters; a session cookie or
 an `Authorization: Token` header also brings the player's own news. Close codes:
-4401 a token that does not authenticate, 4400 a malformed client message, 4403 the
-account was deactivated while the socket was open.
+4401 a token that does not authenticate (also when the socket's token is deleted while it
+is open: a logout), 4400 a malformed client message, 4403 the account was deactivated
+while the socket was open.
 """
 
 import json
@@ -19,6 +20,7 @@ from leaderboard.pusher import (
     community_message,
     ensure_pusher,
     player_group,
+    token_group,
 )
 
 CLOSE_BAD_CREDENTIALS = 4401
@@ -36,10 +38,15 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             return
         user = self.scope.get("user")
         self.player_id = user.pk if user is not None and user.is_authenticated else None
+        self.token_group = (
+            token_group(self.scope["token_key"]) if "token_key" in self.scope else None
+        )
         ensure_pusher()
         await self.accept()
         if self.player_id is not None:
             await self.channel_layer.group_add(player_group(self.player_id), self.channel_name)
+        if self.token_group is not None:
+            await self.channel_layer.group_add(self.token_group, self.channel_name)
         for message in await board_messages():
             await self.send_json(message)
         await self.send_json(await community_message())
@@ -59,6 +66,8 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "player_id", None) is not None:
             await self.channel_layer.group_discard(player_group(self.player_id), self.channel_name)
+        if getattr(self, "token_group", None) is not None:
+            await self.channel_layer.group_discard(self.token_group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         try:
@@ -78,9 +87,18 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         # A moderator deactivated the account: its sockets stop at once, like its token.
         await self.close(code=CLOSE_ACCOUNT_CLOSED)
 
+    async def token_revoked(self, event: dict) -> None:
+        # The token this socket authenticated with was deleted: it is a bad token now.
+        await self.close(code=CLOSE_BAD_CREDENTIALS)
+
     async def push_many(self, event: dict) -> None:
         for text in event["texts"]:
             await self.send(text_data=text)
+
+    async def me_refresh(self, event: dict) -> None:
+        # Ranks moved without news for this player (a moderator hid or showed someone).
+        if self.player_id is not None:
+            await self.send_json(await self._me())
 
     @database_sync_to_async
     def _me(self) -> dict:

@@ -31,6 +31,7 @@ class TokenAuthMiddleware(BaseMiddleware):
                 scope["token_error"] = True
             else:
                 scope["user"] = user
+                scope["token_key"] = key.strip()
         return await super().__call__(scope, receive, send)
 
 

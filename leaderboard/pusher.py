@@ -10,7 +10,11 @@ lock works; the others wait to take over should it die. The leader:
   quiet spell goes out `GATHER_SECONDS` later (so a burst makes few snapshots), a change
   while snapshots are flowing goes out exactly one interval after the previous one.
   Changes come from the change counters that awards bump (`keys.CHANGES`), read when
-  news arrives and every `POLL_SECONDS` (a moderator's hide makes no news).
+  news arrives and every `POLL_SECONDS` (a moderator's hide makes no news);
+- after a moderator hid or showed players (`ranks_moved`), coalesced the same way, asks
+  every socket to send its player a fresh `me`: a hide moves the rank of everyone below,
+  who earned nothing and so got no news. One message to the shared group; each socket
+  reads its own player's snapshot.
 
 Each message is encoded to JSON once, here, and goes out as the same text on every
 socket. channels_redis drops messages past a channel's capacity, so nothing here sends a
@@ -19,6 +23,7 @@ message per award to the shared group.
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import uuid
@@ -29,13 +34,18 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from gameplay import keys, rules
+from gameplay import keys, live, rules
 from leaderboard.api import board_payload, community_payload
 
 logger = logging.getLogger(__name__)
 
 BOARDS_GROUP = "leaderboard"
-TOPICS = ("boards", "community")
+# What awards move (news arriving is a reason to read the counters early), and in all.
+AWARD_TOPICS = ("boards", "community")
+TOPICS = (*AWARD_TOPICS, "ranks")
+# Topics whose counter a new leader adopts without sending: the sockets it serves got their
+# `me` when they connected.
+ADOPTED_ON_TAKEOVER = ("ranks",)
 # "At most about one per second per board": one every 0.9 s. Under steady awards an award
 # waits for the next snapshot up to one interval (p95 0.86 s), which leaves the fan-out to
 # a thousand sockets room within a second.
@@ -49,6 +59,12 @@ BOARD_SIZE = 10
 
 def player_group(player_id: int) -> str:
     return f"player.{player_id}"
+
+
+def token_group(token_key: str) -> str:
+    """The sockets opened with one token: they close when it is deleted (logout, a new
+    password). Named by a digest, as the cache keys are: no token travels to Redis."""
+    return "token." + hashlib.sha256(token_key.encode()).hexdigest()[:32]
 
 
 def encode(message: dict) -> str:
@@ -67,6 +83,12 @@ async def board_messages() -> list[dict]:
 async def community_message() -> dict:
     payload = await sync_to_async(community_payload)()
     return {"type": "community", **payload, "date": payload["date"].isoformat()}
+
+
+def ranks_moved() -> None:
+    """Players left or joined the boards without an award (a moderator's hide or show):
+    other players' ranks moved, so the pusher refreshes every connected player's `me`."""
+    live.client().hincrby(keys.CHANGES, "ranks", 1)
 
 
 def news_messages(news: dict) -> list[dict]:
@@ -168,7 +190,7 @@ class Pusher:
 
     async def _tick(self, now: float) -> None:
         await self._send_news()
-        unscheduled = any(topic not in self.due for topic in TOPICS)
+        unscheduled = any(topic not in self.due for topic in AWARD_TOPICS)
         if (self.news_arrived and unscheduled) or now >= self.polled_at + POLL_SECONDS:
             self.news_arrived = False
             self.polled_at = now
@@ -181,6 +203,8 @@ class Pusher:
         return {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.CHANGES)).items()}
 
     def _schedule(self, counters: dict[str, int], now: float) -> None:
+        for topic in ADOPTED_ON_TAKEOVER:
+            self.seen.setdefault(topic, counters.get(topic, 0))
         for topic in TOPICS:
             if topic in self.due or self.seen.get(topic) == counters.get(topic, 0):
                 continue
@@ -195,6 +219,9 @@ class Pusher:
             del self.due[topic]
             self.seen[topic] = counters.get(topic, 0)
             self.last_sent[topic] = now
+            if topic == "ranks":
+                await self.layer.group_send(BOARDS_GROUP, {"type": "me.refresh"})
+                continue
             messages = await board_messages() if topic == "boards" else [await community_message()]
             for message in messages:
                 await self.layer.group_send(BOARDS_GROUP, {"type": "push", "text": encode(message)})

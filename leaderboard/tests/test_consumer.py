@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from conftest import make_player
 from focusquest import clock
@@ -247,3 +248,43 @@ async def test_a_page_from_another_site_cannot_open_the_socket(players, pusher_s
     connected, _ = await communicator.connect(timeout=5)
 
     assert not connected
+
+
+async def closed_with(communicator, seconds: float = 2.0) -> dict | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not await communicator.receive_nothing(timeout=0.05, interval=0.01):
+            output = await communicator.receive_output(timeout=1)
+            if output["type"] == "websocket.close":
+                return output
+    return None
+
+
+async def test_deleting_a_token_closes_the_sockets_it_opened_and_no_other(
+    players, pusher_stopped_after
+):
+    alice, bob = players
+    old_key = alice.auth_token.key
+    by_token = await connect([token_header(alice)])
+    bobs = await connect([token_header(bob)])
+    await drain(by_token, 0.5)
+    await drain(bobs, 0.5)
+
+    def new_token():
+        alice.auth_token.delete()
+        return Token.objects.create(user=alice)
+
+    fresh = await sync_to_async(new_token)()
+    assert fresh.key != old_key
+
+    assert await closed_with(by_token) == {"type": "websocket.close", "code": 4401}
+    await bobs.send_json_to({"type": "ping"})
+    assert await bobs.receive_json_from(timeout=2) == {"type": "pong"}
+    # The new token opens a socket as before.
+    again = await connect([(b"authorization", f"Token {fresh.key}".encode())])
+    assert [m["type"] for m in await opening(again, 4)] == [
+        "leaderboard",
+        "leaderboard",
+        "community",
+        "me",
+    ]
