@@ -12,8 +12,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import APIException, NotFound, ParseError, UnsupportedMediaType
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -213,3 +213,16 @@ class PingApi(APIView):
     @extend_schema(responses={200: inline_serializer("Pong", {"pong": serializers.BooleanField()})})
     def get(self, request: Request) -> Response:
         return Response({"pong": True})
+
+
+class ApiNotFound(APIView):
+    """Any other path under /api/: a JSON 404 like the API's own, not Django's HTML page
+    (the path converters refuse /api/habits/-1 or /api/sessions/x/complete before a view)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound()  # before any method's handler: every method answers 404

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import MeApi, RegisterApi, TokenApi
-from focusquest.api import PingApi
+from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
 from gameplay.api import StatsApi
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
@@ -34,6 +34,8 @@ api = [
     path("ping", PingApi.as_view(), name="api-ping"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: what no path above takes is a JSON 404 (schema and docs still get their slash).
+    re_path(r"^(?!schema$|docs$)", ApiNotFound.as_view(), name="api-not-found"),
 ]
 
 urlpatterns = [

@@ -348,3 +348,18 @@ def test_the_state_these_tests_compare_does_see_a_check_in_and_a_rename(world, a
 
     assert before["live"] != after_check_in["live"]
     assert world["state"]()["habit"] != after_check_in["habit"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/habits/-1", "/api/habits/abc", "/api/sessions/nope/complete", "/api/nothing"]
+)
+def test_a_path_no_endpoint_takes_answers_a_json_404(as_alice, path):
+    response = as_alice.post(path, {}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_the_schema_and_docs_still_redirect_to_their_slash(anon):
+    assert anon.get("/api/schema").status_code == 301
+    assert anon.get("/api/docs")["Location"] == "/api/docs/"
