@@ -16,7 +16,7 @@ from django.db import models, transaction
 from accounts.models import User
 from focusquest.actors import actor_for
 from gameplay import flush, live
-from leaderboard.pusher import player_group
+from leaderboard.pusher import player_group, ranks_moved
 from moderation import fairplay
 from moderation.models import FairPlayDismissal, PendingEvents
 from moderation.selectors import fairplay_flags
@@ -95,6 +95,7 @@ def player_visibility_set(*, moderator: User, player: User, hidden: bool, now: d
         # Redis refuses, the flag rolls back. Sent even when PostgreSQL already agreed,
         # which repairs a live store that drifted.
         live.player_visibility_set(player_id=player.pk, hidden=hidden, now=now)
+    ranks_moved()
     player.hidden_from_leaderboards = hidden
     return changed
 

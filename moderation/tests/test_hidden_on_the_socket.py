@@ -111,3 +111,83 @@ async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pushe
     await bob_socket.send_json_to({"type": "ping"})
     assert await bob_socket.receive_json_from(timeout=2) == {"type": "pong"}
     await bob_socket.disconnect()
+
+
+async def next_me(socket, within: float) -> dict | None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for message in await drain(socket, 0.1):
+            if message["type"] == "me":
+                return message
+    return None
+
+
+def token_socket(player) -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        "/ws/leaderboard/",
+        headers=[(b"authorization", f"Token {player.auth_token.key}".encode())],
+    )
+
+
+async def test_hiding_alice_moves_bob_up_one_rank_on_his_open_socket_and_showing_her_moves_him_back(
+    people, pusher_stopped_after
+):
+    alice, bob, mo = people
+    bob_socket, alice_socket = token_socket(bob), token_socket(alice)
+    assert (await bob_socket.connect(timeout=5))[0]
+    assert (await alice_socket.connect(timeout=5))[0]
+    bob_opening = await drain(bob_socket, 1.2)
+    await drain(alice_socket, 0.1)
+    assert [m["rank"] for m in bob_opening if m["type"] == "me"] == [{"all": 2, "week": 2}]
+
+    await sync_to_async(player_visibility_set)(
+        moderator=mo, player=alice, hidden=True, now=clock.now()
+    )
+
+    bob_hidden, alice_hidden = await next_me(bob_socket, 2.0), await next_me(alice_socket, 2.0)
+    assert bob_hidden == {
+        "type": "me",
+        "points": 25,
+        "level": 1,
+        "weekly_points": 25,
+        "rank": {"all": 1, "week": 1},
+    }
+    assert alice_hidden == {
+        "type": "me",
+        "points": 40,
+        "level": 1,
+        "weekly_points": 40,
+        "rank": {"all": None, "week": None},
+    }
+
+    await sync_to_async(player_visibility_set)(
+        moderator=mo, player=alice, hidden=False, now=clock.now()
+    )
+
+    bob_shown = await next_me(bob_socket, 2.0)
+    assert bob_shown is not None and bob_shown["rank"] == {"all": 2, "week": 2}
+    await bob_socket.disconnect()
+    await alice_socket.disconnect()
+
+
+async def test_hiding_six_players_at_once_refreshes_a_socket_at_most_twice_not_six_times(
+    people, pusher_stopped_after
+):
+    alice, bob, mo = people
+    others = await sync_to_async(lambda: [make_player(f"p{index}") for index in range(5)])()
+    bob_socket = token_socket(bob)
+    assert (await bob_socket.connect(timeout=5))[0]
+    await drain(bob_socket, 1.2)
+
+    for player in [alice, *others]:
+        await sync_to_async(player_visibility_set)(
+            moderator=mo, player=player, hidden=True, now=clock.now()
+        )
+    later = await drain(bob_socket, 1.5)
+
+    refreshes = [m["rank"] for m in later if m["type"] == "me"]
+    # Coalesced like the snapshots: one, or two when the hides straddle a snapshot interval.
+    assert 1 <= len(refreshes) <= 2
+    assert refreshes[-1] == {"all": 1, "week": 1}
+    await bob_socket.disconnect()
