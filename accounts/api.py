@@ -12,9 +12,9 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.services import player_register, player_update
+from accounts.services import player_logout, player_register, player_update
 from accounts.validators import validate_timezone
-from focusquest.api import StrictInput
+from focusquest.api import NoBody, StrictInput
 from gameplay import live
 
 
@@ -157,3 +157,16 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         player = player_update(player=request.user, **serializer.validated_data)
         return Response(MeOutput(me_payload(player)).data)
+
+
+class LogoutApi(APIView):
+    """Ends the credential the request came with: the player's token is deleted (every
+    client and open socket using it stops, accounts.signals; the next POST
+    /api/auth/token issues a new one), or the browser session ends (other browsers
+    keep theirs)."""
+
+    @extend_schema(request=NoBody, responses={204: None})
+    def post(self, request: Request) -> Response:
+        NoBody(data=request.data).is_valid(raise_exception=True)
+        player_logout(request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 """Writes for players: registration and profile changes."""
 
+from django.contrib.auth import logout
 from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -60,6 +61,15 @@ def player_update(
         if "display_name" in changed:
             live.player_name_set(player_id=player.pk, name=player.public_name)
     return player
+
+
+def player_logout(*, request) -> None:
+    """End the request's own credential: a token is deleted (its cache entry and open
+    sockets go with it, accounts.signals); a browser session is flushed."""
+    if isinstance(request.auth, Token):
+        Token.objects.filter(key=request.auth.key).delete()
+    else:
+        logout(request._request if hasattr(request, "_request") else request)
 
 
 def moderator_make(*, player: User) -> User:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import MeApi, RegisterApi, TokenApi
+from accounts.api import LogoutApi, MeApi, RegisterApi, TokenApi
 from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
 from gameplay.api import StatsApi
@@ -13,6 +13,7 @@ from sessions_app.api import SessionAbandonApi, SessionCompleteApi, SessionListC
 api = [
     path("auth/register", RegisterApi.as_view(), name="api-register"),
     path("auth/token", TokenApi.as_view(), name="api-token"),
+    path("auth/logout", LogoutApi.as_view(), name="api-logout"),
     path("me", MeApi.as_view(), name="api-me"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(
