@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from focusquest import clock
 from gameplay import live
+from gameplay.admin import badge_title
 from moderation import selectors, services
 from moderation.forms import PointsAdjustForm
 
@@ -189,6 +190,10 @@ class PlayerAdmin(UserAdmin):
                 "overview": overview,
                 "can_moderate": self.has_change_permission(request, player)
                 and player.pk != request.user.pk,
+                "badges": [
+                    {"title": badge_title(badge.code), "awarded_at": badge.awarded_at}
+                    for badge in overview.badges
+                ],
                 "sessions": overview.sessions[:RECENT_SESSIONS],
                 "sessions_count": overview.sessions.count(),
                 "check_ins": overview.check_ins[:RECENT_CHECK_INS],

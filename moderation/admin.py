@@ -129,11 +129,13 @@ class FlushAdmin(PageAdmin):
                 raise PermissionDenied
             report = services.flush_now(moderator=request.user)
             left = flush.backlog()["pending"]
-            self.message_user(
-                request,
+            done = (
                 f"Flushed {report.events} events for {report.players} players"
-                + (f"; {left} still pending." if left else "."),
-                messages.SUCCESS,
+                if report.events
+                else "Nothing was pending: the flush wrote nothing"
+            )
+            self.message_user(
+                request, done + (f"; {left} still pending." if left else "."), messages.SUCCESS
             )
             return HttpResponseRedirect(reverse("admin:moderation_pendingevents_changelist"))
         return self.page(
