@@ -290,8 +290,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"routine_flush": {"()": "focusquest.logfilters.RoutineFlushTaskLines"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The periodic flush's task lines are DEBUG: an idle flush logs nothing at INFO.
+        **{
+            name: {"filters": ["routine_flush"]}
+            for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+        },
+    },
 }
 
 # Production behind the documented proxy (docs/architecture.md): HTTPS only. The proxy
