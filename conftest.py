@@ -39,15 +39,16 @@ GROUP_MIGRATIONS = (
 
 @pytest.fixture(autouse=True)
 def moderators_group_exists(request):
-    """Transactional tests end by emptying every table, the migration-made moderators group
-    included (Django remakes permissions, not groups): make it again, from the
-    migrations' own lists, for the transactional tests that follow."""
+    """Transactional tests (and the browser tests' stack) end by emptying every table, the
+    migration-made moderators group included (Django remakes permissions, not groups):
+    make it again, from the migrations' own lists, for every database test that follows,
+    whatever order the tests run in. In a plain database test it is rolled back after."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(
         marker and marker.kwargs.get("transaction")
     )
-    if transactional:
-        request.getfixturevalue("transactional_db")
+    if transactional or marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("transactional_db" if transactional else "db")
         group, created = Group.objects.get_or_create(name=MODERATORS_GROUP)
         if created:
             wanted = [

@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             # Measured as production runs: DEBUG off (no query log kept per request).
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY="bench-writepath-only-not-a-secret",
+            # Plain HTTP on loopback, as behind the TLS proxy: no redirect to https.
+            SECURE_SSL_REDIRECT="0",
             LOG_LEVEL="WARNING",
         )
         try:

@@ -163,6 +163,8 @@ def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP on loopback, as behind the TLS proxy: no redirect to https.
+        SECURE_SSL_REDIRECT="0",
         # Every simulated player comes from 127.0.0.1: the per-IP limits would refuse
         # the crowd that a real launch spreads over many addresses.
         THROTTLE_AUTH="1000000/min",
