@@ -8,11 +8,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.services import player_logout, player_register, player_update
+from accounts.throttles import AUTH_THROTTLES
 from accounts.validators import validate_timezone
 from focusquest.api import NoBody, StrictInput
 from gameplay import live
@@ -112,7 +112,7 @@ class ProfileUpdate(ProfileFields):
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = AUTH_THROTTLES
     throttle_scope = "auth"
 
     @extend_schema(request=RegisterInput, responses={201: Registered})
@@ -127,7 +127,7 @@ class RegisterApi(APIView):
 class TokenApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = AUTH_THROTTLES
     throttle_scope = "auth"
 
     @extend_schema(
