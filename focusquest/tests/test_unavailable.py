@@ -103,3 +103,23 @@ def test_healthz_names_an_unsafe_live_store(anon, tmp_path, settings):
 
     assert response.status_code == 503
     assert "maxmemory-policy volatile-lru" in response.json()["problems"][0]
+
+
+def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
+    from gameplay import flush
+    from gameplay.models import LedgerEntry
+
+    with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
+        client = client_for(alice)
+        habit_id = client.post("/api/habits", {"name": "Tea"}, format="json").json()["id"]
+        assert client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json").status_code == 201
+        flush.ensure_group()
+        redis = live.client()
+        redis.config_set("maxmemory-policy", "noeviction")
+        redis.config_set("maxmemory", 1)
+
+        report = flush.flush_pending(reclaim_idle_seconds=0)
+
+        assert report.events == 1
+        assert redis.xlen(keys.STREAM) == 0
+        assert LedgerEntry.objects.filter(player=alice).count() == 1
