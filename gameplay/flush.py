@@ -89,7 +89,12 @@ def _decode(fields: dict) -> bytes:
 
 def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[bytes, dict | None]]:
     r = live.client()
-    # What a dead (or slow) flusher left pending comes first, then new events.
+    # This process's own batch that failed (PostgreSQL was down) comes first: its name is
+    # stable, so it retries at once instead of waiting for the reclaim timeout.
+    own = r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: "0"}, count=count)
+    if own and own[0][1]:
+        return own[0][1]
+    # Then what a dead (or slow) flusher left pending, then new events.
     _cursor, claimed, *_ = r.xautoclaim(
         keys.STREAM, keys.FLUSH_GROUP, consumer, reclaim_idle_ms, start_id="0-0", count=count
     )

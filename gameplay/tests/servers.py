@@ -5,8 +5,10 @@ databases."""
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -169,3 +171,83 @@ def celery_worker(*, beat_schedule: Path | None = None, **env_overrides: str):
         args += ["--beat", "--schedule", str(beat_schedule)]
     with process(args, env=project_env(**env_overrides)) as proc:
         yield proc
+
+
+class PostgresLink:
+    """A TCP link in front of the test database that a test can cut and restore: to the
+    processes behind it, PostgreSQL is down (connections refused, open ones reset) and
+    back, while the test itself keeps its own connection."""
+
+    def __init__(self) -> None:
+        db = connection.settings_dict
+        self.upstream = (
+            ("unix", f"{db['HOST']}/.s.PGSQL.{db['PORT'] or 5432}")
+            if db["HOST"].startswith("/")
+            else ("tcp", (db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
+        )
+        self.port = free_port()
+        self.listener: socket.socket | None = None
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    @property
+    def database_url(self) -> str:
+        db = connection.settings_dict
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        return f"postgres://{auth}@127.0.0.1:{self.port}/{db['NAME']}"
+
+    def up(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def down(self) -> None:
+        with self.lock:
+            if self.listener is not None:
+                # shutdown() wakes the accept() blocked in the other thread (close() alone
+                # would leave the port accepting until it returned).
+                with contextlib.suppress(OSError):
+                    self.listener.shutdown(socket.SHUT_RDWR)
+                self.listener.close()
+                self.listener = None
+            for sock in self.open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.open.clear()
+
+    def _connect_upstream(self) -> socket.socket:
+        kind, address = self.upstream
+        family = socket.AF_UNIX if kind == "unix" else socket.AF_INET
+        upstream = socket.socket(family, socket.SOCK_STREAM)
+        upstream.connect(address)
+        return upstream
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # the link was cut
+            upstream = self._connect_upstream()
+            with self.lock:
+                self.open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+
+@contextlib.contextmanager
+def postgres_link() -> Iterator[PostgresLink]:
+    link = PostgresLink()
+    link.up()
+    try:
+        yield link
+    finally:
+        link.down()
