@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.services import player_logout, player_register, player_update
 from accounts.throttles import AUTH_THROTTLES
-from accounts.validators import validate_timezone
+from accounts.validators import NAME_TAKEN, public_name_taken, validate_timezone
 from focusquest.api import NoBody, StrictInput
 from gameplay import live
 
@@ -28,6 +28,12 @@ class ProfileFields(StrictInput):
             validate_timezone(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+    def validate_display_name(self, value: str) -> str:
+        player = self.context.get("player")
+        if value and public_name_taken(value, player_pk=player.pk if player else None):
+            raise serializers.ValidationError(NAME_TAKEN)
         return value
 
 
@@ -86,6 +92,12 @@ class RegisterInput(ProfileFields):
         return value
 
     def validate(self, attrs: dict) -> dict:
+        # With no display name, the boards show the username.
+        if not attrs.get("display_name") and public_name_taken(attrs["username"]):
+            raise serializers.ValidationError({"username": [NAME_TAKEN]})
+        return self._validate_password(attrs)
+
+    def _validate_password(self, attrs: dict) -> dict:
         candidate = User(username=attrs["username"], email=attrs.get("email", ""))
         try:
             password_validation.validate_password(attrs["password"], user=candidate)
@@ -153,7 +165,7 @@ class MeApi(APIView):
 
     @extend_schema(request=ProfileUpdate, responses={200: MeOutput})
     def patch(self, request: Request) -> Response:
-        serializer = ProfileUpdate(data=request.data)
+        serializer = ProfileUpdate(data=request.data, context={"player": request.user})
         serializer.is_valid(raise_exception=True)
         player = player_update(player=request.user, **serializer.validated_data)
         return Response(MeOutput(me_payload(player)).data)

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts.models import User
 from accounts.throttles import ThrottledAttempts
-from accounts.validators import player_timezones
+from accounts.validators import NAME_TAKEN, player_timezones, public_name_taken
 
 
 def _timezone_choices() -> list[tuple[str, str]]:
@@ -29,6 +29,19 @@ class SignupForm(ThrottledAttempts, UserCreationForm):
     def __init__(self, *args, request=None, **kwargs):
         self.request = request
         super().__init__(*args, **kwargs)
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data.get("display_name", "")
+        if name and public_name_taken(name):
+            raise forms.ValidationError(NAME_TAKEN)
+        return name
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        username = cleaned.get("username")
+        if username and not cleaned.get("display_name") and public_name_taken(username):
+            self.add_error("username", NAME_TAKEN)
+        return cleaned
 
     class Meta(UserCreationForm.Meta):
         model = User
