@@ -34,6 +34,8 @@ def test_every_documented_request_is_answered_as_documented():
         schema.config.generation.update(deterministic=True, allow_x00=True)
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) >= 18
+        # Logging out deletes the token every request here uses: last.
+        operations.sort(key=lambda operation: operation.label == "POST /api/auth/logout")
         for operation in operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
