@@ -110,9 +110,12 @@ if not REDIS_URL:
         "REDIS_URL is not set. `make run` / `make test` start an embedded redis-server and "
         "set it for you; to run a piece by hand, see README (Running the pieces separately)."
     )
-# One Redis holds live state, the event stream, the cache, the Celery broker and the
-# channel layer; the "default" cache is also the one Redis client of the code
-# (django_redis.get_redis_connection("default")).
+# Two roles, one Redis unless told otherwise. The live store (live values, the event
+# stream, de-duplication state: what players earned until the flush) is LIVE_REDIS_URL and
+# must keep everything (AOF, noeviction). REDIS_URL holds what may be lost or evicted under
+# its own memory budget: the cache, throttles, the Celery broker and the channel layer.
+# gameplay.live.client() is the live store's one client (the "live" cache alias).
+LIVE_REDIS_URL = env_str("LIVE_REDIS_URL", "") or REDIS_URL
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
 # (gameplay.live.store_safety_problem); true only for throwaway test servers.
@@ -130,8 +133,9 @@ CACHES = {
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "CONNECTION_POOL_KWARGS": {"max_connections": 50, "health_check_interval": 30},
         },
-    }
+    },
 }
+CACHES["live"] = {**CACHES["default"], "LOCATION": LIVE_REDIS_URL, "KEY_PREFIX": "fq:live"}
 # redis-py's asyncio pool refuses a command outright once 100 connections are busy (its
 # default); a burst of sockets connecting at once (a launch spike opened 1,000 in seconds)
 # each add themselves to a group at the same moment, and were closed with "Too many
@@ -139,6 +143,7 @@ CACHES = {
 # Pub/sub channel names are server-wide, not per database: everything published carries the
 # database number, so deployments (or test runs) sharing one Redis server never cross-talk.
 REDIS_DB = int(parse_redis_url(REDIS_URL).get("db", 0))
+LIVE_REDIS_DB = int(parse_redis_url(LIVE_REDIS_URL).get("db", 0))
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {

@@ -34,7 +34,7 @@ CHECKIN_POINTS_JSON = json.dumps(rules.checkin_points_table())
 
 def client() -> redis.Redis:
     """The one Redis client of the code (django-redis's connection pool)."""
-    return get_redis_connection("default")
+    return get_redis_connection("live")
 
 
 # --- The store's own safety ------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _award_args(actor: Actor, now: datetime, base: str) -> list:
         micros(now),
         BADGE_RULES_JSON,
         PERIOD_TTL_SECONDS,
-        keys.news_channel(settings.REDIS_DB),
+        keys.news_channel(settings.LIVE_REDIS_DB),
     ]
 
 

@@ -115,7 +115,7 @@ class Pusher:
         self.identity = uuid.uuid4().hex
         # Timeouts: a command must never wait forever on a Redis that stopped answering.
         self.redis = aioredis.from_url(
-            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
+            settings.LIVE_REDIS_URL, socket_timeout=5, socket_connect_timeout=5
         )
         self.layer = get_channel_layer()
         self.leading = False
@@ -238,7 +238,7 @@ class Pusher:
         while not self.stopping.is_set():
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(keys.news_channel(settings.REDIS_DB))
+                await pubsub.subscribe(keys.news_channel(settings.LIVE_REDIS_DB))
                 self.listening.set()
                 while not self.stopping.is_set():
                     raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

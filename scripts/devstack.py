@@ -771,6 +771,11 @@ class EmbeddedRedis:
             *("--dir", str(layout.redis_dir)),
             *("--appendonly", "yes", "--appendfsync", "everysec"),
             *("--save", ""),
+            # One server holds the live store, so it must never evict: at its memory budget
+            # it refuses writes (actions answer 503) and the flush, which only frees memory,
+            # keeps draining the stream. REDIS_MAXMEMORY sets the budget.
+            *("--maxmemory", os.environ.get("REDIS_MAXMEMORY", "2gb")),
+            *("--maxmemory-policy", "noeviction"),
             *("--daemonize", "no", "--pidfile", str(layout.redis_pidfile)),
             *("--logfile", str(layout.redis_log)),
         ]

@@ -112,7 +112,9 @@ def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
     with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
         client = client_for(alice)
         habit_id = client.post("/api/habits", {"name": "Tea"}, format="json").json()["id"]
-        assert client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json").status_code == 201
+        assert (
+            client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json").status_code == 201
+        )
         flush.ensure_group()
         redis = live.client()
         redis.config_set("maxmemory-policy", "noeviction")
@@ -123,3 +125,26 @@ def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
         assert report.events == 1
         assert redis.xlen(keys.STREAM) == 0
         assert LedgerEntry.objects.filter(player=alice).count() == 1
+
+
+def test_the_cache_may_live_on_an_evicting_redis_beside_a_safe_live_store(alice, tmp_path):
+    with (
+        redis_server(tmp_path / "live") as live_server,
+        redis_server(tmp_path / "cache") as cache_server,
+    ):
+        cache_redis = redis.Redis(unix_socket_path=str(cache_server.socket_path))
+        cache_redis.config_set("maxmemory-policy", "allkeys-lru")
+        caches = {"default": cache_server.caches()["default"], "live": live_server.caches()["live"]}
+        with override_settings(CACHES=caches, LIVE_STORE_ALLOW_UNSAFE=False):
+            assert live.store_safety_problem() is None  # only the live store must keep all
+            client = client_for(alice)
+            habit_id = client.post("/api/habits", {"name": "Tea"}, format="json").json()["id"]
+            checked = client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json")
+
+            assert checked.status_code == 201
+            live_keys = {k.decode() for k in live.client().keys("*")}
+            cache_keys = {k.decode() for k in cache_redis.keys("*")}
+            assert keys.STREAM in live_keys
+            assert not any("auth:token:" in k for k in live_keys)
+            assert any("auth:token:" in k for k in cache_keys)
+            assert keys.STREAM not in cache_keys

@@ -76,18 +76,18 @@ class RedisServer:
             self.process.wait()
 
     def caches(self) -> dict:
-        """CACHES that point the app (and so the live store) at this server, failing fast."""
-        return {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": self.url,
-                "OPTIONS": {
-                    "SOCKET_CONNECT_TIMEOUT": 0.5,
-                    "SOCKET_TIMEOUT": 0.5,
-                    "SERIALIZER": settings.CACHES["default"]["OPTIONS"]["SERIALIZER"],
-                },
-            }
+        """CACHES that point the app (the cache and the live store) at this server, failing
+        fast."""
+        cache = {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": self.url,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                "SERIALIZER": settings.CACHES["default"]["OPTIONS"]["SERIALIZER"],
+            },
         }
+        return {"default": cache, "live": cache}
 
 
 @contextlib.contextmanager

@@ -140,22 +140,20 @@ def test_a_flush_that_cannot_reach_postgres_leaves_everything_pending(world):
 def test_redis_killed_after_the_fsync_restarts_from_its_aof_with_totals_intact(
     alice, bob, tmp_path
 ):
-    with redis_server(tmp_path / "redis") as server:
-        caches = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": server.url}}
-        with override_settings(CACHES=caches):
-            now = datetime.now(UTC)
-            focus_session(alice, start=now - timedelta(minutes=30))
-            focus_session(bob, start=now - timedelta(minutes=30), planned=50, focused=1800)
-            before = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
-            pending = live.client().xlen(keys.STREAM)
-            time.sleep(1.5)  # appendfsync everysec: the last write is on disk after a second
+    with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
+        now = datetime.now(UTC)
+        focus_session(alice, start=now - timedelta(minutes=30))
+        focus_session(bob, start=now - timedelta(minutes=30), planned=50, focused=1800)
+        before = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
+        pending = live.client().xlen(keys.STREAM)
+        time.sleep(1.5)  # appendfsync everysec: the last write is on disk after a second
 
-            server.kill()
-            server.start()
+        server.kill()
+        server.start()
 
-            after = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
-            assert after == before
-            assert (before[alice.pk].points, before[bob.pk].points) == (35, 30)
-            assert live.client().xlen(keys.STREAM) == pending == 4
-            assert flush.flush_pending().events == 4
-            assert consistency_drift() == []
+        after = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
+        assert after == before
+        assert (before[alice.pk].points, before[bob.pk].points) == (35, 30)
+        assert live.client().xlen(keys.STREAM) == pending == 4
+        assert flush.flush_pending().events == 4
+        assert consistency_drift() == []
