@@ -50,6 +50,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 f"the oldest unflushed event is {age:.0f} s old (more than {limit:.0f} s): "
                 "is the flush running?"
             )
+        share = live.memory_share()
+        if share is not None and share > settings.HEALTH_MAX_MEMORY_SHARE:
+            problems.append(
+                f"the live store uses {share:.0%} of its maxmemory (more than "
+                f"{settings.HEALTH_MAX_MEMORY_SHARE:.0%}): at 100% actions are refused"
+            )
         unsafe = live.store_safety_problem()
         if unsafe:
             problems.append(unsafe)

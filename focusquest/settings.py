@@ -253,6 +253,9 @@ FLUSH_FAILPOINT = env_str("FLUSH_FAILPOINT", "")
 REDIS_RETRY_AFTER_SECONDS = 5
 # /healthz answers 503 once the oldest unflushed event is older than this (the flush is
 # down or cannot keep up).
+# ... and once the live store uses more than this share of its maxmemory (at 100% it
+# refuses every action).
+HEALTH_MAX_MEMORY_SHARE = env_float("HEALTH_MAX_MEMORY_SHARE", 0.8)
 HEALTH_MAX_BACKLOG_AGE_SECONDS = env_float(
     "HEALTH_MAX_BACKLOG_AGE_SECONDS", 10 * FLUSH_INTERVAL_SECONDS
 )

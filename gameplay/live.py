@@ -66,6 +66,13 @@ def store_safety_problem() -> str | None:
     return None
 
 
+def memory_share() -> float | None:
+    """used_memory / maxmemory of the live store's Redis; None without a maxmemory."""
+    memory = client().info("memory")
+    limit = int(memory.get("maxmemory", 0))
+    return int(memory["used_memory"]) / limit if limit else None
+
+
 def require_safe_store() -> None:
     """At the start of every serving process: refuse to run on a Redis that could lose
     players' points. A Redis not reachable yet is no reason to refuse (requests answer

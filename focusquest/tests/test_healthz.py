@@ -64,3 +64,19 @@ def test_a_young_backlog_is_healthy(anon, settings):
 
     assert response.status_code == 200
     assert response.json()["problems"] == []
+
+
+def test_healthz_answers_503_above_the_memory_share(anon, tmp_path, settings):
+    settings.HEALTH_MAX_MEMORY_SHARE = 0.8
+    with redis_server(tmp_path) as server, override_settings(CACHES=server.caches()):
+        from gameplay import live
+
+        used = int(live.client().info("memory")["used_memory"])
+        live.client().config_set("maxmemory", used * 4)
+        assert anon.get("/healthz").status_code == 200
+        live.client().config_set("maxmemory", int(used * 1.1))
+
+        response = anon.get("/healthz")
+
+    assert response.status_code == 503
+    assert "of its maxmemory (more than 80%)" in response.json()["problems"][0]

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from focusquest import clock
 from focusquest.actors import actor_for
-from gameplay import flush, live
+from gameplay import flush, keys, live
 from gameplay.models import LedgerEntry
 from moderation.tests.conftest import browser_for, log_messages
 
@@ -32,6 +32,7 @@ def test_mo_sees_the_backlog_and_flushes_it_now(as_mo_admin, mo, alice, bob):
     assert backlog["last_flush_at"] is None
     html = page.content.decode()
     assert '<td id="pending">3</td>' in html and "never" in html
+    assert '<td id="dead-letters">0</td>' in html
     assert 'value="Flush now"' in html
 
     flushed = as_mo_admin.post(URL, follow=True)
@@ -70,3 +71,12 @@ def test_the_flush_page_has_no_object_pages_behind_it(as_mo_admin):
     # The model has no table: an object URL must not reach a query.
     assert as_mo_admin.get(f"{URL}1/change/").status_code == 404
     assert as_mo_admin.get(f"{URL}add/").status_code == 404
+
+
+def test_the_flush_page_shows_dead_letters(as_mo_admin):
+    live.client().xadd(keys.DEAD_LETTERS, {"e": "{}", "id": "1-0", "error": "refused"})
+
+    page = as_mo_admin.get(URL)
+
+    assert page.context["backlog"]["dead_letters"] == 1
+    assert "manage.py dead_letters" in page.content.decode()
