@@ -176,7 +176,8 @@ def points_per_hour_flags(
             rule=RULE_POINTS_PER_HOUR,
             evidence=[
                 f"{p.per_hour:.0f} points per hour ({p.points} points in {p.active_hours} "
-                f"active hours); median {median:.0f} across {len(active)} players, "
+                f"active hour{'' if p.active_hours == 1 else 's'}); median {median:.0f} "
+                f"across {len(active)} players, "
                 f"limit {limit:.0f}"
             ],
             latest_at=p.latest_at,

@@ -71,7 +71,7 @@ def test_the_queue_flags_exactly_the_implausible_players_with_their_evidence(his
         "bob": {"focus_per_day": ["2026-11-21: 680 focus minutes in 4 sessions (more than 600)"]},
         "charlie": {
             "points_per_hour": [
-                "300 points per hour (300 points in 1 active hours); median 35 across "
+                "300 points per hour (300 points in 1 active hour); median 35 across "
                 "7 players, limit 280"
             ]
         },
