@@ -18,7 +18,7 @@ SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test lint fmt clean services manage system-packages bench-writepath \
-	bench-fanout
+	bench-fanout bench-stream-memory
 
 help:
 	@echo "make venv      create .venv and install all requirements (when they changed)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
 	@echo "make bench-long  the documented spike (about 15 min); charts into docs/charts"
 	@echo "make bench-fanout  websocket push cost per frame, uvicorn vs daphne (about 2 min)"
+	@echo "make bench-stream-memory  Redis bytes per pending event, a private redis (< 1 min)"
 
 venv: $(DEV)
 
@@ -83,6 +84,11 @@ bench-writepath: system-packages $(DEV)
 # daphne (bench/fanout.py).
 bench-fanout: $(DEV)
 	exec $(VENV_PY) -m bench.fanout
+
+# Redis memory per pending (unflushed) event: real events into a private redis-server, no
+# flush running (bench/stream_memory.py).
+bench-stream-memory: $(DEV)
+	exec $(VENV_PY) -m bench.stream_memory
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
