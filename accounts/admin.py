@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import player_has_played
 from focusquest import clock
 from gameplay import live
 from gameplay.admin import badge_title
@@ -135,6 +136,19 @@ class PlayerAdmin(UserAdmin):
         # over another moderator's account through its email).
         staff = obj is not None and (obj.is_staff or obj.is_superuser)
         return request.user.is_superuser or not staff
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A player who has played has events the flush may still be writing and a ledger
+        # that must stay whole: deleting them would strand those events. Deactivate them
+        # instead; the admin deletes only accounts that never played.
+        if obj is not None and player_has_played(player=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one account at a time, checked as above
+        return actions
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         if not request.user.is_superuser:

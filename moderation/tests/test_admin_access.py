@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.admin import PlayerAdmin
 from accounts.models import User
 from accounts.services import moderator_make
-from conftest import PASSWORD, T0
+from conftest import PASSWORD, T0, client_for, make_player
 from focusquest.actors import actor_for
 from gameplay import flush, live
 from gameplay.models import Badge, LedgerEntry
@@ -278,3 +278,21 @@ def test_a_superuser_reads_every_moderator_action_in_the_admin_log_and_cannot_ed
     assert (
         browser.post(f"/admin/admin/logentry/{entry.pk}/delete/", {"post": "y"}).status_code == 403
     )
+
+
+def test_a_player_who_has_played_cannot_be_deleted_in_the_admin_so_no_event_is_stranded(alice, bob):
+    root = User.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    browser = Client()
+    browser.force_login(root)
+    client_for(alice).post("/api/sessions", {"planned_minutes": 25}, format="json")  # pending
+    never = make_player("never")
+
+    refused = browser.post(f"/admin/accounts/user/{alice.pk}/delete/", {"post": "yes"})
+    allowed = browser.post(f"/admin/accounts/user/{never.pk}/delete/", {"post": "yes"})
+
+    assert refused.status_code == 403
+    assert User.objects.filter(pk=alice.pk).exists()
+    assert allowed.status_code == 302
+    assert not User.objects.filter(pk=never.pk).exists()
+    changelist = browser.get("/admin/accounts/user/")
+    assert "delete_selected" not in changelist.content.decode()
