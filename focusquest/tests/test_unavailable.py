@@ -9,7 +9,8 @@ import redis
 from django.test import Client, override_settings
 
 from conftest import client_for
-from gameplay import keys, live
+from gameplay import flush, keys, live
+from gameplay.maintenance import consistency_drift
 from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
 
@@ -54,6 +55,8 @@ def test_a_full_redis_refuses_actions_with_503_and_creates_each_habit_once(alice
         again = client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json")
         assert again.status_code == 201
         assert again.json()["points_awarded"] == 10
+        flush.flush_pending(reclaim_idle_seconds=0)
+        assert consistency_drift() == []
 
 
 @pytest.mark.parametrize(
@@ -106,7 +109,6 @@ def test_healthz_names_an_unsafe_live_store(anon, tmp_path, settings):
 
 
 def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
-    from gameplay import flush
     from gameplay.models import LedgerEntry
 
     with redis_server(tmp_path / "redis") as server, override_settings(CACHES=server.caches()):
