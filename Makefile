@@ -17,7 +17,7 @@ ARGS        ?=
 SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt clean services manage system-packages bench-writepath \
+.PHONY: help venv run test test-fast lint fmt clean services manage system-packages bench-writepath \
 	bench-fanout bench-stream-memory
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make run       embedded PostgreSQL + Redis, migrate, then web/ws/worker/beat (honcho)"
 	@echo "make manage ARGS='make_moderator mo'  a manage.py command beside make run (or alone)"
 	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
+	@echo "make test-fast the suite without the tests that start server processes or a browser"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
 	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
 	@echo "make lint      ruff check + ruff format --check"
@@ -70,6 +71,11 @@ manage: $(RUNTIME)
 
 test: system-packages $(DEV)
 	exec $(DEVSTACK) test $(PYTEST_ARGS)
+
+# Everything but the tests marked `live` (they start gunicorn, Celery, uvicorn, a browser
+# or a load generator): the rules, the API, the flush, the sockets in-process.
+test-fast: $(DEV)
+	exec $(DEVSTACK) test -m "not live" $(PYTEST_ARGS)
 
 services: $(RUNTIME)
 	exec $(DEVSTACK) services
