@@ -14,10 +14,11 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from accounts.models import User
-from gameplay import flush, keys, live, rules
+from gameplay import keys, live, rules
 from gameplay.models import Badge, DiscardedEvent, LedgerEntry
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
+from pipeline import flush
 from sessions_app.models import FocusSession
 
 CHUNK = 1000

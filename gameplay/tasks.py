@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from gameplay.flush import flush_pending
+from pipeline.flush import flush_pending
 
 
 @shared_task(

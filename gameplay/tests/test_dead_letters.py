@@ -10,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from conftest import make_player
-from gameplay import flush, keys, live
+from gameplay import keys, live
 from gameplay.maintenance import consistency_drift
 from gameplay.models import DiscardedEvent, LedgerEntry
 from gameplay.tests.actions import burst, check_in
 from gameplay.tests.servers import manage
 from habits.models import Habit
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

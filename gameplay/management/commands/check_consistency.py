@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from gameplay.flush import backlog, dead_letters, flush_pending
 from gameplay.maintenance import consistency_drift
+from pipeline.flush import backlog, dead_letters, flush_pending
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError
 
 from focusquest import clock
-from gameplay.flush import dead_letters
 from gameplay.maintenance import dead_letter_discard, dead_letter_retry
+from pipeline.flush import dead_letters
 
 
 class Command(BaseCommand):
