@@ -330,19 +330,6 @@ def apply_in_request(*, stream_id: str, event_json: str) -> None:
     live.client().xdel(keys.STREAM, stream_id)
 
 
-def dead_letters(*, count: int = 100) -> list[dict]:
-    """The oldest dead-lettered events: stream id, original id, error, event JSON."""
-    return [
-        {
-            "id": entry_id.decode(),
-            "original_id": fields[b"id"].decode(),
-            "error": fields[b"error"].decode(),
-            "event": fields[b"e"].decode(),
-        }
-        for entry_id, fields in live.client().xrange(keys.DEAD_LETTERS, count=count)
-    ]
-
-
 def backlog() -> dict:
     """Events not yet flushed and the age of the oldest, for /healthz and the admin."""
     r = live.client()
