@@ -299,6 +299,7 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "flush-events": {
+        # pipeline/tasks.py; the name is older than the module, and queued tasks carry it.
         "task": "gameplay.tasks.flush_events",
         "schedule": FLUSH_INTERVAL_SECONDS,
         # A flush that could not run by the next tick is superseded by that tick.
