@@ -17,11 +17,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench import loadgen, pgstats, players, stack, writepath
-from gameplay import flush, live
-from gameplay.maintenance import consistency_drift
+from gameplay import live
 from gameplay.models import LedgerEntry
 from loadtest.observe import postmaster_pid, process_tree
 from loadtest.stack import Services
+from pipeline import flush
+from pipeline.consistency import consistency_drift
 
 WORK_DIR = stack.ROOT / ".data" / "bench"
 WORK_MEASURES = ("statements", "commits", "transactions", "rows_written", "wal_bytes")

@@ -11,7 +11,7 @@ gunicorn (same workers) and the same load generator and concurrency:
   measurement, so the flush that writes those actions is counted too.
 
 Then the flush throughput: 100,000 pending events made through the live-store scripts,
-and `gameplay.flush.flush_pending()` timed on them.
+and `pipeline.flush.flush_pending()` timed on them.
 
 Absolute figures are noisy on a small shared machine; the ratios are the headline.
 Raw numbers go to .data/bench/writepath.json.

@@ -25,9 +25,9 @@ from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwrigh
 from accounts.models import User
 from focusquest.processes import free_port, http_ok, process
 from gameplay import keys, live
-from gameplay.flush import backlog
 from gameplay.tests.servers import celery_worker, gunicorn, project_env
 from habits.services import habit_check_in, habit_create
+from pipeline.flush import backlog
 from sessions_app.services import focus_session_complete, focus_session_start
 
 FLUSH_INTERVAL_SECONDS = "1"

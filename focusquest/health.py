@@ -11,7 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from gameplay import flush, live
+from gameplay import live
+from pipeline import flush
 
 
 @require_GET

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "leaderboard",
     "gameplay",
     "moderation",
+    # Above the domain apps: the flush and the operator work that spans them all.
+    "pipeline",
 ]
 
 MIDDLEWARE = [
@@ -243,12 +245,23 @@ SPECTACULAR_SETTINGS = {
 WRITE_MODE = env_str("WRITE_MODE", "buffered")
 if WRITE_MODE not in {"buffered", "direct"}:
     raise ImproperlyConfigured(f"WRITE_MODE must be 'buffered' or 'direct', got {WRITE_MODE!r}")
+# WRITE_MODE=direct: what the live store calls to write each event in its request.
+LIVE_DIRECT_WRITER = "pipeline.flush.apply_in_request"
+# Each app's part of the flush, called in this order inside the batch's one transaction,
+# each writing the batch into its own tables (like MIDDLEWARE, an ordered list of paths).
+FLUSH_PROJECTIONS = [
+    "accounts.projections.apply_batch",
+    "sessions_app.projections.apply_batch",
+    "habits.projections.apply_batch",
+    "gameplay.projections.apply_batch",
+    "leaderboard.projections.apply_batch",
+]
 FLUSH_INTERVAL_SECONDS = env_float("FLUSH_INTERVAL_SECONDS", 5.0)
 FLUSH_BATCH_SIZE = env_int("FLUSH_BATCH_SIZE", 10_000)
 # A flusher that died leaves its batch pending; another reclaims it after this idle time,
 # which must exceed the longest flush (the flush lock's expiry is the same figure).
 FLUSH_RECLAIM_IDLE_SECONDS = env_float("FLUSH_RECLAIM_IDLE_SECONDS", 60.0)
-# Tests set this to kill the flushing process at a named step (see gameplay/flush.py).
+# Tests set this to kill the flushing process at a named step (see pipeline/flush.py).
 FLUSH_FAILPOINT = env_str("FLUSH_FAILPOINT", "")
 REDIS_RETRY_AFTER_SECONDS = 5
 # /healthz answers 503 once the oldest unflushed event is older than this (the flush is
@@ -286,6 +299,7 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "flush-events": {
+        # pipeline/tasks.py; the name is older than the module, and queued tasks carry it.
         "task": "gameplay.tasks.flush_events",
         "schedule": FLUSH_INTERVAL_SECONDS,
         # A flush that could not run by the next tick is superseded by that tick.

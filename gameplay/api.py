@@ -41,5 +41,5 @@ class StatsApi(APIView):
     def get(self, request: Request) -> Response:
         params = StatsQuery.read(request)
         today = actor_for(request.user).day(clock.now())
-        days = player_stats(player=request.user, today=today, days=params["days"])
+        days = player_stats(player_id=request.user.pk, today=today, days=params["days"])
         return Response({"days": days})

@@ -4,11 +4,12 @@ A script de-duplicates the action by its own key, moves the live state (totals, 
 points, boards, streaks, badges, community counters) and appends one event to the stream
 that the flush later writes to PostgreSQL. Nothing here writes PostgreSQL, except
 `WRITE_MODE=direct`, the naive baseline kept for benchmarks, which applies each event in
-the request with the flush's own code.
+the request with the flush's own code (settings.LIVE_DIRECT_WRITER).
 """
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django_redis import get_redis_connection
 from redis.commands.core import Script
 
@@ -176,10 +178,17 @@ def _record(name: str, actor: Actor, now: datetime, base: str, extra_keys, extra
         _award_args(actor, now, base) + list(extra_args),
     )
     if outcome.get("stream_id") and settings.WRITE_MODE == "direct":
-        from gameplay.flush import apply_in_request
-
-        apply_in_request(stream_id=outcome["stream_id"], event_json=outcome["event"])
+        _direct_writer(settings.LIVE_DIRECT_WRITER)(
+            stream_id=outcome["stream_id"], event_json=outcome["event"]
+        )
     return outcome
+
+
+@cache
+def _direct_writer(path: str) -> Callable[..., None]:
+    """WRITE_MODE=direct's writer, named by a setting: the flush's code lives above this
+    app, which imports no other."""
+    return import_string(path)
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,14 @@ from datetime import date, timedelta
 
 from django.db.models import Count, F, Q, Sum
 
-from accounts.models import User
 from gameplay.models import LedgerEntry
 
 
-def player_stats(*, player: User, today: date, days: int) -> list[dict]:
+def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
     """Per local day, oldest first: focus minutes, completed sessions, check-ins, points."""
     first = today - timedelta(days=days - 1)
     rows = (
-        LedgerEntry.objects.filter(player=player, day__gte=first, day__lte=today)
+        LedgerEntry.objects.filter(player_id=player_id, day__gte=first, day__lte=today)
         .values("day")
         .annotate(
             # Whole minutes per session (integer division), as the points count them.

@@ -6,10 +6,10 @@ every server shares. Here each mode's apply code is driven directly:
 
 - direct: many concurrent writer processes each record actions through the live store
   with WRITE_MODE=direct, so every action is written in its own transaction by
-  `gameplay.flush.apply_in_request`, exactly as a request would; closed loop, stepping the
+  `pipeline.flush.apply_in_request`, exactly as a request would; closed loop, stepping the
   number of writers up. Half the actions are completions, which each update the community
   day row (the hot row).
-- buffered: events recorded in Redis first, then `gameplay.flush.flush_pending` (the beat
+- buffered: events recorded in Redis first, then `pipeline.flush.flush_pending` (the beat
   task's code) drains them at a given batch size; one transaction per batch, the community
   row updated once per batch.
 
@@ -314,7 +314,7 @@ def _record_buffered(actors, events: int) -> None:
 def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
     from django.conf import settings
 
-    from gameplay import flush
+    from pipeline import flush
 
     settings.WRITE_MODE = "buffered"
     actors = _players(2000)

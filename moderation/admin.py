@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from focusquest import clock
 from focusquest.admin_base import ReadOnlyAdmin
-from gameplay import flush
 from moderation import fairplay, selectors, services
 from moderation.models import FairPlayDismissal, PendingEvents
+from pipeline import flush
 
 
 class PageAdmin(ReadOnlyAdmin):

@@ -15,11 +15,12 @@ from django.db import models, transaction
 
 from accounts.models import User
 from focusquest.actors import actor_for
-from gameplay import flush, live
+from gameplay import live
 from leaderboard.pusher import player_group, ranks_moved
 from moderation import fairplay
 from moderation.models import FairPlayDismissal, PendingEvents
 from moderation.selectors import fairplay_flags
+from pipeline import flush
 
 # A ledger row's points is a 32-bit integer; no honest correction comes near this.
 MAX_ADJUSTMENT = 100_000

@@ -9,10 +9,11 @@ import redis
 from django.test import Client, override_settings
 
 from conftest import client_for
-from gameplay import flush, keys, live
-from gameplay.maintenance import consistency_drift
+from gameplay import keys, live
 from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
+from pipeline import flush
+from pipeline.consistency import consistency_drift
 
 pytestmark = pytest.mark.django_db
 

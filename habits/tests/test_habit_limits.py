@@ -8,10 +8,11 @@ import time_machine
 from django.test import Client
 
 from conftest import T0, client_for, make_player
-from gameplay import flush, live
+from gameplay import live
 from habits.models import Habit
 from moderation import fairplay
 from moderation.selectors import fairplay_flags
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

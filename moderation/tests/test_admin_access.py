@@ -12,11 +12,12 @@ from accounts.models import User
 from accounts.services import moderator_make
 from conftest import PASSWORD, T0, client_for, make_player
 from focusquest.actors import actor_for
-from gameplay import flush, live
+from gameplay import live
 from gameplay.models import Badge, LedgerEntry
 from gameplay.tests.actions import focus_session
 from moderation.services import player_visibility_set
 from moderation.tests.conftest import browser_for
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from conftest import T0
-from gameplay import flush
 from gameplay.tests.actions import focus_session
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

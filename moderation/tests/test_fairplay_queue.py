@@ -7,12 +7,13 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from conftest import T0, make_player
-from gameplay import flush, keys, live
+from gameplay import keys, live
 from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
 from moderation.models import FairPlayDismissal
 from moderation.selectors import fairplay_queue
 from moderation.tests.conftest import browser_for, log_messages
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.contrib.auth.models import Permission
 
 from focusquest import clock
 from focusquest.actors import actor_for
-from gameplay import flush, keys, live
+from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from moderation.tests.conftest import browser_for, log_messages
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/moderation/pendingevents/"

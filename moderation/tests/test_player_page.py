@@ -9,10 +9,11 @@ from accounts.models import User
 from accounts.services import moderator_make
 from conftest import T0
 from focusquest.actors import actor_for
-from gameplay import flush, keys, live
+from gameplay import keys, live
 from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
 from moderation.tests.conftest import log_messages
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,12 @@ from django.core.management import call_command
 
 from accounts.services import moderator_make
 from conftest import T0, client_for
-from gameplay import flush, keys, live
+from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from gameplay.tests.actions import focus_session
 from moderation.services import player_points_adjust
 from moderation.tests.conftest import log_messages
+from pipeline import flush
 
 pytestmark = pytest.mark.django_db
 

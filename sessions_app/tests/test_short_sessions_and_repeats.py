@@ -7,10 +7,12 @@ import pytest
 
 from accounts.models import User
 from conftest import T0
-from gameplay import flush, keys, live
-from gameplay.maintenance import consistency_drift, live_state_rebuild
+from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from leaderboard.models import CommunityDay
+from pipeline import flush
+from pipeline.consistency import consistency_drift
+from pipeline.rebuild import live_state_rebuild
 from sessions_app.models import FocusSession
 
 pytestmark = pytest.mark.django_db

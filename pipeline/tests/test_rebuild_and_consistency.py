@@ -7,11 +7,13 @@ from django.core.management import CommandError, call_command
 
 from conftest import T0, client_for
 from focusquest.actors import actor_for
-from gameplay import flush, keys, live
-from gameplay.maintenance import consistency_drift, live_state_rebuild
+from gameplay import keys, live
 from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
 from habits.services import habit_states
+from pipeline import flush
+from pipeline.consistency import consistency_drift
+from pipeline.rebuild import live_state_rebuild
 
 pytestmark = pytest.mark.django_db
 

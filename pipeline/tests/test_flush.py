@@ -10,12 +10,13 @@ from django.test import override_settings
 
 from conftest import T0, make_player
 from focusquest.actors import actor_for
-from gameplay import flush, keys, live
-from gameplay.maintenance import consistency_drift
+from gameplay import keys, live
 from gameplay.models import Badge, LedgerEntry
 from gameplay.tests.actions import burst, check_in, focus_session
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
+from pipeline import flush
+from pipeline.consistency import consistency_drift
 from sessions_app.models import FocusSession
 
 pytestmark = pytest.mark.django_db

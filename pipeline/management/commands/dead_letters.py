@@ -3,8 +3,7 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError
 
 from focusquest import clock
-from gameplay.flush import dead_letters
-from gameplay.maintenance import dead_letter_discard, dead_letter_retry
+from pipeline import dead_letters
 
 
 class Command(BaseCommand):
@@ -22,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why (required to discard)")
 
     def handle(self, *args, action: str, ids: list[str], all: bool, reason: str, **options):
-        letters = dead_letters(count=100_000)
+        letters = dead_letters.listed(count=100_000)
         if action == "list":
             for letter in letters:
                 self.stdout.write(f"{letter['id']}  {letter['error']}\n    {letter['event']}")
@@ -38,12 +37,12 @@ class Command(BaseCommand):
             self.stdout.write("No dead letters.")
             return
         if action == "retry":
-            dead_letter_retry(letters=chosen)
+            dead_letters.retry(letters=chosen)
             self.stdout.write(
                 f"{len(chosen)} events back on the stream; the next flush writes them."
             )
             return
         if not reason.strip():
             raise CommandError("Say why with --reason: the discard is recorded.")
-        dead_letter_discard(letters=chosen, reason=reason, by=getpass.getuser(), now=clock.now())
+        dead_letters.discard(letters=chosen, reason=reason, by=getpass.getuser(), now=clock.now())
         self.stdout.write(f"{len(chosen)} events discarded and recorded.")

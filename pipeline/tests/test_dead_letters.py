@@ -10,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from conftest import make_player
-from gameplay import flush, keys, live
-from gameplay.maintenance import consistency_drift
+from gameplay import keys, live
 from gameplay.models import DiscardedEvent, LedgerEntry
 from gameplay.tests.actions import burst, check_in
 from gameplay.tests.servers import manage
 from habits.models import Habit
+from pipeline import dead_letters, flush
+from pipeline.consistency import consistency_drift
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +50,7 @@ def test_one_refused_event_among_1000_is_a_dead_letter_and_the_999_others_commit
     assert report.events == 1000
     assert LedgerEntry.objects.count() == 1000
     assert live.client().xlen(keys.STREAM) == 0
-    letters = flush.dead_letters()
+    letters = dead_letters.listed()
     assert len(letters) == 1
     assert "foreign key" in letters[0]["error"]
     assert all(
@@ -96,18 +97,18 @@ def test_a_retried_dead_letter_flushes_once_after_its_cause_is_fixed(poisoned, c
     assert LedgerEntry.objects.count() == 1001
     assert LedgerEntry.objects.filter(player_id=ghost_id).count() == 1
     assert User.objects.get(pk=ghost_id).points == 10
-    assert flush.dead_letters() == []
+    assert dead_letters.listed() == []
     assert consistency_drift() == []
     assert client.get("/healthz").status_code == 200
 
 
 def test_a_discarded_dead_letter_is_recorded_with_its_reason(poisoned):
     flush.flush_pending(reclaim_idle_seconds=0)
-    letter = flush.dead_letters()[0]
+    letter = dead_letters.listed()[0]
 
     call_command("dead_letters", "discard", letter["id"], "--reason", "player deleted")
 
-    assert flush.dead_letters() == []
+    assert dead_letters.listed() == []
     discarded = DiscardedEvent.objects.get()
     assert (discarded.reason, discarded.error) == ("player deleted", letter["error"])
     assert discarded.payload["type"] == "check_in"

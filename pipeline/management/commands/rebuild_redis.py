@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from gameplay.maintenance import live_state_rebuild
+from pipeline.rebuild import live_state_rebuild
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from gameplay.flush import flush_pending
+from pipeline.flush import flush_pending
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from gameplay.flush import backlog, dead_letters, flush_pending
-from gameplay.maintenance import consistency_drift
+from pipeline import dead_letters
+from pipeline.consistency import consistency_drift
+from pipeline.flush import backlog, flush_pending
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if pending:
             self.stdout.write(f"{pending} events are still pending: compare again after a flush.")
-        letters = dead_letters()
+        letters = dead_letters.listed()
         for letter in letters:
             self.stdout.write(f"dead letter {letter['id']}: {letter['error']}")
         if letters:

@@ -20,35 +20,38 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.utils.module_loading import import_string
 from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 
-from accounts import projections as accounts_projections
 from gameplay import keys, live
-from gameplay import projections as gameplay_projections
-from habits import projections as habits_projections
-from leaderboard import projections as leaderboard_projections
-from sessions_app import projections as sessions_projections
 
 logger = logging.getLogger(__name__)
 
 BATCH_TABLE = "fq_events"
-# Each app projects the batch into its own tables; the pipeline only calls them.
-PROJECTIONS = (
-    accounts_projections.apply_batch,
-    sessions_projections.apply_batch,
-    habits_projections.apply_batch,
-    gameplay_projections.apply_batch,
-    leaderboard_projections.apply_batch,
-)
 # Serialises flushers (beat, the command, a second worker): two batches never interleave
 # their row locks, so they cannot deadlock. Released by COMMIT or by a dying connection.
 FLUSH_ADVISORY_LOCK = 0x46510001
+
+
+Projection = Callable[[object, str], None]
+
+
+@cache
+def _load_projections(paths: tuple[str, ...]) -> tuple[Projection, ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def projections() -> tuple[Projection, ...]:
+    """Each app projects the batch into its own tables; the pipeline only calls them, in
+    the order of settings.FLUSH_PROJECTIONS (imported once per list)."""
+    return _load_projections(tuple(settings.FLUSH_PROJECTIONS))
 
 
 @dataclass
@@ -172,7 +175,7 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
             f"SELECT count(*), coalesce(array_agg(DISTINCT player_id), '{{}}') FROM {BATCH_TABLE}"
         )
         new_events, players = cursor.fetchone()
-        for project in PROJECTIONS:
+        for project in projections():
             project(cursor, BATCH_TABLE)
     return new_events, players
 
@@ -325,19 +328,6 @@ def apply_in_request(*, stream_id: str, event_json: str) -> None:
     with transaction.atomic():
         apply_events([event_json.encode()])
     live.client().xdel(keys.STREAM, stream_id)
-
-
-def dead_letters(*, count: int = 100) -> list[dict]:
-    """The oldest dead-lettered events: stream id, original id, error, event JSON."""
-    return [
-        {
-            "id": entry_id.decode(),
-            "original_id": fields[b"id"].decode(),
-            "error": fields[b"error"].decode(),
-            "event": fields[b"e"].decode(),
-        }
-        for entry_id, fields in live.client().xrange(keys.DEAD_LETTERS, count=count)
-    ]
 
 
 def backlog() -> dict:

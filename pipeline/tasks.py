@@ -1,8 +1,10 @@
 from celery import shared_task
 
-from gameplay.flush import flush_pending
+from pipeline.flush import flush_pending
 
 
+# The name is the one the task had when it lived in gameplay: beat's schedule
+# (CELERY_BEAT_SCHEDULE), the log filter and tasks already queued under it still find it.
 @shared_task(
     name="gameplay.tasks.flush_events", ignore_result=True, soft_time_limit=120, time_limit=150
 )

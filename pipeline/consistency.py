@@ -1,0 +1,161 @@
+"""Operator work: compare PostgreSQL with the live store (`manage.py check_consistency`).
+
+PostgreSQL is read with a few aggregate queries and Redis in pipelined chunks, so the
+comparison runs in seconds for tens of thousands of players. The facts it reads are the
+ones a rebuild restores (pipeline/rebuild.py).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Count, Q, Sum
+
+from accounts.models import User
+from gameplay import keys, live, rules
+from gameplay.models import Badge, LedgerEntry
+from habits.models import CheckIn, Habit
+from leaderboard.models import CommunityActivity, CommunityDay
+
+CHUNK = 1000
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class PlayerFacts:
+    """What PostgreSQL says a player's live values are."""
+
+    points: int = 0
+    ledger_points: int = 0
+    sessions: int = 0
+    ledger_sessions: int = 0
+    weekly: int = 0
+    hidden: bool = False
+    name: str = ""
+    badges: dict[str, datetime] = field(default_factory=dict)
+
+
+def player_facts(now: datetime) -> dict[int, PlayerFacts]:
+    facts: dict[int, PlayerFacts] = {}
+    for pk, points, sessions, hidden, display_name, username in User.objects.values_list(
+        "pk", "points", "completed_sessions", "hidden_from_leaderboards", "display_name", "username"
+    ):
+        facts[pk] = PlayerFacts(
+            points=points, sessions=sessions, hidden=hidden, name=display_name or username
+        )
+    week_start = rules.week_start(now)
+    ledger = LedgerEntry.objects.values("player_id").annotate(
+        total=Sum("points"),
+        sessions=Count("id", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
+        weekly=Sum("points", filter=Q(occurred_at__gte=week_start)),
+    )
+    for row in ledger:
+        player = facts[row["player_id"]]
+        player.ledger_points = row["total"] or 0
+        player.ledger_sessions = row["sessions"]
+        player.weekly = row["weekly"] or 0
+    for player_id, code, awarded_at in Badge.objects.values_list("player_id", "code", "awarded_at"):
+        facts[player_id].badges[code] = awarded_at
+    return facts
+
+
+def habit_days() -> dict[tuple[int, int], list[date]]:
+    days: dict[tuple[int, int], list[date]] = defaultdict(list)
+    for player_id, habit_id, day in CheckIn.objects.values_list("player_id", "habit_id", "day"):
+        days[(player_id, habit_id)].append(day)
+    return days
+
+
+def consistency_drift(*, now: datetime | None = None) -> list[str]:
+    """Every difference between PostgreSQL totals, ledger sums and Redis live values.
+
+    Meaningful when nothing is pending (run a flush first): then the list must be empty.
+    """
+    now = now or datetime.now(UTC)
+    week = rules.week_id(now)
+    r = live.client()
+    drift: list[str] = []
+    facts = player_facts(now)
+
+    for chunk in chunks(list(facts.items())):
+        pipe = r.pipeline(transaction=False)
+        for player_id, _player in chunk:
+            pipe.hmget(keys.player(player_id), "points", "sessions", "wk", "wkpts")
+            pipe.hkeys(keys.badges(player_id))
+            pipe.zscore(keys.BOARD_ALL, player_id)
+            pipe.sismember(keys.HIDDEN, player_id)
+        replies = pipe.execute()
+        for index, (player_id, player) in enumerate(chunk):
+            (points, sessions, wk, wkpts), badges, on_board, hidden = replies[
+                4 * index : 4 * index + 4
+            ]
+            live_points = int(points or 0)
+            live_weekly = int(wkpts or 0) if (wk or b"").decode() == week else 0
+            checks = [
+                (
+                    "points (postgres, ledger, redis)",
+                    (player.points, player.ledger_points, live_points),
+                ),
+                (
+                    "completed sessions (postgres, ledger, redis)",
+                    (player.sessions, player.ledger_sessions, int(sessions or 0)),
+                ),
+                ("weekly points (ledger, redis)", (player.weekly, live_weekly)),
+                (
+                    "badges (postgres, redis)",
+                    (sorted(player.badges), sorted(b.decode() for b in badges)),
+                ),
+                ("hidden (postgres, redis)", (player.hidden, bool(hidden))),
+            ]
+            if not player.hidden and on_board is not None:
+                checks.append(("board score (redis hash, board)", (live_points, int(on_board))))
+            if player.hidden and on_board is not None:
+                drift.append(f"player {player_id}: hidden but on the board")
+            for label, values in checks:
+                if any(value != values[0] for value in values):
+                    drift.append(f"player {player_id}: {label} = {values}")
+
+    days = habit_days()
+    habits = list(Habit.objects.values_list("pk", "player_id", "check_in_count", "longest_streak"))
+    for chunk in chunks(habits):
+        pipe = r.pipeline(transaction=False)
+        for habit_id, player_id, _count, _longest in chunk:
+            pipe.scard(keys.habit_days(player_id, habit_id))
+            pipe.hget(keys.habit(player_id, habit_id), "longest")
+        replies = pipe.execute()
+        for index, (habit_id, player_id, count, longest) in enumerate(chunk):
+            checked = days.get((player_id, habit_id), [])
+            live_count, live_longest = replies[2 * index], int(replies[2 * index + 1] or 0)
+            if not count == len(checked) == live_count:
+                drift.append(
+                    f"habit {habit_id}: check-ins (postgres, rows, redis) = "
+                    f"{(count, len(checked), live_count)}"
+                )
+            if not longest == rules.longest_streak(checked) == live_longest:
+                drift.append(
+                    f"habit {habit_id}: longest streak (postgres, rows, redis) = "
+                    f"{(longest, rules.longest_streak(checked), live_longest)}"
+                )
+
+    today = rules.community_day(now)
+    for day in (today - timedelta(days=1), today):
+        row = CommunityDay.objects.filter(day=day).first()
+        stored = (row.focus_minutes, row.sessions, row.active_players) if row else (0, 0, 0)
+        active_rows = CommunityActivity.objects.filter(day=day).count()
+        minutes, sessions = r.hmget(keys.community(day.isoformat()), "focus_minutes", "sessions")
+        live_values = (
+            int(minutes or 0),
+            int(sessions or 0),
+            r.scard(keys.community_active(day.isoformat())),
+        )
+        if stored != live_values or stored[2] != active_rows:
+            drift.append(
+                f"community {day}: postgres {stored} "
+                f"(activity rows {active_rows}), redis {live_values}"
+            )
+    return drift
