@@ -6,11 +6,8 @@ while it defines its views, which this module imports."""
 import logging
 from collections.abc import Mapping
 
-from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ParseError, UnsupportedMediaType
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,25 +16,29 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from focusquest.unavailable import UNAVAILABLE_DETAIL, retry_after_seconds, unavailable_dependency
+
 logger = logging.getLogger(__name__)
 
 
 class LiveStoreUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The game is catching its breath; nothing was recorded. Try again shortly."
+    default_detail = UNAVAILABLE_DETAIL
     default_code = "live_store_unavailable"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
-        logger.warning("Redis unavailable during %s: %s", context.get("view"), exc)
+    # The same list of "cannot serve now" as the pages' (focusquest/unavailable.py).
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        logger.warning("%s unavailable during %s: %s", dependency, context.get("view"), exc)
         exc = LiveStoreUnavailable()
     if isinstance(exc, UnsupportedMediaType):
         # A body that is not JSON is malformed input like any other: 400, DRF's message.
         exc = ParseError(f"{exc.detail} Send JSON (Content-Type: application/json).")
     response = drf_exception_handler(exc, context)
     if isinstance(exc, LiveStoreUnavailable) and response is not None:
-        response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
+        response["Retry-After"] = str(retry_after_seconds())
     return response
 
 

@@ -1,9 +1,9 @@
 """Dependencies that cannot take a request right now answer 503 with Retry-After, never 500.
 
-One list of what "unavailable" means, for the API's error format (focusquest/api.py) and
-for everything else (`UnavailableMiddleware`: HTML pages, and any API error DRF left
-unhandled): Redis unreachable, timing out, loading, busy with a script, full under
-`noeviction` or read-only (a replica); PostgreSQL unreachable or gone away.
+One list of what "unavailable" means, for the API's error format (focusquest/api.py's
+exception handler) and for the pages (`UnavailableMiddleware`): Redis unreachable, timing
+out, loading, busy with a script, full under `noeviction` or read-only (a replica);
+PostgreSQL unreachable or gone away.
 """
 
 import logging
@@ -38,14 +38,17 @@ def unavailable_dependency(exc: BaseException) -> str | None:
     return None
 
 
+UNAVAILABLE_DETAIL = "The game is catching its breath; nothing was recorded. Try again shortly."
+
+
 def retry_after_seconds() -> int:
     return settings.REDIS_RETRY_AFTER_SECONDS
 
 
 class UnavailableMiddleware:
-    """Turns an unavailable dependency into 503 + Retry-After: JSON under /api/, a page
-    elsewhere. Nothing was half-written: the live store's scripts are atomic and
-    PostgreSQL's writes are transactions."""
+    """Turns an unavailable dependency into 503 + Retry-After: a page, or JSON under /api/
+    where it was raised outside DRF's views (their own handler answers the rest). Nothing
+    was half-written: the live store's scripts are atomic, PostgreSQL's writes transactions."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,13 +62,7 @@ class UnavailableMiddleware:
             return None
         logger.warning("%s unavailable during %s: %s", dependency, request.path, exc)
         if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {
-                    "detail": "The game is catching its breath; nothing was recorded. "
-                    "Try again shortly."
-                },
-                status=503,
-            )
+            response: HttpResponse = JsonResponse({"detail": UNAVAILABLE_DETAIL}, status=503)
         else:
             response = HttpResponse(
                 render_to_string("503.html", {"retry_after": retry_after_seconds()}),
