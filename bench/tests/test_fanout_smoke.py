@@ -1,30 +1,17 @@
 """The fan-out benchmark runs end to end at a tiny size and reports every figure."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from bench.stack import ROOT
+from bench.tests.runner import run_bench
 
 pytestmark = pytest.mark.live
 
 
 def test_both_servers_push_to_every_socket_and_every_figure_is_measured(tmp_path):
     # It empties REDIS_URL's database, as the tests do.
-    completed = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.fanout"),
-            *("--sockets", "40", "--seconds", "4", "--out", str(tmp_path)),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    completed = run_bench(
+        "bench.fanout", "--sockets", "40", "--seconds", "4", "--out", str(tmp_path)
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
     rows = [line.split("|")[1:-1] for line in completed.stdout.splitlines()[2:]]
     assert [row[0].strip() for row in rows] == ["daphne", "uvicorn"]
     for row in rows:

@@ -1,13 +1,10 @@
 """The backlog-memory benchmark runs at a tiny size and its figures add up."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from bench.stack import ROOT
+from bench.tests.runner import run_bench
 from gameplay import live
 
 pytestmark = pytest.mark.live
@@ -18,18 +15,9 @@ HOUR = 3600
 
 
 def test_every_action_is_one_pending_event_and_the_bytes_per_event_are_sane():
-    completed = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.stream_memory", "--json"),
-            *("--players", str(PLAYERS), "--events", str(EVENTS)),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    completed = run_bench(
+        "bench.stream_memory", "--json", "--players", str(PLAYERS), "--events", str(EVENTS)
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(completed.stdout)
 
     # One event per action, every one still in the stream (no flush ran), every one read.

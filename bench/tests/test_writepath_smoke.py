@@ -1,14 +1,11 @@
 """The write-path benchmark runs end to end at a tiny size and reports every figure."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from bench.stack import ROOT
+from bench.tests.runner import run_bench
 
 pytestmark = pytest.mark.live
 
@@ -25,15 +22,7 @@ def report(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench") / "writepath.json"
     # The benchmark works in a database of its own beside DATABASE_URL's and empties
     # REDIS_URL's database, as the tests do.
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.writepath", "--quick", "--output", str(output)],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = run_bench("bench.writepath", "--quick", "--output", str(output), timeout=280)
     assert "Targets" in completed.stdout
     return json.loads(output.read_text())
 
