@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.selectors import player_has_played
-from focusquest import clock
+from common import clock
 from gameplay import live
 from gameplay.admin import badge_title
 from moderation import selectors, services

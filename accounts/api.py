@@ -14,8 +14,10 @@ from accounts.models import User
 from accounts.services import player_logout, player_register, player_update
 from accounts.throttles import AUTH_THROTTLES
 from accounts.validators import NAME_TAKEN, public_name_taken, validate_timezone
-from focusquest.api import NoBody, StrictInput
+from common import clock
+from common.inputs import NoBody, QueryInput, StrictInput
 from gameplay import live
+from gameplay.selectors import player_stats
 
 
 class ProfileFields(StrictInput):
@@ -182,3 +184,39 @@ class LogoutApi(APIView):
         NoBody(data=request.data).is_valid(raise_exception=True)
         player_logout(request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# -- the player's history: stats by local day ------------------------------------------
+
+
+class StatsQuery(QueryInput):
+    days = serializers.IntegerField(min_value=1, max_value=365, default=28)
+
+
+class StatsApi(APIView):
+    @extend_schema(
+        parameters=[StatsQuery],
+        responses={
+            200: inline_serializer(
+                "Stats",
+                {
+                    "days": inline_serializer(
+                        "StatsDay",
+                        {
+                            "date": serializers.DateField(),
+                            "focus_minutes": serializers.IntegerField(),
+                            "sessions": serializers.IntegerField(),
+                            "check_ins": serializers.IntegerField(),
+                            "points": serializers.IntegerField(),
+                        },
+                        many=True,
+                    )
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = StatsQuery.read(request)
+        today = request.user.actor.day(clock.now())
+        days = player_stats(player_id=request.user.pk, today=today, days=params["days"])
+        return Response({"days": days})

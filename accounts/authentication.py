@@ -26,7 +26,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from focusquest.cached import cache_write_best_effort, instance_from_fields
+from common.cached import cache_write_best_effort, instance_from_fields
 
 # What a request of a player reads of them: its identity, the local day, permissions.
 CACHED_USER_FIELDS = (

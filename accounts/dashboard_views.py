@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from focusquest import clock
-from focusquest.actors import actor_for
+from common import clock
 from gameplay import keys, live, rules
 from habits.models import Habit
 from habits.services import (
@@ -210,7 +209,7 @@ def habit_check_in_view(request: HttpRequest, habit_id: int) -> HttpResponse:
     if which not in ("today", "yesterday"):
         return _habits(request, status=400, errors={habit.pk: "Check in for today or yesterday."})
     now = clock.now()
-    today = actor_for(request.user).day(now)
+    today = request.user.actor.day(now)
     day = today if which == "today" else today - timedelta(days=1)
     try:
         result = habit_check_in(player=request.user, habit=habit, day=day, now=now)

@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from accounts.validators import validate_timezone
+from gameplay.live import Actor
 
 
 class User(AbstractUser):
@@ -37,3 +38,8 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def actor(self) -> Actor:
+        """The player as the live store and the rules need them: who, and their local day."""
+        return Actor(player_id=self.pk, timezone=self.timezone, day_start_hour=self.day_start_hour)

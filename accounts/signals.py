@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_cache_forget
 from accounts.models import User
-from focusquest.cached import cache_write_best_effort
+from common.cached import cache_write_best_effort
 from leaderboard.pusher import token_group
 
 

@@ -13,7 +13,7 @@ from accounts.dashboard_views import habits_context, player_card_context, runnin
 from accounts.forms import LoginForm, SignupForm
 from accounts.services import player_register
 from accounts.throttles import throttled_response
-from focusquest import clock
+from common import clock
 from gameplay import rules
 from leaderboard.api import board_payload, community_payload
 

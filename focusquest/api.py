@@ -1,10 +1,9 @@
 """The API's shared layer: one error format (DRF's usual bodies, 503 when Redis is
-unreachable), the input serializers' bases, and the schema. The body parser and the
-pagination sit in focusquest/parsers.py and focusquest/pagination.py: DRF imports them
-while it defines its views, which this module imports."""
+unreachable) and the schema. The input serializers' bases are common/inputs.py; the body
+parser and the pagination sit in focusquest/parsers.py and focusquest/pagination.py: DRF
+imports them while it defines its views, which this module imports."""
 
 import logging
-from collections.abc import Mapping
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.inputs import StrictInput
 from focusquest.unavailable import UNAVAILABLE_DETAIL, retry_after_seconds, unavailable_dependency
 
 logger = logging.getLogger(__name__)
@@ -40,47 +40,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, LiveStoreUnavailable) and response is not None:
         response["Retry-After"] = str(retry_after_seconds())
     return response
-
-
-class StrictInput(serializers.Serializer):
-    # The base of every request-body serializer (a comment, not a docstring: the schema
-    # would show it as each body's description). A field the endpoint does not know is
-    # refused (400, named), not ignored: {"day": "yesterday"} must not check in today.
-
-    unknown_field_message = "Unknown field."
-
-    def to_internal_value(self, data):
-        unknown = {}
-        if isinstance(data, Mapping):
-            known = {field.field_name for field in self._writable_fields}
-            unknown = {key: [self.unknown_field_message] for key in data if key not in known}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
-            raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
-        return value
-
-
-class NoBody(StrictInput):
-    """The body of an endpoint that takes none: empty, or `{}`."""
-
-
-class QueryInput(serializers.Serializer):
-    """Base of the query-parameter serializers. A parameter given empty (`?board=`) is
-    a value outside its set (400), not a missing one; unknown parameters are ignored
-    (pagination's `page`, a browser's cache-buster)."""
-
-    @classmethod
-    def read(cls, request: Request) -> dict:
-        # A plain dict: DRF treats '' in a QueryDict as "not given" and falls back to the
-        # default, which would answer ?board= with the `all` board.
-        params = cls(data=request.query_params.dict())
-        params.is_valid(raise_exception=True)
-        return params.validated_data
 
 
 # -- the schema -------------------------------------------------------------------------

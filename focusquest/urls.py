@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import LogoutApi, MeApi, RegisterApi, TokenApi
+from accounts.api import LogoutApi, MeApi, RegisterApi, StatsApi, TokenApi
 from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
-from gameplay.api import StatsApi
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
 from leaderboard.api import CommunityApi, LeaderboardApi
 from sessions_app.api import SessionAbandonApi, SessionCompleteApi, SessionListCreateApi

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from focusquest.admin_base import ReadOnlyAdmin
+from common.admin_base import ReadOnlyAdmin
 from gameplay import rules
 from gameplay.models import Badge, LedgerEntry
 

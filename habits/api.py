@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from focusquest import clock
-from focusquest.api import NoBody, QueryInput, StrictInput
+from common import clock
+from common.inputs import NoBody, QueryInput, StrictInput
 from habits.models import CheckIn, Habit
 from habits.selectors import habit_owned_active
 from habits.services import (

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.http import Http404
 
 from accounts.models import User
-from focusquest.cached import cache_write_best_effort, instance_from_fields
+from common.cached import cache_write_best_effort, instance_from_fields
 from habits.models import Habit
 
 

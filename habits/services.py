@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 
 from accounts.models import User
-from focusquest import clock
-from focusquest.actors import actor_for
+from common import clock
 from gameplay import keys, live, rules
 from habits.models import Habit
 from habits.selectors import habit_cache_remember
@@ -27,7 +26,7 @@ def habit_create(*, player: User, name: str, now: datetime | None = None) -> Hab
     now = now or clock.now()
     # One creation of a player at a time, so two at once cannot both pass the limits.
     User.objects.select_for_update().filter(pk=player.pk).values_list("pk").first()
-    actor = actor_for(player)
+    actor = player.actor
     today = actor.day(now)
     held = Habit.objects.active().filter(player=player).count()
     # A local day is at most 25 hours long: every habit created today is in the last 26.
@@ -71,7 +70,7 @@ class CheckInResult:
 
 
 def habit_check_in(*, player: User, habit: Habit, day: date | None, now: datetime) -> CheckInResult:
-    actor = actor_for(player)
+    actor = player.actor
     today = actor.day(now)
     day = day or today
     refusal = rules.checkin_day_refusal(day, today=today)
@@ -101,7 +100,7 @@ def habit_states(*, player: User, habits: list[Habit], now: datetime) -> dict[in
     """Live streaks of several habits in one Redis round trip."""
     if not habits:
         return {}
-    today = actor_for(player).day(now)
+    today = player.actor.day(now)
     pipe = live.client().pipeline(transaction=False)
     for habit in habits:
         pipe.smembers(keys.habit_days(player.pk, habit.pk))

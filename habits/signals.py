@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from focusquest.cached import cache_write_best_effort
+from common.cached import cache_write_best_effort
 from habits.models import Habit
 from habits.selectors import habit_cache_key
 

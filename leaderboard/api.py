@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from focusquest import clock
-from focusquest.api import QueryInput
+from common import clock
+from common.inputs import QueryInput
 from gameplay import live
 
 

@@ -13,8 +13,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from focusquest import clock
-from focusquest.admin_base import ReadOnlyAdmin
+from common import clock
+from common.admin_base import ReadOnlyAdmin
 from moderation import fairplay, selectors, services
 from moderation.models import FairPlayDismissal, PendingEvents
 from pipeline import flush

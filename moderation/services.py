@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from accounts.models import User
-from focusquest.actors import actor_for
 from gameplay import live
 from leaderboard.pusher import player_group, ranks_moved
 from moderation import fairplay
@@ -69,7 +68,7 @@ def player_points_adjust(
         )
         # Last, inside the transaction: if Redis refuses, the log entry rolls back too.
         return live.adjust(
-            actor=actor_for(player),
+            actor=player.actor,
             points=points,
             moderator_id=moderator.pk,
             reason=reason,

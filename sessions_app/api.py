@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from focusquest import clock
-from focusquest.api import NoBody, StrictInput
+from common import clock
+from common.inputs import NoBody, StrictInput
 from gameplay import rules
 from sessions_app.models import FocusSession
 from sessions_app.services import (

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accounts.models import User
-from focusquest.actors import actor_for
 from gameplay import live, rules
 from gameplay.live import from_micros
 from habits.models import Habit
@@ -56,7 +55,7 @@ def focus_session_start(
         raise SessionError("invalid", "No such habit.", field="habit_id")
     session_id = str(uuid.uuid4())
     outcome = live.session_start(
-        actor=actor_for(player),
+        actor=player.actor,
         session_id=session_id,
         planned_minutes=planned_minutes,
         habit_id=habit_id,
@@ -76,7 +75,7 @@ def _finish(
 ) -> SessionFinished:
     wanted = "completed" if action == "complete" else "abandoned"
     outcome = live.session_finish(
-        actor=actor_for(player),
+        actor=player.actor,
         session_id=session_id,
         action=action,
         focused_seconds=focused_seconds,

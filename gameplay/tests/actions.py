@@ -5,13 +5,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from accounts.models import User
-from focusquest.actors import actor_for
 from gameplay import live
 from habits.models import Habit
 
 
 def focus_session(player: User, *, start: datetime, planned: int = 25, focused: int | None = None):
-    actor = actor_for(player)
+    actor = player.actor
     session_id = str(uuid.uuid4())
     live.session_start(
         actor=actor, session_id=session_id, planned_minutes=planned, habit_id=None, now=start
@@ -26,7 +25,7 @@ def focus_session(player: User, *, start: datetime, planned: int = 25, focused: 
 
 
 def check_in(player: User, habit: Habit, *, now: datetime):
-    actor = actor_for(player)
+    actor = player.actor
     today = actor.day(now)
     return live.check_in(actor=actor, habit_id=habit.pk, day=today, today=today, now=now)
 

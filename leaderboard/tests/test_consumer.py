@@ -11,9 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from common import clock
 from conftest import make_player
-from focusquest import clock
-from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
 from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
@@ -26,7 +25,7 @@ PATH = "/ws/leaderboard/"
 
 def award(player, points):
     live.adjust(
-        actor=actor_for(player), points=points, moderator_id=player.pk, reason="t", now=clock.now()
+        actor=player.actor, points=points, moderator_id=player.pk, reason="t", now=clock.now()
     )
 
 

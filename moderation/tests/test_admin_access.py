@@ -11,7 +11,6 @@ from accounts.admin import PlayerAdmin
 from accounts.models import User
 from accounts.services import moderator_make
 from conftest import PASSWORD, T0, client_for, make_player
-from focusquest.actors import actor_for
 from gameplay import live
 from gameplay.models import Badge, LedgerEntry
 from gameplay.tests.actions import focus_session
@@ -176,7 +175,7 @@ def test_mo_cannot_change_another_moderators_account(as_mo_admin, bob):
 
 @pytest.fixture
 def ledger_entry(mo, alice, clock) -> LedgerEntry:
-    live.adjust(actor=actor_for(alice), points=5, moderator_id=mo.pk, reason="r", now=T0)
+    live.adjust(actor=alice.actor, points=5, moderator_id=mo.pk, reason="r", now=T0)
     flush.flush_pending()
     return LedgerEntry.objects.get()
 
@@ -219,7 +218,7 @@ def test_nobody_edits_badges_in_the_admin_they_follow_the_live_store(request, wh
 def test_saving_the_profile_keeps_the_points_a_flush_wrote_meanwhile(
     as_mo_admin, mo, alice, monkeypatch, clock
 ):
-    live.adjust(actor=actor_for(alice), points=40, moderator_id=mo.pk, reason="r", now=T0)
+    live.adjust(actor=alice.actor, points=40, moderator_id=mo.pk, reason="r", now=T0)
     original = PlayerAdmin.get_form
 
     def then_a_flush(self, request, obj=None, **kwargs):

@@ -6,8 +6,7 @@ import time
 import pytest
 from django.contrib.auth.models import Permission
 
-from focusquest import clock
-from focusquest.actors import actor_for
+from common import clock
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from moderation.tests.conftest import browser_for, log_messages
@@ -20,7 +19,7 @@ URL = "/admin/moderation/pendingevents/"
 def test_mo_sees_the_backlog_and_flushes_it_now(as_mo_admin, mo, alice, bob):
     for player, points in ((alice, 5), (bob, 7), (alice, 1)):
         live.adjust(
-            actor=actor_for(player), points=points, moderator_id=mo.pk, reason="r", now=clock.now()
+            actor=player.actor, points=points, moderator_id=mo.pk, reason="r", now=clock.now()
         )
     time.sleep(0.2)
 
@@ -46,7 +45,7 @@ def test_mo_sees_the_backlog_and_flushes_it_now(as_mo_admin, mo, alice, bob):
 
 
 def test_staff_who_may_only_look_see_no_button_and_cannot_flush(alice, bob, mo):
-    live.adjust(actor=actor_for(alice), points=5, moderator_id=mo.pk, reason="r", now=clock.now())
+    live.adjust(actor=alice.actor, points=5, moderator_id=mo.pk, reason="r", now=clock.now())
     bob.is_staff = True
     bob.save()
     bob.user_permissions.add(Permission.objects.get(codename="view_pendingevents"))

@@ -9,9 +9,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from accounts.services import moderator_make
+from common import clock
 from conftest import make_player
-from focusquest import clock
-from focusquest.actors import actor_for
 from focusquest.asgi import application
 from gameplay import live
 from leaderboard.tests.sockets import drain
@@ -27,7 +26,7 @@ def people(transactional_db):
     mo = moderator_make(player=make_player("mo", display_name="Mo"))
     for player, points in ((alice, 40), (bob, 25)):
         live.adjust(
-            actor=actor_for(player), points=points, moderator_id=mo.pk, reason="t", now=clock.now()
+            actor=player.actor, points=points, moderator_id=mo.pk, reason="t", now=clock.now()
         )
     return alice, bob, mo
 

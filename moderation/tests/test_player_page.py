@@ -8,7 +8,6 @@ import pytest
 from accounts.models import User
 from accounts.services import moderator_make
 from conftest import T0
-from focusquest.actors import actor_for
 from gameplay import keys, live
 from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
@@ -30,7 +29,7 @@ def test_alices_page_shows_live_values_beside_flushed_ones_and_her_whole_history
     check_in(alice, tea, now=T0 + timedelta(hours=1))  # 10 points
     flush.flush_pending()
     # Not flushed yet: live only.
-    live.adjust(actor=actor_for(alice), points=7, moderator_id=mo.pk, reason="bonus", now=T0)
+    live.adjust(actor=alice.actor, points=7, moderator_id=mo.pk, reason="bonus", now=T0)
 
     response = as_mo_admin.get(f"/admin/accounts/user/{alice.pk}/change/")
 
@@ -65,7 +64,7 @@ def test_the_ledger_on_the_page_is_paginated_50_at_a_time_newest_first(
 ):
     for index in range(120):
         live.adjust(
-            actor=actor_for(alice),
+            actor=alice.actor,
             points=index + 1,
             moderator_id=mo.pk,
             reason=f"r{index}",

@@ -9,7 +9,6 @@ from django.db import connection
 from django.test import override_settings
 
 from conftest import T0, make_player
-from focusquest.actors import actor_for
 from gameplay import keys, live
 from gameplay.models import Badge, LedgerEntry
 from gameplay.tests.actions import burst, check_in, focus_session
@@ -61,7 +60,7 @@ def test_a_flush_writes_the_ledger_and_every_projection(alice, bob, clock):
 
 
 def test_a_session_started_and_finished_in_different_flushes_is_one_row(alice, clock):
-    actor = actor_for(alice)
+    actor = alice.actor
     session_id = "0c6c5b0a-7f4e-4a36-9a55-2a1c7a0f0e01"
     live.session_start(
         actor=actor, session_id=session_id, planned_minutes=25, habit_id=None, now=T0

@@ -6,7 +6,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conftest import T0, client_for
-from focusquest.actors import actor_for
 from gameplay import keys, live
 from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
@@ -43,7 +42,7 @@ def test_rebuild_after_flushall_restores_every_live_value(alice, bob, charlie, c
             check_in(player, habits[player.pk][0], now=T0 + timedelta(days=day))
     focus_session(alice, start=T0, planned=120, focused=5400)  # deep_work
     focus_session(charlie, start=T0 + timedelta(days=1), planned=25)
-    live.adjust(actor=actor_for(bob), points=-5, moderator_id=charlie.pk, reason="typo", now=T0)
+    live.adjust(actor=bob.actor, points=-5, moderator_id=charlie.pk, reason="typo", now=T0)
     live.player_visibility_set(player_id=charlie.pk, hidden=True, now=T0)
     charlie.hidden_from_leaderboards = True
     charlie.save()

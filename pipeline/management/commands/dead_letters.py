@@ -2,7 +2,7 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from focusquest import clock
+from common import clock
 from pipeline import dead_letters
 
 
