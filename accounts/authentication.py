@@ -41,8 +41,19 @@ CACHED_USER_FIELDS = (
 )
 
 
+def token_digest(key: str) -> str:
+    """What Redis sees of a token, in cache keys and socket group names: never the token."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def token_cache_key(key: str) -> str:
-    return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
+    return "auth:token:" + token_digest(key)
+
+
+def token_group(key: str) -> str:
+    """The sockets opened with one token: they close when it is deleted (logout, a new
+    password)."""
+    return "token." + token_digest(key)[:32]
 
 
 def _record(user: User) -> dict:

@@ -13,10 +13,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
-from accounts.authentication import token_cache_forget
+from accounts.authentication import token_cache_forget, token_group
 from accounts.models import User
 from common.cached import cache_write_best_effort
-from leaderboard.pusher import token_group
 
 
 def _forget(keys: list[str]) -> None:

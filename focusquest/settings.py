@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "sessions_app",
     "leaderboard",
     "gameplay",
-    "moderation",
-    # Above the domain apps: the flush and the operator work that spans them all.
+    # Above the domain apps: the flush and the operator work that spans them all, then
+    # what players and moderators see of it.
     "pipeline",
+    "dashboard",
+    "moderation",
 ]
 
 MIDDLEWARE = [

@@ -42,5 +42,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include(api)),
     path("admin/", admin.site.urls),
+    path("", include("dashboard.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,6 +1,5 @@
 """HTTP API for habits and check-ins."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -90,11 +89,6 @@ def _payload(habits: list[Habit], request: Request) -> list[dict]:
     ]
 
 
-def _own_habit(request: Request, habit_id: int) -> Habit:
-    # Another player's habit answers 404, exactly as a missing one.
-    return get_object_or_404(Habit.objects.active(), pk=habit_id, player=request.user)
-
-
 class HabitListApi(APIView):
     @extend_schema(responses={200: HabitOutput(many=True)})
     def get(self, request: Request) -> Response:
@@ -117,12 +111,12 @@ class HabitListApi(APIView):
 class HabitDetailApi(APIView):
     @extend_schema(responses={200: HabitOutput})
     def get(self, request: Request, habit_id: int) -> Response:
-        habit = _own_habit(request, habit_id)
+        habit = habit_owned_active(player=request.user, habit_id=habit_id)
         return Response(HabitOutput(_payload([habit], request)[0]).data)
 
     @extend_schema(request=HabitRename, responses={200: HabitOutput})
     def patch(self, request: Request, habit_id: int) -> Response:
-        habit = _own_habit(request, habit_id)
+        habit = habit_owned_active(player=request.user, habit_id=habit_id)
         serializer = HabitRename(data=request.data)
         serializer.is_valid(raise_exception=True)
         if "name" in serializer.validated_data:
@@ -132,7 +126,9 @@ class HabitDetailApi(APIView):
     @extend_schema(request=NoBody, responses={204: None})
     def delete(self, request: Request, habit_id: int) -> Response:
         NoBody(data=request.data).is_valid(raise_exception=True)
-        habit_delete(habit=_own_habit(request, habit_id), now=clock.now())
+        habit_delete(
+            habit=habit_owned_active(player=request.user, habit_id=habit_id), now=clock.now()
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,7 +159,7 @@ class CheckInApi(APIView):
 
     @extend_schema(parameters=[CheckInRange], responses={200: CheckInDay(many=True)})
     def get(self, request: Request, habit_id: int) -> Response:
-        habit = _own_habit(request, habit_id)
+        habit = habit_owned_active(player=request.user, habit_id=habit_id)
         params = CheckInRange.read(request)
         check_ins = CheckIn.objects.filter(habit=habit)
         if "from" in params:

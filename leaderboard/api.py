@@ -8,9 +8,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from common import clock
 from common.inputs import QueryInput
-from gameplay import live
+from leaderboard.selectors import board_payload, community_payload
 
 
 class EntrySerializer(serializers.Serializer):
@@ -18,25 +17,6 @@ class EntrySerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     display_name = serializers.CharField()
     points = serializers.IntegerField()
-
-
-def board_payload(*, board: str, limit: int, me_id: int | None) -> dict:
-    entries, me = live.leaderboard_top(board=board, limit=limit, me_id=me_id, now=clock.now())
-    return {
-        "board": board,
-        "entries": [entry.__dict__ for entry in entries],
-        "me": me if me_id else None,
-    }
-
-
-def community_payload() -> dict:
-    today = live.community_today(now=clock.now())
-    return {
-        "date": today.day,
-        "focus_minutes": today.focus_minutes,
-        "sessions": today.sessions,
-        "active_players": today.active_players,
-    }
 
 
 class LeaderboardQuery(QueryInput):

@@ -13,6 +13,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.authentication import token_group
 from gameplay import live
 from leaderboard.pusher import (
     BOARDS_GROUP,
@@ -20,7 +21,6 @@ from leaderboard.pusher import (
     community_message,
     ensure_pusher,
     player_group,
-    token_group,
 )
 
 CLOSE_BAD_CREDENTIALS = 4401

@@ -23,7 +23,6 @@ message per award to the shared group.
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import uuid
@@ -35,7 +34,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from gameplay import keys, live, rules
-from leaderboard.api import board_payload, community_payload
+from leaderboard.selectors import board_payload, community_payload
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +58,6 @@ BOARD_SIZE = 10
 
 def player_group(player_id: int) -> str:
     return f"player.{player_id}"
-
-
-def token_group(token_key: str) -> str:
-    """The sockets opened with one token: they close when it is deleted (logout, a new
-    password). Named by a digest, as the cache keys are: no token travels to Redis."""
-    return "token." + hashlib.sha256(token_key.encode()).hexdigest()[:32]
 
 
 def encode(message: dict) -> str:

@@ -1,4 +1,5 @@
-"""Admin pages for moderation: the fair-play queue, the flush, and the admin log."""
+"""Admin pages for moderation: the fair-play queue, the flush, and the admin log; the
+players' pages are moderation/player_admin.py, registered from here."""
 
 from datetime import datetime
 
@@ -15,7 +16,12 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from common import clock
 from common.admin_base import ReadOnlyAdmin
-from moderation import fairplay, selectors, services
+from moderation import (
+    fairplay,
+    player_admin,  # noqa: F401  (registers the players' pages)
+    selectors,
+    services,
+)
 from moderation.models import FairPlayDismissal, PendingEvents
 from pipeline import flush
 

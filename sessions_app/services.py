@@ -5,10 +5,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.http import Http404
+
 from accounts.models import User
 from gameplay import live, rules
 from gameplay.live import from_micros
-from habits.models import Habit
+from habits.selectors import habit_owned_active
 from sessions_app.models import FocusSession
 
 
@@ -48,11 +50,11 @@ def focus_session_start(
             "invalid",
             f"planned_minutes must be {rules.PLANNED_MINUTES_MIN}..{rules.PLANNED_MINUTES_MAX}.",
         )
-    if (
-        habit_id is not None
-        and not Habit.objects.active().filter(pk=habit_id, player=player).exists()
-    ):
-        raise SessionError("invalid", "No such habit.", field="habit_id")
+    if habit_id is not None:
+        try:
+            habit_owned_active(player=player, habit_id=habit_id)
+        except Http404:
+            raise SessionError("invalid", "No such habit.", field="habit_id") from None
     session_id = str(uuid.uuid4())
     outcome = live.session_start(
         actor=player.actor,

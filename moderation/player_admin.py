@@ -1,3 +1,6 @@
+"""The players' pages moderators work in: the list, a player's history, the points
+adjustment, hiding and deactivating."""
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from dashboard import partials, views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/player", partials.player_card, name="partial-player"),
+    path("dashboard/habits", partials.habit_list, name="partial-habits"),
+    path(
+        "dashboard/habits/<int:habit_id>/rename",
+        partials.habit_rename_view,
+        name="partial-habit-rename",
+    ),
+    path(
+        "dashboard/habits/<int:habit_id>/delete",
+        partials.habit_delete_view,
+        name="partial-habit-delete",
+    ),
+    path(
+        "dashboard/habits/<int:habit_id>/check-in",
+        partials.habit_check_in_view,
+        name="partial-habit-check-in",
+    ),
+    path("signup/", views.signup, name="signup"),
+]
