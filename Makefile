@@ -18,7 +18,7 @@ SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-fast lint fmt clean services manage system-packages bench-writepath \
-	bench-fanout bench-stream-memory
+	bench-fanout bench-stream-memory graph
 
 help:
 	@echo "make venv      create .venv and install all requirements (when they changed)"
@@ -28,7 +28,7 @@ help:
 	@echo "make test-fast the suite without the tests that start server processes or a browser"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
 	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
-	@echo "make lint      ruff check + ruff format --check"
+	@echo "make lint      ruff check + format --check, the import floors (lint-imports)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
 	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
@@ -106,13 +106,19 @@ bench: $(DEV)
 bench-long: $(DEV)
 	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts
 
+# The floors: import-linter's contract in pyproject.toml.
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Which package imports which (scripts/shape.py graph).
+graph: $(DEV)
+	@$(VENV_PY) scripts/shape.py graph
 
 clean:
 	rm -rf .data

@@ -85,17 +85,8 @@ class QueueItem:
     flags: list[fairplay.Flag]
 
 
-def fairplay_flags(
-    *, now: datetime, limits: fairplay.Thresholds | None = None
-) -> list[fairplay.Flag]:
-    """Every flag the rules raise over the last FAIRPLAY_WINDOW_DAYS of flushed history,
-    dismissed or not."""
-    limits = limits or thresholds()
-    since = now - timedelta(days=settings.FAIRPLAY_WINDOW_DAYS)
-    recent = LedgerEntry.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
-
-    # The database keeps only the rows a rule could flag, where it can tell; the rules
-    # still decide.
+def _focus_day_flags(recent, limits: fairplay.Thresholds) -> list[fairplay.Flag]:
+    # The database keeps only the days a rule could flag; the rule still decides.
     focus_days = (
         recent.filter(kind__in=FOCUS_KINDS)
         .values("player_id", "day")
@@ -107,12 +98,32 @@ def fairplay_flags(
         )
         .filter(minutes__gt=limits.max_focus_minutes_per_day)
     )
+    return fairplay.focus_per_day_flags(
+        (
+            fairplay.FocusDay(r["player_id"], r["day"], r["minutes"], r["sessions"], r["latest"])
+            for r in focus_days
+        ),
+        max_minutes=limits.max_focus_minutes_per_day,
+    )
+
+
+def _max_length_flags(
+    since: datetime, now: datetime, limits: fairplay.Thresholds
+) -> list[fairplay.Flag]:
     long_sessions = FocusSession.objects.filter(
         status=FocusSession.Status.COMPLETED,
         ended_at__gte=since,
         ended_at__lte=now,
         planned_minutes=rules.PLANNED_MINUTES_MAX,
     ).values_list("player_id", "started_at", "ended_at", "planned_minutes", "focused_seconds")
+    return fairplay.max_length_streak_flags(
+        (fairplay.CompletedSession(*row) for row in long_sessions),
+        max_streak=limits.max_length_streak,
+        gap=limits.back_to_back_gap,
+    )
+
+
+def _hourly_flags(recent, limits: fairplay.Thresholds) -> list[fairplay.Flag]:
     hourly = (
         recent.filter(kind__in=EARNED_KINDS)
         .values("player_id")
@@ -122,38 +133,43 @@ def fairplay_flags(
             latest=Max("occurred_at"),
         )
     )
+    return fairplay.points_per_hour_flags(
+        (
+            fairplay.HourlyPoints(r["player_id"], r["points"], r["hours"], r["latest"])
+            for r in hourly
+        ),
+        factor=limits.points_per_hour_factor,
+        floor=limits.points_per_hour_floor,
+    )
+
+
+def _habit_churn_flags(
+    since: datetime, now: datetime, limits: fairplay.Thresholds
+) -> list[fairplay.Flag]:
     deleted_habits = (
         Habit.objects.filter(deleted_at__gte=since, deleted_at__lte=now)
         .annotate(points=Coalesce(Sum("check_ins__points_awarded"), 0))
         .values_list("player_id", "created_at", "deleted_at", "points")
     )
+    return fairplay.habit_churn_flags(
+        (fairplay.DeletedHabit(*row) for row in deleted_habits),
+        max_deleted=limits.max_habits_deleted,
+    )
+
+
+def fairplay_flags(
+    *, now: datetime, limits: fairplay.Thresholds | None = None
+) -> list[fairplay.Flag]:
+    """Every flag the rules raise over the last FAIRPLAY_WINDOW_DAYS of flushed history,
+    dismissed or not."""
+    limits = limits or thresholds()
+    since = now - timedelta(days=settings.FAIRPLAY_WINDOW_DAYS)
+    recent = LedgerEntry.objects.filter(occurred_at__gte=since, occurred_at__lte=now)
     return [
-        *fairplay.focus_per_day_flags(
-            (
-                fairplay.FocusDay(
-                    r["player_id"], r["day"], r["minutes"], r["sessions"], r["latest"]
-                )
-                for r in focus_days
-            ),
-            max_minutes=limits.max_focus_minutes_per_day,
-        ),
-        *fairplay.max_length_streak_flags(
-            (fairplay.CompletedSession(*row) for row in long_sessions),
-            max_streak=limits.max_length_streak,
-            gap=limits.back_to_back_gap,
-        ),
-        *fairplay.points_per_hour_flags(
-            (
-                fairplay.HourlyPoints(r["player_id"], r["points"], r["hours"], r["latest"])
-                for r in hourly
-            ),
-            factor=limits.points_per_hour_factor,
-            floor=limits.points_per_hour_floor,
-        ),
-        *fairplay.habit_churn_flags(
-            (fairplay.DeletedHabit(*row) for row in deleted_habits),
-            max_deleted=limits.max_habits_deleted,
-        ),
+        *_focus_day_flags(recent, limits),
+        *_max_length_flags(since, now, limits),
+        *_hourly_flags(recent, limits),
+        *_habit_churn_flags(since, now, limits),
     ]
 
 

@@ -71,17 +71,8 @@ def habit_days() -> dict[tuple[int, int], list[date]]:
     return days
 
 
-def consistency_drift(*, now: datetime | None = None) -> list[str]:
-    """Every difference between PostgreSQL totals, ledger sums and Redis live values.
-
-    Meaningful when nothing is pending (run a flush first): then the list must be empty.
-    """
-    now = now or datetime.now(UTC)
-    week = rules.week_id(now)
-    r = live.client()
+def _player_drift(r, facts: dict, week: str) -> list[str]:
     drift: list[str] = []
-    facts = player_facts(now)
-
     for chunk in chunks(list(facts.items())):
         pipe = r.pipeline(transaction=False)
         for player_id, _player in chunk:
@@ -119,7 +110,11 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
             for label, values in checks:
                 if any(value != values[0] for value in values):
                     drift.append(f"player {player_id}: {label} = {values}")
+    return drift
 
+
+def _habit_drift(r) -> list[str]:
+    drift: list[str] = []
     days = habit_days()
     habits = list(Habit.objects.values_list("pk", "player_id", "check_in_count", "longest_streak"))
     for chunk in chunks(habits):
@@ -141,7 +136,11 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
                     f"habit {habit_id}: longest streak (postgres, rows, redis) = "
                     f"{(longest, rules.longest_streak(checked), live_longest)}"
                 )
+    return drift
 
+
+def _community_drift(r, now: datetime) -> list[str]:
+    drift: list[str] = []
     today = rules.community_day(now)
     for day in (today - timedelta(days=1), today):
         row = CommunityDay.objects.filter(day=day).first()
@@ -159,3 +158,17 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
                 f"(activity rows {active_rows}), redis {live_values}"
             )
     return drift
+
+
+def consistency_drift(*, now: datetime | None = None) -> list[str]:
+    """Every difference between PostgreSQL totals, ledger sums and Redis live values.
+
+    Meaningful when nothing is pending (run a flush first): then the list must be empty.
+    """
+    now = now or datetime.now(UTC)
+    r = live.client()
+    return [
+        *_player_drift(r, player_facts(now), rules.week_id(now)),
+        *_habit_drift(r),
+        *_community_drift(r, now),
+    ]

@@ -48,21 +48,9 @@ def _delete_live_keys() -> None:
             r.delete(*batch)
 
 
-def live_state_rebuild(
-    *, now: datetime | None = None, progress: Callable[[Iterable], Iterable] = lambda it: it
-) -> RebuildReport:
-    """Restore every live value from PostgreSQL (after Redis lost its data).
-
-    Pending events are flushed first, so that what PostgreSQL holds is everything.
-    """
-    now = now or datetime.now(UTC)
-    flush.flush_pending(reclaim_idle_seconds=0, max_seconds=3600)
-    facts = player_facts(now)
-    days = habit_days()
-    longest = dict(Habit.objects.values_list("pk", "longest_streak"))
-    week = rules.week_id(now)
-    # The live store puts a player on a board with their first award (and on a week's
-    # board with their first award that week).
+def _board_members(now: datetime) -> tuple[set[int], set[int]]:
+    """Who is on the all-time board and who on this week's: the live store puts a player on
+    a board with their first award (and on a week's board with their first award that week)."""
     awards = LedgerEntry.objects.filter(kind__in=AWARD_KINDS)
     on_board = set(awards.values_list("player_id", flat=True).distinct())
     on_week_board = set(
@@ -70,11 +58,14 @@ def live_state_rebuild(
         .values_list("player_id", flat=True)
         .distinct()
     )
-    _delete_live_keys()
-    r = live.client()
-    report = RebuildReport()
+    return on_board, on_week_board
 
-    for chunk in progress(list(chunks(list(facts.items())))):
+
+def _restore_players(r, now: datetime, progress: Callable[[Iterable], Iterable]) -> int:
+    week = rules.week_id(now)
+    on_board, on_week_board = _board_members(now)
+    restored = 0
+    for chunk in progress(list(chunks(list(player_facts(now).items())))):
         pipe = r.pipeline(transaction=False)
         for player_id, player in chunk:
             pipe.hset(
@@ -100,10 +91,15 @@ def live_state_rebuild(
             if player_id in on_week_board:
                 pipe.zadd(keys.board_week(week), {str(player_id): player.weekly})
         pipe.execute()
-        report.players += len(chunk)
+        restored += len(chunk)
     r.expire(keys.board_week(week), live.PERIOD_TTL_SECONDS)
+    return restored
 
-    for chunk in chunks(list(days.items())):
+
+def _restore_habits(r) -> int:
+    longest = dict(Habit.objects.values_list("pk", "longest_streak"))
+    restored = 0
+    for chunk in chunks(list(habit_days().items())):
         pipe = r.pipeline(transaction=False)
         for (player_id, habit_id), checked in chunk:
             pipe.sadd(keys.habit_days(player_id, habit_id), *[d.toordinal() for d in checked])
@@ -113,8 +109,24 @@ def live_state_rebuild(
                 max(longest.get(habit_id, 0), rules.longest_streak(checked)),
             )
         pipe.execute()
-        report.habits += len(chunk)
+        restored += len(chunk)
+    return restored
 
+
+def live_state_rebuild(
+    *, now: datetime | None = None, progress: Callable[[Iterable], Iterable] = lambda it: it
+) -> RebuildReport:
+    """Restore every live value from PostgreSQL (after Redis lost its data).
+
+    Pending events are flushed first, so that what PostgreSQL holds is everything.
+    """
+    now = now or datetime.now(UTC)
+    flush.flush_pending(reclaim_idle_seconds=0, max_seconds=3600)
+    _delete_live_keys()
+    r = live.client()
+    report = RebuildReport()
+    report.players = _restore_players(r, now, progress)
+    report.habits = _restore_habits(r)
     report.running_sessions = _restore_sessions(now)
     report.community_days = _restore_community(now)
     r.hincrby(keys.CHANGES, "boards", 1)
