@@ -1,5 +1,7 @@
 """The flush's projection of a batch into players' flushed totals (one statement)."""
 
+from gameplay.events import EventKind
+
 
 def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
@@ -8,7 +10,7 @@ def apply_batch(cursor, batch: str) -> None:
                 completed_sessions = u.completed_sessions + d.sessions
             FROM (
                 SELECT player_id, sum(points) AS points,
-                       count(*) FILTER (WHERE kind = 'session_completed') AS sessions
+                       count(*) FILTER (WHERE kind = '{EventKind.SESSION_COMPLETED}') AS sessions
                 FROM {batch} GROUP BY player_id
             ) d
             WHERE u.id = d.player_id"""

@@ -9,21 +9,18 @@ the request with the flush's own code (settings.LIVE_DIRECT_WRITER).
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django_redis import get_redis_connection
-from redis.commands.core import Script
 
-from gameplay import keys, rules
+from gameplay import events, keys, rules, scripts
 
-LUA_DIR = Path(__file__).resolve().parent / "lua"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Long enough for a week's board and a day's counters to be read after they close.
 PERIOD_TTL_SECONDS = 15 * 24 * 3600
@@ -88,19 +85,8 @@ def require_safe_store() -> None:
         raise SystemExit(f"FocusQuest refuses to start: {problem}")
 
 
-@cache
-def _script(name: str, *, prelude: bool) -> Script:
-    source = (LUA_DIR / f"{name}.lua").read_text()
-    if prelude:
-        source = (LUA_DIR / "prelude.lua").read_text() + "\n" + source
-    # Bound to no connection: every call names the client, so a test that points the app
-    # at another Redis gets the same script objects.
-    return Script(None, source.encode())
-
-
-def _run(name: str, keys_: list[str], args: list, *, prelude: bool = True) -> dict:
-    raw = _script(name, prelude=prelude)(keys=keys_, args=args, client=client())
-    return json.loads(raw)
+def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, object]) -> dict:
+    return scripts.run(client(), name, keys_, args)
 
 
 def micros(moment: datetime) -> int:
@@ -131,51 +117,61 @@ class Actor:
         return rules.player_day(now, timezone=self.timezone, day_start_hour=self.day_start_hour)
 
 
-def _event_base(actor: Actor, now: datetime, *, day: date | None = None, **extra) -> str:
-    base = {
-        "id": str(uuid.uuid4()),
-        "player": actor.player_id,
-        "ts": str(micros(now)),
-        "day": (day or actor.day(now)).isoformat(),
-        "cday": rules.community_day(now).isoformat(),
-        "week": rules.week_id(now),
-        **extra,
-    }
-    return json.dumps(base)
+def _base(actor: Actor, now: datetime, *, day: date | None = None) -> events.EventBase:
+    """The half of an event Python writes (gameplay.events); the script adds the rest."""
+    return events.EventBase(
+        id=str(uuid.uuid4()),
+        player=actor.player_id,
+        ts=str(micros(now)),
+        day=(day or actor.day(now)).isoformat(),
+        cday=rules.community_day(now).isoformat(),
+        week=rules.week_id(now),
+    )
 
 
-def _award_keys(player_id: int, now: datetime) -> list[str]:
+def _event_base(actor: Actor, now: datetime, *, day: date | None = None) -> str:
+    return json.dumps(_base(actor, now, day=day))
+
+
+def _award_keys(player_id: int, now: datetime) -> dict[str, str]:
     cday = rules.community_day(now).isoformat()
-    return [
-        keys.player(player_id),
-        keys.badges(player_id),
-        keys.BOARD_ALL,
-        keys.board_week(rules.week_id(now)),
-        keys.HIDDEN,
-        keys.community(cday),
-        keys.community_active(cday),
-        keys.STREAM,
-        keys.CHANGES,
-    ]
+    return {
+        "player": keys.player(player_id),
+        "badges": keys.badges(player_id),
+        "board_all": keys.BOARD_ALL,
+        "board_week": keys.board_week(rules.week_id(now)),
+        "hidden": keys.HIDDEN,
+        "community": keys.community(cday),
+        "community_active": keys.community_active(cday),
+        "stream": keys.STREAM,
+        "changes": keys.CHANGES,
+    }
 
 
-def _award_args(actor: Actor, now: datetime, base: str) -> list:
-    return [
-        base,
-        actor.player_id,
-        rules.week_id(now),
-        micros(now),
-        BADGE_RULES_JSON,
-        PERIOD_TTL_SECONDS,
-        keys.news_channel(settings.LIVE_REDIS_DB),
-    ]
+def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, object]:
+    return {
+        "event_base": base,
+        "player_id": actor.player_id,
+        "week": rules.week_id(now),
+        "now": micros(now),
+        "badge_rules": BADGE_RULES_JSON,
+        "period_ttl": PERIOD_TTL_SECONDS,
+        "news_channel": keys.news_channel(settings.LIVE_REDIS_DB),
+    }
 
 
-def _record(name: str, actor: Actor, now: datetime, base: str, extra_keys, extra_args) -> dict:
+def _record(
+    name: str,
+    actor: Actor,
+    now: datetime,
+    base: str,
+    extra_keys: Mapping[str, str],
+    extra_args: Mapping[str, object],
+) -> dict:
     outcome = _run(
         name,
-        _award_keys(actor.player_id, now) + list(extra_keys),
-        _award_args(actor, now, base) + list(extra_args),
+        {**_award_keys(actor.player_id, now), **extra_keys},
+        {**_award_args(actor, now, base), **extra_args},
     )
     if outcome.get("stream_id") and settings.WRITE_MODE == "direct":
         _direct_writer(settings.LIVE_DIRECT_WRITER)(
@@ -220,16 +216,16 @@ def session_start(
         actor,
         now,
         _event_base(actor, now),
-        [keys.running_session(actor.player_id)],
-        [
-            session_id,
-            planned_minutes,
-            "" if habit_id is None else habit_id,
-            keys.session_result(actor.player_id, ""),
-            window,
-            closing_base,
-            RESULT_TTL_SECONDS,
-        ],
+        {"running": keys.running_session(actor.player_id)},
+        {
+            "session_id": session_id,
+            "planned_minutes": planned_minutes,
+            "habit_id": "" if habit_id is None else habit_id,
+            "result_prefix": keys.session_result(actor.player_id, ""),
+            "window": window,
+            "closing_base": closing_base,
+            "result_ttl": RESULT_TTL_SECONDS,
+        },
     )
     return Outcome(outcome["status"], outcome)
 
@@ -242,17 +238,20 @@ def session_finish(
         actor,
         now,
         _event_base(actor, now),
-        [keys.running_session(actor.player_id), keys.session_result(actor.player_id, session_id)],
-        [
-            session_id,
-            action,
-            focused_seconds,
-            rules.COMPLETION_GRACE_SECONDS * 1_000_000,
-            rules.SESSION_WINDOW // timedelta(microseconds=1),
-            rules.FULL_SESSION_BONUS,
-            RESULT_TTL_SECONDS,
-            rules.SHORT_SESSION_SECONDS,
-        ],
+        {
+            "running": keys.running_session(actor.player_id),
+            "result": keys.session_result(actor.player_id, session_id),
+        },
+        {
+            "session_id": session_id,
+            "action": action,
+            "focused_seconds": focused_seconds,
+            "grace": rules.COMPLETION_GRACE_SECONDS * 1_000_000,
+            "window": rules.SESSION_WINDOW // timedelta(microseconds=1),
+            "full_session_bonus": rules.FULL_SESSION_BONUS,
+            "result_ttl": RESULT_TTL_SECONDS,
+            "short_session_seconds": rules.SHORT_SESSION_SECONDS,
+        },
     )
     return Outcome(outcome["status"], outcome)
 
@@ -263,15 +262,24 @@ def check_in(*, actor: Actor, habit_id: int, day: date, today: date, now: dateti
         actor,
         now,
         _event_base(actor, now, day=day),
-        [keys.habit_days(actor.player_id, habit_id), keys.habit(actor.player_id, habit_id)],
-        [day.toordinal(), today.toordinal(), CHECKIN_POINTS_JSON, habit_id, day.isoformat()],
+        {
+            "habit_days": keys.habit_days(actor.player_id, habit_id),
+            "habit": keys.habit(actor.player_id, habit_id),
+        },
+        {
+            "day": day.toordinal(),
+            "today": today.toordinal(),
+            "points_table": CHECKIN_POINTS_JSON,
+            "habit_id": habit_id,
+            "day_iso": day.isoformat(),
+        },
     )
     return Outcome(outcome["status"], outcome)
 
 
 def adjust(*, actor: Actor, points: int, moderator_id: int, reason: str, now: datetime) -> Outcome:
-    base = _event_base(actor, now, moderator=moderator_id, reason=reason)
-    outcome = _record("adjust", actor, now, base, [], [points])
+    base = events.AdjustmentBase(**_base(actor, now), moderator=moderator_id, reason=reason)
+    outcome = _record("adjust", actor, now, json.dumps(base), {}, {"points": points})
     return Outcome(outcome["status"], outcome)
 
 
@@ -286,15 +294,19 @@ def player_visibility_set(*, player_id: int, hidden: bool, now: datetime) -> Non
     week = rules.week_id(now)
     _run(
         "visibility",
-        [
-            keys.player(player_id),
-            keys.BOARD_ALL,
-            keys.board_week(week),
-            keys.HIDDEN,
-            keys.CHANGES,
-        ],
-        [player_id, week, "1" if hidden else "0", PERIOD_TTL_SECONDS],
-        prelude=False,
+        {
+            "player": keys.player(player_id),
+            "board_all": keys.BOARD_ALL,
+            "board_week": keys.board_week(week),
+            "hidden": keys.HIDDEN,
+            "changes": keys.CHANGES,
+        },
+        {
+            "player_id": player_id,
+            "week": week,
+            "hidden": "1" if hidden else "0",
+            "period_ttl": PERIOD_TTL_SECONDS,
+        },
     )
 
 
@@ -325,15 +337,14 @@ def player_snapshot(*, player_id: int, now: datetime | None = None) -> PlayerSna
     week = rules.week_id(now)
     data = _run(
         "snapshot",
-        [
-            keys.player(player_id),
-            keys.badges(player_id),
-            keys.BOARD_ALL,
-            keys.board_week(week),
-            keys.HIDDEN,
-        ],
-        [player_id, week],
-        prelude=False,
+        {
+            "player": keys.player(player_id),
+            "badges": keys.badges(player_id),
+            "board_all": keys.BOARD_ALL,
+            "board_week": keys.board_week(week),
+            "hidden": keys.HIDDEN,
+        },
+        {"player_id": player_id, "week": week},
     )
     flat = _list(data["badges"])
     order = {code: i for i, code in enumerate(rules.BADGE_CODES)}
@@ -367,14 +378,13 @@ def leaderboard_top(
     week = rules.week_id(now)
     data = _run(
         "board",
-        [
-            keys.board(board, week),
-            keys.NAMES,
-            keys.HIDDEN,
-            keys.player(me_id) if me_id else keys.player(0),
-        ],
-        [limit, me_id or "", board, week],
-        prelude=False,
+        {
+            "board": keys.board(board, week),
+            "names": keys.NAMES,
+            "hidden": keys.HIDDEN,
+            "asker": keys.player(me_id) if me_id else keys.player(0),
+        },
+        {"limit": limit, "asker_id": me_id or "", "board": board, "week": week},
     )
     entries: list[BoardEntry] = []
     for position, (user_id, points, name) in enumerate(_list(data["entries"]), start=1):

@@ -3,6 +3,8 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Now
 
+from gameplay.events import EventKind
+
 
 class LedgerEntry(models.Model):
     """The append-only event log: every gamified event the flush has written, once.
@@ -11,14 +13,8 @@ class LedgerEntry(models.Model):
     a player's `points` here is their total.
     """
 
-    class Kind(models.TextChoices):
-        SESSION_STARTED = "session_started"
-        SESSION_COMPLETED = "session_completed"
-        # Completed with fewer than rules.SHORT_SESSION_SECONDS focused: points only.
-        SESSION_SHORT = "session_short"
-        SESSION_ABANDONED = "session_abandoned"
-        CHECK_IN = "check_in"
-        ADJUSTMENT = "adjustment"
+    # An entry's kind is its event's: the kinds are written once, in gameplay.events.
+    Kind = models.TextChoices("Kind", [(kind.name, kind.value) for kind in EventKind])
 
     event_id = models.UUIDField(unique=True)
     # Every index is written by every event the flush inserts, so there are only those the

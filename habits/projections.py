@@ -1,5 +1,7 @@
 """The flush's projection of check-ins into check-in rows and habit counters."""
 
+from gameplay.events import EventKind
+
 
 def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
@@ -11,7 +13,7 @@ def apply_batch(cursor, batch: str) -> None:
                 FROM {batch} b
                 CROSS JOIN LATERAL jsonb_to_record(b.payload->'check_in')
                     AS c(habit text, day date, streak integer, longest integer)
-                WHERE b.kind = 'check_in'
+                WHERE b.kind = '{EventKind.CHECK_IN}'
                 ON CONFLICT (habit_id, day) DO NOTHING
                 RETURNING habit_id
             ),
@@ -21,7 +23,7 @@ def apply_batch(cursor, batch: str) -> None:
                 FROM {batch} b
                 CROSS JOIN LATERAL jsonb_to_record(b.payload->'check_in')
                     AS c(habit text, longest integer)
-                WHERE b.kind = 'check_in'
+                WHERE b.kind = '{EventKind.CHECK_IN}'
                 GROUP BY 1
             )
             UPDATE habits_habit h

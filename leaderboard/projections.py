@@ -1,8 +1,10 @@
 """The flush's projection into the community day counters: one upsert per batch for the
 row that a naive design would update on every action."""
 
+from gameplay.events import EventKind, sql_in
+
 # A short session makes its player active and adds its minutes, but is no session.
-ACTIVE_KINDS = "('session_completed', 'session_short', 'check_in')"
+ACTIVE_KINDS = sql_in(EventKind.SESSION_COMPLETED, EventKind.SESSION_SHORT, EventKind.CHECK_IN)
 
 
 def apply_batch(cursor, batch: str) -> None:
@@ -17,7 +19,7 @@ def apply_batch(cursor, batch: str) -> None:
             totals AS (
                 SELECT cday::date AS day,
                        sum(focus_seconds / 60) AS focus_minutes,
-                       count(*) FILTER (WHERE kind = 'session_completed') AS sessions
+                       count(*) FILTER (WHERE kind = '{EventKind.SESSION_COMPLETED}') AS sessions
                 FROM {batch} WHERE kind IN {ACTIVE_KINDS} GROUP BY 1
             )
             INSERT INTO leaderboard_communityday (day, focus_minutes, sessions, active_players)

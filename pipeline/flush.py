@@ -112,7 +112,8 @@ def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[b
 # so no event is decoded or re-encoded in Python. `day` and `cday` stay text because a
 # generated column may only use immutable expressions (text::date depends on DateStyle);
 # the statements cast them. `badges` is always an array: Redis's cjson encodes an empty
-# Lua table as {}.
+# Lua table as {}. The fields are those of gameplay.events' schemas (a test checks every
+# name read here and in the projections), and `kind` holds an events.EventKind value.
 BATCH_TABLE_DDL = f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} (
     seq bigint GENERATED ALWAYS AS IDENTITY,
     payload jsonb NOT NULL,

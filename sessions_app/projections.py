@@ -5,6 +5,15 @@ the batch is its row; a row already closed is never reopened, whatever order two
 flushers commit in.
 """
 
+from gameplay.events import EventKind, sql_in
+
+SESSION_KINDS = sql_in(
+    EventKind.SESSION_STARTED,
+    EventKind.SESSION_COMPLETED,
+    EventKind.SESSION_SHORT,
+    EventKind.SESSION_ABANDONED,
+)
+
 
 def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
@@ -24,8 +33,7 @@ def apply_batch(cursor, batch: str) -> None:
                 status text, focused integer, answer jsonb)
             LEFT JOIN habits_habit h
                    ON h.id = nullif(s.habit, '')::bigint AND h.player_id = b.player_id
-            WHERE b.kind IN ('session_started', 'session_completed', 'session_short',
-                             'session_abandoned')
+            WHERE b.kind IN {SESSION_KINDS}
             ORDER BY s.id, b.occurred_at DESC, b.seq DESC
             ON CONFLICT (id) DO UPDATE
                SET status = EXCLUDED.status,

@@ -1,5 +1,5 @@
 -- A moderator's signed point change; moves totals and boards like any award.
--- ARGV[8] points (signed)
+-- ARGV[8] points: the change (signed)
 local points = tonumber(ARGV[8])
 local total, weekly = add_points(points)
 local new_badges = award_badges({total_points = total})

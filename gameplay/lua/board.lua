@@ -1,6 +1,12 @@
 -- The top of a board with display names, and the asking player's place (read only).
--- KEYS[1] board  KEYS[2] names hash  KEYS[3] hidden set  KEYS[4] asking player's hash
--- ARGV[1] limit  ARGV[2] asking player id or ''  ARGV[3] 'all' | 'week'  ARGV[4] week id
+-- KEYS[1] board: the board's sorted set
+-- KEYS[2] names: the display names hash
+-- KEYS[3] hidden: the hidden set
+-- KEYS[4] asker: the asking player's hash
+-- ARGV[1] limit: how many entries
+-- ARGV[2] asker_id: the asking player's id, or ''
+-- ARGV[3] board: 'all' | 'week'
+-- ARGV[4] week: the ISO week id
 local rows = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local ids = {}
 for i = 1, #rows, 2 do table.insert(ids, rows[i]) end

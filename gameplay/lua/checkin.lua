@@ -1,7 +1,11 @@
 -- Checks a habit in for one day, once.
--- KEYS[10] the habit's set of checked days (ordinals)  KEYS[11] the habit's hash
--- ARGV[8] day ordinal  ARGV[9] today's ordinal  ARGV[10] points by streak [s=1, s=2, ...]
--- ARGV[11] habit id  ARGV[12] the day (ISO date)
+-- KEYS[10] habit_days: the habit's set of checked days (ordinals)
+-- KEYS[11] habit: the habit's hash
+-- ARGV[8] day: the day's ordinal
+-- ARGV[9] today: today's ordinal
+-- ARGV[10] points_table: points by streak [s=1, s=2, ...]
+-- ARGV[11] habit_id: the habit's id
+-- ARGV[12] day_iso: the day (ISO date)
 local DAYS, HABIT = KEYS[10], KEYS[11]
 local day, today = tonumber(ARGV[8]), tonumber(ARGV[9])
 local points_table = cjson.decode(ARGV[10])

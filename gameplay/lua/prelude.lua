@@ -1,13 +1,24 @@
--- Shared by every action script (prepended by gameplay/live.py). The script runs
+-- Shared by every action script (prepended by gameplay/scripts.py). The script runs
 -- atomically: either all of an action's effects and its event happen, or none.
 --
--- KEYS[1] player hash       KEYS[2] badges hash     KEYS[3] board "all"
--- KEYS[4] board "week"      KEYS[5] hidden set      KEYS[6] community day hash
--- KEYS[7] community active  KEYS[8] event stream    KEYS[9] change counters
--- ARGV[1] event base (JSON) ARGV[2] player id       ARGV[3] ISO week id
--- ARGV[4] now (epoch µs)    ARGV[5] badge rules [[code, measure, threshold], ...]
--- ARGV[6] ttl (s) of the weekly board and community day keys
--- ARGV[7] pub/sub channel for personal news
+-- The slots, by the names gameplay/scripts.py gives them (a test holds the two together);
+-- an action script numbers its own after these.
+-- KEYS[1] player: the player's hash
+-- KEYS[2] badges: the player's badges hash
+-- KEYS[3] board_all: board "all"
+-- KEYS[4] board_week: board "week"
+-- KEYS[5] hidden: the hidden set
+-- KEYS[6] community: the community day's hash
+-- KEYS[7] community_active: the community day's active players
+-- KEYS[8] stream: the event stream
+-- KEYS[9] changes: the change counters
+-- ARGV[1] event_base: the event's base (JSON, gameplay.events.EventBase)
+-- ARGV[2] player_id: the player's id
+-- ARGV[3] week: the ISO week id
+-- ARGV[4] now: now (epoch µs)
+-- ARGV[5] badge_rules: [[code, measure, threshold], ...]
+-- ARGV[6] period_ttl: ttl (s) of the weekly board and community day keys
+-- ARGV[7] news_channel: pub/sub channel for personal news
 local PLAYER, BADGES, BOARD_ALL, BOARD_WEEK = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local HIDDEN, COMMUNITY, ACTIVE, STREAM, CHANGES = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local base_json, player_id, week, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

@@ -1,8 +1,14 @@
 -- Completes or abandons the running session, once.
--- KEYS[10] running-session hash  KEYS[11] this session's result key
--- ARGV[8] session id  ARGV[9] 'complete' | 'abandon'  ARGV[10] focused seconds
--- ARGV[11] grace (µs)  ARGV[12] window (µs)  ARGV[13] full-session bonus
--- ARGV[14] result ttl (s)  ARGV[15] short-session limit (focused seconds)
+-- KEYS[10] running: the running-session hash
+-- KEYS[11] result: this session's result key
+-- ARGV[8] session_id: the session's id
+-- ARGV[9] action: 'complete' | 'abandon'
+-- ARGV[10] focused_seconds: focused seconds reported
+-- ARGV[11] grace: grace (µs)
+-- ARGV[12] window: window (µs)
+-- ARGV[13] full_session_bonus: full-session bonus (points)
+-- ARGV[14] result_ttl: result ttl (s)
+-- ARGV[15] short_session_seconds: short-session limit (focused seconds)
 -- The limits are gameplay.rules' constants; the view words any refusal with the rules.
 -- The result key keeps the whole first answer (result, totals, new badges): a repeat
 -- answers exactly that, so a client whose first answer was lost still shows its badge.

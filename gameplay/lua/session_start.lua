@@ -1,8 +1,12 @@
 -- Starts a focus session unless one is running.
--- KEYS[10] running-session hash
--- ARGV[8] session id  ARGV[9] planned minutes  ARGV[10] habit id or ''
--- ARGV[11] result key prefix  ARGV[12] window (µs)  ARGV[13] event base for closing an
--- expired session  ARGV[14] result ttl (s)
+-- KEYS[10] running: the running-session hash
+-- ARGV[8] session_id: the new session's id
+-- ARGV[9] planned_minutes: planned minutes
+-- ARGV[10] habit_id: habit id or ''
+-- ARGV[11] result_prefix: result key prefix
+-- ARGV[12] window: window (µs)
+-- ARGV[13] closing_base: event base for closing an expired session
+-- ARGV[14] result_ttl: result ttl (s)
 local RUNNING = KEYS[10]
 local sid, planned, habit = ARGV[8], ARGV[9], ARGV[10]
 local window = tonumber(ARGV[12])

@@ -1,6 +1,11 @@
 -- A player's live values in one round trip (read only).
--- KEYS[1] player hash  KEYS[2] badges hash  KEYS[3] board "all"  KEYS[4] board "week"
--- KEYS[5] hidden set   ARGV[1] player id    ARGV[2] ISO week id
+-- KEYS[1] player: the player's hash
+-- KEYS[2] badges: the player's badges hash
+-- KEYS[3] board_all: board "all"
+-- KEYS[4] board_week: board "week"
+-- KEYS[5] hidden: the hidden set
+-- ARGV[1] player_id: the player's id
+-- ARGV[2] week: the ISO week id
 local v = redis.call('HMGET', KEYS[1], 'points', 'wk', 'wkpts', 'sessions')
 local points = tonumber(v[1]) or 0
 local weekly = 0

@@ -1,7 +1,13 @@
 -- Hides a player from the boards, or shows them again with their points.
--- KEYS[1] player hash  KEYS[2] board "all"  KEYS[3] board "week"  KEYS[4] hidden set
--- KEYS[5] change counters  ARGV[1] player id  ARGV[2] week id  ARGV[3] '1' hide | '0' show
--- ARGV[4] ttl (s) of the weekly board
+-- KEYS[1] player: the player's hash
+-- KEYS[2] board_all: board "all"
+-- KEYS[3] board_week: board "week"
+-- KEYS[4] hidden: the hidden set
+-- KEYS[5] changes: the change counters
+-- ARGV[1] player_id: the player's id
+-- ARGV[2] week: the week id
+-- ARGV[3] hidden: '1' hide | '0' show
+-- ARGV[4] period_ttl: ttl (s) of the weekly board
 if ARGV[3] == '1' then
   redis.call('SADD', KEYS[4], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])

@@ -1,6 +1,8 @@
 """Table-driven tests of the game rules: every expected number is the product contract.
 
 Pure functions only, so no database and no Django: run with ``pytest -p no:django``.
+The tables that a live-store script also answers are module constants (FOCUS_POINTS, ...):
+test_rules_differential.py feeds the same rows to the Lua scripts.
 """
 
 from collections.abc import Callable
@@ -38,20 +40,20 @@ def test_the_contract_constants_have_their_published_values() -> None:
 # --- Focus points ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("planned_minutes", "focused_seconds", "points"),
-    [
-        (25, 0, 0),
-        (25, 59, 0),
-        (25, 60, 1),
-        (25, 1499, 24),
-        (25, 1500, 35),
-        (5, 299, 4),
-        (5, 300, 15),
-        (180, 10799, 179),
-        (180, 10800, 190),
-    ],
-)
+FOCUS_POINTS = [
+    (25, 0, 0),
+    (25, 59, 0),
+    (25, 60, 1),
+    (25, 1499, 24),
+    (25, 1500, 35),
+    (5, 299, 4),
+    (5, 300, 15),
+    (180, 10799, 179),
+    (180, 10800, 190),
+]
+
+
+@pytest.mark.parametrize(("planned_minutes", "focused_seconds", "points"), FOCUS_POINTS)
 def test_a_session_earns_one_point_per_whole_minute_plus_the_full_session_bonus(
     planned_minutes: int, focused_seconds: int, points: int
 ) -> None:
@@ -79,33 +81,35 @@ def test_focus_points_reject_inputs_that_could_never_be_accepted(
 # --- Focus completion refusals --------------------------------------------------------------
 
 
+COMPLETION_REFUSALS = [
+    # Exactly what the server can vouch for.
+    (25, 1500, timedelta(minutes=25), None),
+    (25, 0, timedelta(0), None),
+    # The 5 s grace over the server-side elapsed time.
+    (25, 605, timedelta(seconds=600), None),
+    (25, 606, timedelta(seconds=600), "since the start"),
+    (25, 5, timedelta(0), None),
+    (25, 6, timedelta(0), "since the start"),
+    (25, 15, timedelta(seconds=10, microseconds=1), None),
+    (25, 15, timedelta(seconds=9, microseconds=999_999), "since the start"),
+    # The planned length.
+    (25, 1500, timedelta(hours=1), None),
+    (25, 1501, timedelta(hours=1), "planned length"),
+    (5, 300, timedelta(hours=1), None),
+    (5, 301, timedelta(hours=1), "planned length"),
+    (180, 10800, timedelta(hours=3), None),
+    (180, 10801, timedelta(hours=4), "planned length"),
+    # Negative seconds.
+    (25, -1, timedelta(minutes=10), "negative"),
+    # The 24-hour window: exactly 24 h is still allowed.
+    (25, 1500, timedelta(hours=24), None),
+    (25, 1500, timedelta(hours=24, seconds=1), "24 hours"),
+    (25, 0, timedelta(hours=24, microseconds=1), "24 hours"),
+]
+
+
 @pytest.mark.parametrize(
-    ("planned_minutes", "focused_seconds", "elapsed", "refused_because"),
-    [
-        # Exactly what the server can vouch for.
-        (25, 1500, timedelta(minutes=25), None),
-        (25, 0, timedelta(0), None),
-        # The 5 s grace over the server-side elapsed time.
-        (25, 605, timedelta(seconds=600), None),
-        (25, 606, timedelta(seconds=600), "since the start"),
-        (25, 5, timedelta(0), None),
-        (25, 6, timedelta(0), "since the start"),
-        (25, 15, timedelta(seconds=10, microseconds=1), None),
-        (25, 15, timedelta(seconds=9, microseconds=999_999), "since the start"),
-        # The planned length.
-        (25, 1500, timedelta(hours=1), None),
-        (25, 1501, timedelta(hours=1), "planned length"),
-        (5, 300, timedelta(hours=1), None),
-        (5, 301, timedelta(hours=1), "planned length"),
-        (180, 10800, timedelta(hours=3), None),
-        (180, 10801, timedelta(hours=4), "planned length"),
-        # Negative seconds.
-        (25, -1, timedelta(minutes=10), "negative"),
-        # The 24-hour window: exactly 24 h is still allowed.
-        (25, 1500, timedelta(hours=24), None),
-        (25, 1500, timedelta(hours=24, seconds=1), "24 hours"),
-        (25, 0, timedelta(hours=24, microseconds=1), "24 hours"),
-    ],
+    ("planned_minutes", "focused_seconds", "elapsed", "refused_because"), COMPLETION_REFUSALS
 )
 def test_a_completion_is_refused_exactly_past_each_limit(
     planned_minutes: int, focused_seconds: int, elapsed: timedelta, refused_because: str | None
@@ -154,17 +158,17 @@ def test_a_completion_with_an_impossible_planned_length_is_a_programming_error(
         )
 
 
-@pytest.mark.parametrize(
-    ("elapsed", "expired"),
-    [
-        (timedelta(0), False),
-        (timedelta(hours=23, minutes=59, seconds=59), False),
-        (timedelta(hours=24), False),
-        (timedelta(hours=24, microseconds=1), True),
-        (timedelta(hours=24, seconds=1), True),
-        (timedelta(days=3), True),
-    ],
-)
+SESSION_EXPIRY = [
+    (timedelta(0), False),
+    (timedelta(hours=23, minutes=59, seconds=59), False),
+    (timedelta(hours=24), False),
+    (timedelta(hours=24, microseconds=1), True),
+    (timedelta(hours=24, seconds=1), True),
+    (timedelta(days=3), True),
+]
+
+
+@pytest.mark.parametrize(("elapsed", "expired"), SESSION_EXPIRY)
 def test_a_session_expires_strictly_after_twenty_four_hours(
     elapsed: timedelta, expired: bool
 ) -> None:
@@ -318,22 +322,22 @@ def test_yesterday_is_found_across_a_month_and_year_boundary() -> None:
     assert rules.checkin_day_refusal(date(2024, 2, 29), today=date(2024, 3, 1)) is None
 
 
-@pytest.mark.parametrize(
-    ("days", "at", "streak"),
-    [
-        (set(), 0, 0),
-        (days_ago(0), 0, 1),
-        (days_ago(0, 1, 2), 0, 3),
-        (days_ago(0, 1, 2), 1, 2),
-        (days_ago(0, 1, 2), 3, 0),
-        (days_ago(1, 2), 0, 0),
-        (days_ago(0, 2, 3), 0, 1),  # a gap yesterday breaks the run
-        (days_ago(0, 2, 3), 2, 2),
-        (days_ago(0, 1, 2, 3, 4, 5, 6), 0, 7),
-        (days_ago(*range(30)), 0, 30),
-        (days_ago(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 3, 7),  # later days do not count
-    ],
-)
+STREAK_AT = [
+    (set(), 0, 0),
+    (days_ago(0), 0, 1),
+    (days_ago(0, 1, 2), 0, 3),
+    (days_ago(0, 1, 2), 1, 2),
+    (days_ago(0, 1, 2), 3, 0),
+    (days_ago(1, 2), 0, 0),
+    (days_ago(0, 2, 3), 0, 1),  # a gap yesterday breaks the run
+    (days_ago(0, 2, 3), 2, 2),
+    (days_ago(0, 1, 2, 3, 4, 5, 6), 0, 7),
+    (days_ago(*range(30)), 0, 30),
+    (days_ago(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 3, 7),  # later days do not count
+]
+
+
+@pytest.mark.parametrize(("days", "at", "streak"), STREAK_AT)
 def test_the_streak_at_a_day_counts_consecutive_checked_days_ending_there(
     days: set[date], at: int, streak: int
 ) -> None:
@@ -356,43 +360,43 @@ def test_streaks_accept_lists_and_runs_across_a_month_end() -> None:
     assert rules.longest_streak(days) == 3
 
 
-@pytest.mark.parametrize(
-    ("days", "streak"),
-    [
-        (set(), 0),
-        (days_ago(0), 1),
-        (days_ago(0, 1, 2), 3),
-        (days_ago(1, 2, 3), 3),  # today not checked yet: yesterday's run is still alive
-        (days_ago(2, 3, 4), 0),  # missed yesterday
-        (days_ago(0, 2, 3), 1),
-        (days_ago(1, 3, 4, 5), 1),
-        (days_ago(-1, 1, 2), 2),  # a day after today is ignored
-    ],
-)
+CURRENT_STREAK = [
+    (set(), 0),
+    (days_ago(0), 1),
+    (days_ago(0, 1, 2), 3),
+    (days_ago(1, 2, 3), 3),  # today not checked yet: yesterday's run is still alive
+    (days_ago(2, 3, 4), 0),  # missed yesterday
+    (days_ago(0, 2, 3), 1),
+    (days_ago(1, 3, 4, 5), 1),
+    (days_ago(-1, 1, 2), 2),  # a day after today is ignored
+]
+
+
+@pytest.mark.parametrize(("days", "streak"), CURRENT_STREAK)
 def test_the_current_streak_ends_today_or_else_yesterday(days: set[date], streak: int) -> None:
     assert rules.current_streak(days, today=TODAY) == streak
 
 
-@pytest.mark.parametrize(
-    ("days", "streak"),
-    [
-        (set(), 0),
-        (days_ago(5), 1),
-        (days_ago(0, 1, 2), 3),
-        (days_ago(0, 1, 5, 6, 7, 8, 20), 4),
-        (days_ago(0, 1, 2, 3, 10, 11), 4),
-        (days_ago(0, 2, 4, 6), 1),
-        (days_ago(*range(40), *range(50, 60)), 40),
-    ],
-)
+LONGEST_STREAK = [
+    (set(), 0),
+    (days_ago(5), 1),
+    (days_ago(0, 1, 2), 3),
+    (days_ago(0, 1, 5, 6, 7, 8, 20), 4),
+    (days_ago(0, 1, 2, 3, 10, 11), 4),
+    (days_ago(0, 2, 4, 6), 1),
+    (days_ago(*range(40), *range(50, 60)), 40),
+]
+
+
+@pytest.mark.parametrize(("days", "streak"), LONGEST_STREAK)
 def test_the_longest_streak_is_the_longest_run_ever(days: set[date], streak: int) -> None:
     assert rules.longest_streak(days) == streak
 
 
-@pytest.mark.parametrize(
-    ("streak", "points"),
-    [(1, 10), (2, 12), (3, 14), (4, 16), (5, 18), (6, 20), (7, 20), (8, 20), (365, 20)],
-)
+CHECKIN_POINTS = [(1, 10), (2, 12), (3, 14), (4, 16), (5, 18), (6, 20), (7, 20), (8, 20), (365, 20)]
+
+
+@pytest.mark.parametrize(("streak", "points"), CHECKIN_POINTS)
 def test_check_in_points_grow_by_two_per_streak_day_up_to_twenty(streak: int, points: int) -> None:
     assert rules.checkin_points(streak) == points
 
@@ -484,34 +488,34 @@ def test_the_badge_rules_are_the_published_thresholds_in_order() -> None:
     assert all(rule.title and rule.description for rule in rules.BADGE_RULES)
 
 
-@pytest.mark.parametrize(
-    ("measures", "earned"),
-    [
-        ({}, set()),
-        ({"completed_sessions": 0}, set()),
-        ({"completed_sessions": 1}, {"first_focus"}),
-        ({"completed_sessions": 9}, {"first_focus"}),
-        ({"completed_sessions": 10}, {"first_focus", "focus_10"}),
-        ({"session_focused_seconds": 5399}, set()),
-        ({"session_focused_seconds": 5400}, {"deep_work"}),
-        ({"streak": 6}, set()),
-        ({"streak": 7}, {"streak_7"}),
-        ({"streak": 29}, {"streak_7"}),
-        ({"streak": 30}, {"streak_7", "streak_30"}),
-        ({"total_points": 999}, set()),
-        ({"total_points": 1000}, {"points_1000"}),
-        ({"total_points": -20}, set()),
-        (
-            {
-                "completed_sessions": 10,
-                "session_focused_seconds": 5400,
-                "streak": 30,
-                "total_points": 1000,
-            },
-            set(rules.BADGE_CODES),
-        ),
-    ],
-)
+BADGES_EARNED = [
+    ({}, set()),
+    ({"completed_sessions": 0}, set()),
+    ({"completed_sessions": 1}, {"first_focus"}),
+    ({"completed_sessions": 9}, {"first_focus"}),
+    ({"completed_sessions": 10}, {"first_focus", "focus_10"}),
+    ({"session_focused_seconds": 5399}, set()),
+    ({"session_focused_seconds": 5400}, {"deep_work"}),
+    ({"streak": 6}, set()),
+    ({"streak": 7}, {"streak_7"}),
+    ({"streak": 29}, {"streak_7"}),
+    ({"streak": 30}, {"streak_7", "streak_30"}),
+    ({"total_points": 999}, set()),
+    ({"total_points": 1000}, {"points_1000"}),
+    ({"total_points": -20}, set()),
+    (
+        {
+            "completed_sessions": 10,
+            "session_focused_seconds": 5400,
+            "streak": 30,
+            "total_points": 1000,
+        },
+        set(rules.BADGE_CODES),
+    ),
+]
+
+
+@pytest.mark.parametrize(("measures", "earned"), BADGES_EARNED)
 def test_a_badge_is_earned_exactly_at_its_threshold(
     measures: dict[str, int], earned: set[str]
 ) -> None:
@@ -526,17 +530,17 @@ def test_a_misspelled_badge_measure_is_rejected() -> None:
 # --- Leaderboard ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("points", "others", "rank"),
-    [
-        (300, [200, 200, 100], 1),
-        (200, [300, 200, 100], 2),
-        (100, [300, 200, 200], 4),
-        (200, [300, 200, 200, 100], 2),  # the player's own total among the others is harmless
-        (0, [], 1),
-        (-10, [0, 0], 3),
-    ],
-)
+COMPETITION_RANK = [
+    (300, [200, 200, 100], 1),
+    (200, [300, 200, 100], 2),
+    (100, [300, 200, 200], 4),
+    (200, [300, 200, 200, 100], 2),  # the player's own total among the others is harmless
+    (0, [], 1),
+    (-10, [0, 0], 3),
+]
+
+
+@pytest.mark.parametrize(("points", "others", "rank"), COMPETITION_RANK)
 def test_the_rank_is_one_plus_the_players_with_strictly_more_points(
     points: int, others: list[int], rank: int
 ) -> None:
@@ -670,9 +674,10 @@ def test_a_naive_datetime_is_rejected(call: Callable[[], object]) -> None:
         call()
 
 
-@pytest.mark.parametrize(
-    ("focused_seconds", "short"), [(0, True), (1, True), (299, True), (300, False), (301, False)]
-)
+SHORT_SESSIONS = [(0, True), (1, True), (299, True), (300, False), (301, False)]
+
+
+@pytest.mark.parametrize(("focused_seconds", "short"), SHORT_SESSIONS)
 def test_a_completion_under_300_focused_seconds_is_a_short_session(focused_seconds, short):
     assert rules.is_short_session(focused_seconds) is short
 

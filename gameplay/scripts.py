@@ -1,0 +1,125 @@
+"""The live store's Lua scripts (gameplay/lua/) and the KEYS and ARGV each one takes.
+
+Redis numbers a script's keys and arguments; Python names them. Every call passes its
+values by name and `run` puts them in the order of the script's `Signature`, so a value
+cannot slip into a neighbour's slot. Each script's header declares the same names with
+their numbers (`-- KEYS[10] running: ...`), and a test holds the header and the signature
+together, and checks that the script reads no slot past them.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import redis
+from redis.commands.core import Script
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A script's KEYS and ARGV names, in Redis's order; `prelude`: it runs after
+    prelude.lua, whose slots come first."""
+
+    keys: tuple[str, ...]
+    args: tuple[str, ...]
+    prelude: bool = False
+
+
+# Every action script starts with the prelude's KEYS[1..9] and ARGV[1..7].
+PRELUDE = Signature(
+    keys=(
+        "player",
+        "badges",
+        "board_all",
+        "board_week",
+        "hidden",
+        "community",
+        "community_active",
+        "stream",
+        "changes",
+    ),
+    args=("event_base", "player_id", "week", "now", "badge_rules", "period_ttl", "news_channel"),
+)
+
+
+def _action(keys: tuple[str, ...], args: tuple[str, ...]) -> Signature:
+    """An action script's signature: the prelude's slots, then its own."""
+    return Signature(PRELUDE.keys + keys, PRELUDE.args + args, prelude=True)
+
+
+SIGNATURES: Mapping[str, Signature] = {
+    "session_start": _action(
+        keys=("running",),
+        args=(
+            "session_id",
+            "planned_minutes",
+            "habit_id",
+            "result_prefix",
+            "window",
+            "closing_base",
+            "result_ttl",
+        ),
+    ),
+    "session_finish": _action(
+        keys=("running", "result"),
+        args=(
+            "session_id",
+            "action",
+            "focused_seconds",
+            "grace",
+            "window",
+            "full_session_bonus",
+            "result_ttl",
+            "short_session_seconds",
+        ),
+    ),
+    "checkin": _action(
+        keys=("habit_days", "habit"),
+        args=("day", "today", "points_table", "habit_id", "day_iso"),
+    ),
+    "adjust": _action(keys=(), args=("points",)),
+    # Read-only or moderation scripts: no prelude, no event.
+    "visibility": Signature(
+        keys=("player", "board_all", "board_week", "hidden", "changes"),
+        args=("player_id", "week", "hidden", "period_ttl"),
+    ),
+    "snapshot": Signature(
+        keys=("player", "badges", "board_all", "board_week", "hidden"),
+        args=("player_id", "week"),
+    ),
+    "board": Signature(
+        keys=("board", "names", "hidden", "asker"), args=("limit", "asker_id", "board", "week")
+    ),
+}
+
+
+def source(name: str) -> str:
+    """The Lua Redis runs for `name`: the prelude first for an action script."""
+    text = (LUA_DIR / f"{name}.lua").read_text()
+    if SIGNATURES[name].prelude:
+        text = (LUA_DIR / "prelude.lua").read_text() + "\n" + text
+    return text
+
+
+@cache
+def _script(name: str) -> Script:
+    # Bound to no connection: every call names the client, so a test that points the app
+    # at another Redis gets the same script objects.
+    return Script(None, source(name).encode())
+
+
+def run(
+    client: redis.Redis, name: str, keys: Mapping[str, str], args: Mapping[str, object]
+) -> dict:
+    """One round trip: EVALSHA (EVAL once per server) with the slots in signature order."""
+    signature = SIGNATURES[name]
+    raw = _script(name)(
+        keys=[keys[n] for n in signature.keys],
+        args=[args[n] for n in signature.args],
+        client=client,
+    )
+    return json.loads(raw)
