@@ -14,7 +14,7 @@ from accounts.throttles import throttled_response
 from common import clock
 from dashboard.selectors import habits_context, player_card_context, running_session
 from gameplay import rules
-from leaderboard.selectors import board_payload, community_payload
+from leaderboard.selectors import board_payload, community_payload, me_message
 
 TIMER_PRESETS = (25, 50, 90)
 
@@ -59,11 +59,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             board: board_payload(board=board, limit=10, me_id=player.pk)
             for board in ("all", "week")
         },
-        "me": {
-            "points": card["points"],
-            "weekly_points": card["weekly_points"],
-            "rank": {"all": card["rank_all"], "week": card["rank_week"]},
-        },
+        "me": me_message(
+            points=card["points"],
+            weekly_points=card["weekly_points"],
+            rank_all=card["rank_all"],
+            rank_week=card["rank_week"],
+        ),
         "running": running_session(player_id=player.pk, now=now),
         "flushSeconds": settings.FLUSH_INTERVAL_SECONDS,
         "fullBonus": rules.FULL_SESSION_BONUS,

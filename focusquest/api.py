@@ -4,6 +4,7 @@ parser and the pagination sit in focusquest/parsers.py and focusquest/pagination
 imports them while it defines its views, which this module imports."""
 
 import logging
+from http import HTTPStatus
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -12,10 +13,11 @@ from rest_framework.exceptions import APIException, NotFound, ParseError, Unsupp
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.inputs import StrictInput
+from common.refusals import Refusal
 from focusquest.unavailable import UNAVAILABLE_DETAIL, retry_after_seconds, unavailable_dependency
 
 logger = logging.getLogger(__name__)
@@ -27,12 +29,23 @@ class LiveStoreUnavailable(APIException):
     default_code = "live_store_unavailable"
 
 
+def refusal_response(refusal: Refusal) -> Response:
+    """A service's refusal in DRF's usual bodies: 400 `{field: [message]}`, otherwise
+    `{"detail": message}` and what the client needs to recover (a 409's running id)."""
+    set_rollback()  # as DRF does for its own exceptions: a refusal writes nothing
+    if refusal.status == HTTPStatus.BAD_REQUEST:
+        return Response({refusal.field: [refusal.message]}, status=refusal.status)
+    return Response({"detail": refusal.message, **refusal.extra}, status=refusal.status)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     # The same list of "cannot serve now" as the pages' (focusquest/unavailable.py).
     dependency = unavailable_dependency(exc)
     if dependency is not None:
         logger.warning("%s unavailable during %s: %s", dependency, context.get("view"), exc)
         exc = LiveStoreUnavailable()
+    if isinstance(exc, Refusal):
+        return refusal_response(exc)
     if isinstance(exc, UnsupportedMediaType):
         # A body that is not JSON is malformed input like any other: 400, DRF's message.
         exc = ParseError(f"{exc.detail} Send JSON (Content-Type: application/json).")

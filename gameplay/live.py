@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 
 import redis
@@ -187,11 +188,23 @@ def _direct_writer(path: str) -> Callable[..., None]:
     return import_string(path)
 
 
+class Status(StrEnum):
+    """What an action script answers (its JSON's `status`)."""
+
+    OK = "ok"
+    REPEAT = "repeat"  # the same action again: the first answer, nothing awarded twice
+    CONFLICT = "conflict"  # a session already runs
+    NOT_RUNNING = "not_running"  # no such running session in the live store
+    EXPIRED = "expired"  # started more than 24 hours ago
+    TOO_LONG = "too_long"  # more focus than the session's plan allows
+    TOO_FAST = "too_fast"  # more focus than the wall clock allows
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What a recorded action answered: `status` is "ok", "repeat" or a refusal."""
+    """What a recorded action answered: `status` is ok, repeat or the script's refusal."""
 
-    status: str
+    status: "Status"
     data: dict = field(default_factory=dict)
 
     @property
@@ -227,7 +240,7 @@ def session_start(
             "result_ttl": RESULT_TTL_SECONDS,
         },
     )
-    return Outcome(outcome["status"], outcome)
+    return Outcome(Status(outcome["status"]), outcome)
 
 
 def session_finish(
@@ -253,7 +266,7 @@ def session_finish(
             "short_session_seconds": rules.SHORT_SESSION_SECONDS,
         },
     )
-    return Outcome(outcome["status"], outcome)
+    return Outcome(Status(outcome["status"]), outcome)
 
 
 def check_in(*, actor: Actor, habit_id: int, day: date, today: date, now: datetime) -> Outcome:
@@ -274,13 +287,13 @@ def check_in(*, actor: Actor, habit_id: int, day: date, today: date, now: dateti
             "day_iso": day.isoformat(),
         },
     )
-    return Outcome(outcome["status"], outcome)
+    return Outcome(Status(outcome["status"]), outcome)
 
 
 def adjust(*, actor: Actor, points: int, moderator_id: int, reason: str, now: datetime) -> Outcome:
     base = events.AdjustmentBase(**_base(actor, now), moderator=moderator_id, reason=reason)
     outcome = _record("adjust", actor, now, json.dumps(base), {}, {"points": points})
-    return Outcome(outcome["status"], outcome)
+    return Outcome(Status(outcome["status"]), outcome)
 
 
 # --- Moderation and names -------------------------------------------------------------------

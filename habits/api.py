@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,8 +11,6 @@ from common.inputs import NoBody, QueryInput, StrictInput
 from habits.models import CheckIn, Habit
 from habits.selectors import habit_owned_active
 from habits.services import (
-    CheckInRefused,
-    HabitLimitReached,
     habit_check_in,
     habit_create,
     habit_delete,
@@ -99,10 +96,7 @@ class HabitListApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = HabitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            habit = habit_create(player=request.user, now=clock.now(), **serializer.validated_data)
-        except HabitLimitReached as refusal:
-            raise ValidationError({"non_field_errors": [str(refusal)]}) from refusal
+        habit = habit_create(player=request.user, now=clock.now(), **serializer.validated_data)
         return Response(
             HabitOutput(_payload([habit], request)[0]).data, status=status.HTTP_201_CREATED
         )
@@ -139,15 +133,12 @@ class CheckInApi(APIView):
         habit = habit_owned_active(player=request.user, habit_id=habit_id)
         serializer = CheckInInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = habit_check_in(
-                player=request.user,
-                habit=habit,
-                day=serializer.validated_data.get("date"),
-                now=clock.now(),
-            )
-        except CheckInRefused as refusal:
-            raise ValidationError({"date": [str(refusal)]}) from refusal
+        result = habit_check_in(
+            player=request.user,
+            habit=habit,
+            day=serializer.validated_data.get("date"),
+            now=clock.now(),
+        )
         data = {
             "date": result.day,
             "points_awarded": result.points_awarded,

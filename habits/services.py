@@ -8,16 +8,19 @@ from django.db import transaction
 
 from accounts.models import User
 from common import clock
+from common.refusals import Invalid
 from gameplay import keys, live, rules
 from habits.models import Habit
 from habits.selectors import habit_cache_remember
 
 
-class CheckInRefused(Exception):
-    pass
+class CheckInRefused(Invalid):
+    """A day the rules do not let the player check in (the future, too far back)."""
+
+    default_field = "date"
 
 
-class HabitLimitReached(Exception):
+class HabitLimitReached(Invalid):
     """The player holds the most habits allowed, or created the most in one day."""
 
 
@@ -77,7 +80,7 @@ def habit_check_in(*, player: User, habit: Habit, day: date | None, now: datetim
     if refusal:
         raise CheckInRefused(refusal)
     outcome = live.check_in(actor=actor, habit_id=habit.pk, day=day, today=today, now=now)
-    created = outcome.status == "ok"
+    created = outcome.status == live.Status.OK
     return CheckInResult(
         created=created,
         day=day,

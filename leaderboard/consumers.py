@@ -22,6 +22,7 @@ from leaderboard.pusher import (
     ensure_pusher,
     player_group,
 )
+from leaderboard.selectors import me_message
 
 CLOSE_BAD_CREDENTIALS = 4401
 CLOSE_BAD_MESSAGE = 4400
@@ -103,10 +104,9 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _me(self) -> dict:
         snapshot = live.player_snapshot(player_id=self.player_id)
-        return {
-            "type": "me",
-            "points": snapshot.points,
-            "level": snapshot.level,
-            "weekly_points": snapshot.weekly_points,
-            "rank": {"all": snapshot.rank_all, "week": snapshot.rank_week},
-        }
+        return me_message(
+            points=snapshot.points,
+            weekly_points=snapshot.weekly_points,
+            rank_all=snapshot.rank_all,
+            rank_week=snapshot.rank_week,
+        )

@@ -34,7 +34,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from gameplay import keys, live, rules
-from leaderboard.selectors import board_payload, community_payload
+from leaderboard.selectors import board_payload, community_payload, me_message
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +88,12 @@ def news_messages(news: dict) -> list[dict]:
     """The websocket messages one (merged) piece of news makes for its player."""
     points = int(news["points"])
     messages = [
-        {
-            "type": "me",
-            "points": points,
-            "level": rules.level_for(points),
-            "weekly_points": int(news["weekly"]),
-            "rank": {"all": news.get("rank_all"), "week": news.get("rank_week")},
-        }
+        me_message(
+            points=points,
+            weekly_points=int(news["weekly"]),
+            rank_all=news.get("rank_all"),
+            rank_week=news.get("rank_week"),
+        )
     ]
     messages += [{"type": "badge", "code": code} for code in news.get("badges", [])]
     before = rules.level_for(int(news["points_before"]))

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,20 +11,11 @@ from common.inputs import NoBody, StrictInput
 from gameplay import rules
 from sessions_app.models import FocusSession
 from sessions_app.services import (
-    SessionError,
     SessionFinished,
     focus_session_abandon,
     focus_session_complete,
     focus_session_start,
 )
-
-
-def _raise(error: SessionError) -> Response:
-    if error.kind == "not_found":
-        raise NotFound(error.message)
-    if error.kind == "conflict":
-        return Response({"detail": error.message, **error.extra}, status=status.HTTP_409_CONFLICT)
-    raise ValidationError({error.extra.get("field", "detail"): [error.message]})
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -121,15 +111,12 @@ class SessionListCreateApi(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         serializer = SessionStartInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            started = focus_session_start(
-                player=request.user,
-                planned_minutes=serializer.validated_data["planned_minutes"],
-                habit_id=serializer.validated_data.get("habit_id"),
-                now=clock.now(),
-            )
-        except SessionError as error:
-            return _raise(error)
+        started = focus_session_start(
+            player=request.user,
+            planned_minutes=serializer.validated_data["planned_minutes"],
+            habit_id=serializer.validated_data.get("habit_id"),
+            now=clock.now(),
+        )
         return Response(SessionStarted(started).data, status=status.HTTP_201_CREATED)
 
 
@@ -138,15 +125,12 @@ class SessionCompleteApi(APIView):
     def post(self, request: Request, session_id) -> Response:
         serializer = SessionCompleteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            finished = focus_session_complete(
-                player=request.user,
-                session_id=str(session_id),
-                focused_seconds=serializer.validated_data["focused_seconds"],
-                now=clock.now(),
-            )
-        except SessionError as error:
-            return _raise(error)
+        finished = focus_session_complete(
+            player=request.user,
+            session_id=str(session_id),
+            focused_seconds=serializer.validated_data["focused_seconds"],
+            now=clock.now(),
+        )
         return Response(FinishedSerializer(finished_payload(finished)).data)
 
 
@@ -154,10 +138,7 @@ class SessionAbandonApi(APIView):
     @extend_schema(request=NoBody, responses={200: SessionAbandoned})
     def post(self, request: Request, session_id) -> Response:
         NoBody(data=request.data).is_valid(raise_exception=True)
-        try:
-            finished = focus_session_abandon(
-                player=request.user, session_id=str(session_id), now=clock.now()
-            )
-        except SessionError as error:
-            return _raise(error)
+        finished = focus_session_abandon(
+            player=request.user, session_id=str(session_id), now=clock.now()
+        )
         return Response(SessionAbandoned(finished).data)

@@ -8,20 +8,24 @@ from datetime import datetime
 from django.http import Http404
 
 from accounts.models import User
+from common.refusals import Conflict, Invalid, Missing
 from gameplay import live, rules
 from gameplay.live import from_micros
 from habits.selectors import habit_owned_active
 from sessions_app.models import FocusSession
 
 
-class SessionError(Exception):
-    """A refused session action; `kind` picks the HTTP status."""
+class SessionInvalid(Invalid):
+    # Without a field the 400 body is {"detail": [message]}, as the API has always answered.
+    default_field = "detail"
 
-    def __init__(self, kind: str, message: str, **extra):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.extra = extra
+
+class SessionNotFound(Missing):
+    pass
+
+
+class SessionConflict(Conflict):
+    pass
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,14 @@ def focus_session_start(
     *, player: User, planned_minutes: int, habit_id: int | None, now: datetime
 ) -> SessionStarted:
     if not rules.PLANNED_MINUTES_MIN <= planned_minutes <= rules.PLANNED_MINUTES_MAX:
-        raise SessionError(
-            "invalid",
+        raise SessionInvalid(
             f"planned_minutes must be {rules.PLANNED_MINUTES_MIN}..{rules.PLANNED_MINUTES_MAX}.",
         )
     if habit_id is not None:
         try:
             habit_owned_active(player=player, habit_id=habit_id)
         except Http404:
-            raise SessionError("invalid", "No such habit.", field="habit_id") from None
+            raise SessionInvalid("No such habit.", field="habit_id") from None
     session_id = str(uuid.uuid4())
     outcome = live.session_start(
         actor=player.actor,
@@ -63,9 +66,8 @@ def focus_session_start(
         habit_id=habit_id,
         now=now,
     )
-    if outcome.status == "conflict":
-        raise SessionError(
-            "conflict",
+    if outcome.status == live.Status.CONFLICT:
+        raise SessionConflict(
             "A focus session is already running.",
             running_session_id=outcome.data["running_session_id"],
         )
@@ -75,7 +77,9 @@ def focus_session_start(
 def _finish(
     *, player: User, session_id: str, action: str, focused_seconds: int, now: datetime
 ) -> SessionFinished:
-    wanted = "completed" if action == "complete" else "abandoned"
+    wanted = (
+        FocusSession.Status.COMPLETED if action == "complete" else FocusSession.Status.ABANDONED
+    )
     outcome = live.session_finish(
         actor=player.actor,
         session_id=session_id,
@@ -84,10 +88,10 @@ def _finish(
         now=now,
     )
     data = outcome.data
-    if outcome.status in ("ok", "repeat"):
+    if outcome.status in (live.Status.OK, live.Status.REPEAT):
         result = data["result"]
         if result["status"] != wanted:
-            raise SessionError("conflict", f"This session was already {result['status']}.")
+            raise SessionConflict(f"This session was already {result['status']}.")
         return SessionFinished(
             id=session_id,
             status=result["status"],
@@ -96,12 +100,12 @@ def _finish(
             totals=outcome.totals,
             new_badges=outcome.new_badges,
         )
-    if outcome.status == "not_running":
+    if outcome.status == live.Status.NOT_RUNNING:
         return _finished_from_history(player=player, session_id=session_id, wanted=wanted)
     started_at = from_micros(data["started"])
-    if outcome.status == "expired":
-        raise SessionError(
-            "invalid", "The session started more than 24 hours ago and can no longer be closed."
+    if outcome.status == live.Status.EXPIRED:
+        raise SessionInvalid(
+            "The session started more than 24 hours ago and can no longer be closed."
         )
     # The live store refused with the rules' limits; the rules word the refusal.
     message = rules.focus_completion_refusal(
@@ -110,9 +114,7 @@ def _finish(
         started_at=started_at,
         now=now,
     )
-    raise SessionError(
-        "invalid", message or "focused_seconds is out of range.", field="focused_seconds"
-    )
+    raise SessionInvalid(message or "focused_seconds is out of range.", field="focused_seconds")
 
 
 def _finished_from_history(*, player: User, session_id: str, wanted: str) -> SessionFinished:
@@ -120,10 +122,10 @@ def _finished_from_history(*, player: User, session_id: str, wanted: str) -> Ses
     the flushed row keeps."""
     session = FocusSession.objects.filter(pk=session_id, player=player).first()
     if session is None or session.status == FocusSession.Status.RUNNING:
-        raise SessionError("not_found", "No such running session.")
+        raise SessionNotFound("No such running session.")
     if session.status != wanted:
-        raise SessionError("conflict", f"This session was already {session.status}.")
-    answer = live.Outcome("repeat", session.first_answer())
+        raise SessionConflict(f"This session was already {session.status}.")
+    answer = live.Outcome(live.Status.REPEAT, session.first_answer())
     totals = answer.totals
     if session.answer is None:
         # Flushed before rows kept their answer: the live totals are the best there is.
