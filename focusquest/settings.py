@@ -151,12 +151,10 @@ LIVE_REDIS_DB = int(parse_redis_url(LIVE_REDIS_URL).get("db", 0))
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {
-        # The pub/sub layer: a group message is ONE publish that each websocket process
-        # receives once and hands to its own sockets in memory. The list-based layer
-        # copied every board snapshot into Redis once per socket and read each copy back:
-        # with 1,000 sockets that was 3,000 round trips a second in the one websocket process
-        # and pushes seconds late (docs/benchmarks.md). Pushes are fire-and-forget either
-        # way: the next snapshot supersedes a lost one.
+        # The pub/sub layer: a group message is one publish that each websocket process
+        # receives once and hands to its own sockets in memory, where the list-based layer
+        # costs Redis a copy per socket (docs/benchmarks.md tells how that was found).
+        # Pushes are fire-and-forget either way: the next snapshot supersedes a lost one.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}],

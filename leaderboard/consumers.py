@@ -56,9 +56,9 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def dispatch(self, message: dict) -> None:
         # Channels' own dispatch first closes stale database connections, a hop to a
-        # worker thread for every message: with a thousand sockets that was most of the
-        # process's CPU. Nothing here touches the database outside database_sync_to_async,
-        # which closes them itself.
+        # worker thread for every message, which costs most of the process's CPU with a
+        # thousand sockets. Nothing here touches the database outside
+        # database_sync_to_async, which closes them itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"no handler for message type {message['type']}")

@@ -45,9 +45,9 @@ TOPICS = (*AWARD_TOPICS, "ranks")
 # Topics whose counter a new leader adopts without sending: the sockets it serves got their
 # `me` when they connected.
 ADOPTED_ON_TAKEOVER = ("ranks",)
-# "At most about one per second per board": one every 0.9 s. Under steady awards an award
-# waits for the next snapshot up to one interval (p95 0.86 s), which leaves the fan-out to
-# a thousand sockets room within a second.
+# "At most about one per second per board": one every 0.9 s, so an award waits at most one
+# interval for its snapshot and the fan-out to a thousand sockets still fits in the second
+# (docs/benchmarks.md has the measured delays).
 SNAPSHOT_INTERVAL = 0.9
 GATHER_SECONDS = 0.2
 POLL_SECONDS = 0.2

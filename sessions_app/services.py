@@ -33,7 +33,7 @@ class SessionStarted:
     id: str
     started_at: datetime
     planned_minutes: int
-    status: str = "running"
+    status: str = FocusSession.Status.RUNNING
 
 
 @dataclass(frozen=True)
