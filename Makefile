@@ -10,7 +10,7 @@ VENV        := .venv
 VENV_PY     := $(VENV)/bin/python
 RUNTIME     := $(VENV)/.installed-runtime
 DEV         := $(VENV)/.installed-dev
-DEVSTACK    := $(VENV_PY) scripts/devstack.py
+DEVSTACK    := $(VENV_PY) -m devstack
 PYTEST_ARGS ?=
 ARGS        ?=
 # What `system-packages` checks for; the targets that need less set their own.
@@ -55,16 +55,16 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 # chromium (browser tests) and wrk (write-path benchmark) come from apt, not pip: installed
 # when root, otherwise one line with the command and a failure, before anything else runs.
-# The system's python3: it must work before .venv exists.
+# The system's python3: it must work before .venv exists (devstack imports only the stdlib).
 system-packages:
-	@$(PYTHON) scripts/devstack.py system-packages $(SYSTEM_PACKAGES)
+	@$(PYTHON) -m devstack system-packages $(SYSTEM_PACKAGES)
 
 # `exec` makes the launcher make's direct child, so the SIGTERM that GNU make forwards to its
-# children reaches devstack.py (which then stops everything it started).
+# children reaches devstack (which then stops everything it started).
 run: $(RUNTIME)
 	exec $(DEVSTACK) run
 
-# Beside a running `make run`/`make services` it uses their servers (devstack.py reads the
+# Beside a running `make run`/`make services` it uses their servers (devstack reads the
 # URLs they keep in .data/run/services.env); otherwise it starts them for the command only.
 manage: $(RUNTIME)
 	exec $(DEVSTACK) manage $(ARGS)
@@ -81,7 +81,7 @@ services: $(RUNTIME)
 	exec $(DEVSTACK) services
 
 # Without DATABASE_URL/REDIS_URL, bench.writepath starts the embedded servers through
-# scripts/devstack.py (services) and stops them when it is done.
+# `python -m devstack services` and stops them when it is done.
 bench-writepath: SYSTEM_PACKAGES := wrk
 bench-writepath: system-packages $(DEV)
 	exec $(VENV_PY) -m bench.writepath
@@ -98,7 +98,7 @@ bench-stream-memory: $(DEV)
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
-# scripts/devstack.py services.
+# `python -m devstack services`.
 .PHONY: bench bench-long
 bench: $(DEV)
 	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16 --batches 1000,10000

@@ -29,7 +29,7 @@ import numpy as np
 import redis
 import websockets
 
-from focusquest.processes import free_port, port_open, process
+from devstack.processes import free_port, port_open, process
 from gameplay import keys
 from loadtest import stack as loadtest_stack
 from loadtest.observe import TICKS, cpu_ticks, process_tree

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from devstack.processes import free_port, http_ok, process
 from focusquest.env import database_from_url
-from focusquest.processes import free_port, http_ok, process
 from loadtest import stack as loadtest_stack
 from loadtest.observe import TICKS, cpu_ticks, pg_connect
 

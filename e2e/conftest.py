@@ -23,7 +23,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
 from accounts.models import User
-from focusquest.processes import free_port, http_ok, process
+from devstack.processes import free_port, http_ok, process
 from gameplay import keys, live
 from gameplay.tests.servers import celery_worker, gunicorn, project_env
 from habits.services import habit_check_in, habit_create

@@ -1,6 +1,6 @@
 """The servers a load run starts: PostgreSQL and Redis, then the whole app stack.
 
-PostgreSQL and Redis come from `scripts/devstack.py services` (embedded servers, with
+PostgreSQL and Redis come from `python -m devstack services` (embedded servers, with
 pg_stat_statements loaded) unless DATABASE_URL and REDIS_URL are both given. The run gets
 its own fresh databases beside the named one and its own Redis database, and the app runs
 exactly as the Procfile says (web, ws, worker, beat), under honcho, as `make run` does.
@@ -22,12 +22,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import psycopg
 import redis
 
+from devstack.processes import free_port, http_ok, port_open
 from focusquest.env import database_from_url
-from focusquest.processes import free_port, http_ok, port_open
 from loadtest.observe import app_group, pg_connect, postmaster_pid, process_tree, redis_pid
 
 ROOT = Path(__file__).resolve().parent.parent
-DEVSTACK = ROOT / "scripts" / "devstack.py"
 PROCFILE = ROOT / "Procfile"
 # `make run` keeps the developer's live state in Redis database 0 and `make bench-writepath`
 # uses 15: the spike takes 14 of the embedded server.
@@ -56,12 +55,12 @@ def _read_exports(proc: subprocess.Popen) -> dict[str, str]:
             exports[name] = value
         if {"DATABASE_URL", "REDIS_URL"} <= exports.keys():
             return exports
-    raise RuntimeError(f"devstack.py services exited with {proc.wait()}")
+    raise RuntimeError(f"devstack services exited with {proc.wait()}")
 
 
 @contextlib.contextmanager
 def services(log) -> Iterator[Services]:
-    """DATABASE_URL/REDIS_URL as given, or the embedded servers of `devstack.py services`.
+    """DATABASE_URL/REDIS_URL as given, or the embedded servers of `python -m devstack services`.
 
     Only one launcher may use the embedded data folder at a time (`make run`, another
     benchmark): then this waits for it, up to SERVICES_WAIT seconds.
@@ -75,7 +74,7 @@ def services(log) -> Iterator[Services]:
     while True:
         # Its own process group: a terminal Ctrl-C reaches us only, and we stop it last.
         proc = subprocess.Popen(
-            [sys.executable, str(DEVSTACK), "services"],
+            [sys.executable, "-m", "devstack", "services"],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -89,7 +88,7 @@ def services(log) -> Iterator[Services]:
         except RuntimeError:
             error = proc.stderr.read() if proc.stderr else ""
             if "already using" not in error or time.monotonic() > deadline:
-                raise RuntimeError(f"devstack.py services failed:\n{error}") from None
+                raise RuntimeError(f"devstack services failed:\n{error}") from None
             log("the embedded servers are in use by another launcher; waiting for it")
             time.sleep(10)
     try:

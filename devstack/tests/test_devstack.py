@@ -1,20 +1,13 @@
-"""scripts/devstack.py without servers: the system-package check and how `manage` finds the
+"""The launcher without servers: the system-package check and how `manage` finds the
 servers of a running `run`/`services`."""
 
-import importlib.util
 import os
 import stat
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "devstack.py"
-spec = importlib.util.spec_from_file_location("devstack", SCRIPT)
-devstack = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = devstack  # dataclasses look their module up there
-spec.loader.exec_module(devstack)
+from devstack import __main__ as devstack
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
-#!/usr/bin/env python3
 """Local launcher for FocusQuest: embedded PostgreSQL + Redis, then the app or the tests.
 
-Subcommands::
+Subcommands (`python -m devstack COMMAND`)::
 
-    devstack.py run                 servers, `manage.py migrate`, then `honcho start` (Procfile)
-    devstack.py test [PYTEST ARGS]  servers (separate data dir), then `python -m pytest ARGS`
-    devstack.py services            servers only; prints the `export ...` lines, waits for Ctrl-C
-    devstack.py manage [ARGS]       `manage.py ARGS` against the servers of a running `run` or
-                                    `services`, or (none running) servers started just for it
-    devstack.py system-packages [NAMES]
-                                    check for chromium and wrk (or NAMES); install the missing
-                                    ones with apt-get when root, else name the command and fail
+    run                     servers, `manage.py migrate`, then `honcho start` (Procfile)
+    test [PYTEST ARGS]      servers (separate data dir), then `python -m pytest ARGS`
+    services                servers only; prints the `export ...` lines, waits for Ctrl-C
+    manage [ARGS]           `manage.py ARGS` against the servers of a running `run` or
+                            `services`, or (none running) servers started just for it
+    system-packages [NAMES] check for chromium and wrk (or NAMES); install the missing
+                            ones with apt-get when root, else name the command and fail
 
 If DATABASE_URL / REDIS_URL are already set they are used as they are and the matching
 embedded server is not started. Otherwise the servers live under `.data/run/` (`run`,
@@ -103,6 +101,7 @@ SYSTEM_PACKAGES = ("chromium", "wrk")
 # How to run management commands beside `run` / `services` (printed by both).
 MANAGE_HINT = 'make manage ARGS="createsuperuser" (any manage.py command)'
 
+# The marker earlier versions wrote, kept as it is so that existing data folders are found.
 CONF_BEGIN = "# >>> devstack (managed by scripts/devstack.py; rewritten on every start)"
 CONF_END = "# <<< devstack"
 CONF_SETTINGS = (
@@ -917,7 +916,7 @@ class Stack:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(
-                f"# The servers of devstack.py pid {os.getpid()}; removed when it stops.\n"
+                f"# The servers of devstack pid {os.getpid()}; removed when it stops.\n"
                 f"export DATABASE_URL={shlex.quote(self.database_url)}\n"
                 f"export REDIS_URL={shlex.quote(self.redis_url)}\n"
             )
@@ -1282,7 +1281,7 @@ def ensure_system_packages(names: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="devstack.py",
+        prog="python -m devstack",
         description="Run FocusQuest locally with embedded PostgreSQL and Redis.",
     )
     parser.add_argument("command", choices=["run", "test", "services", "manage", "system-packages"])
