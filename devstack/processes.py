@@ -1,5 +1,5 @@
 """Starting and stopping the project's own processes: for the tests that run real
-servers (gunicorn, uvicorn, Celery), the write-path benchmark and the load test.
+servers (gunicorn, uvicorn, Celery), the benchmarks and the launcher.
 
 Standard library only, so any of them can import it before Django is set up.
 """
@@ -34,9 +34,9 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def port_open(port: int) -> bool:
+def port_open(port: int, *, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False

@@ -7,20 +7,23 @@ import subprocess
 
 import pytest
 
-from devstack import __main__ as devstack
+from devstack import commands, layout, packages
+from devstack.__main__ import main
+from devstack.signals import Signals
+from devstack.stack import Stack
 
 
 @pytest.fixture
 def nothing_on_path(monkeypatch):
     monkeypatch.delenv("CHROMIUM_PATH", raising=False)
-    monkeypatch.setattr(devstack.shutil, "which", lambda name: None)
+    monkeypatch.setattr(packages.shutil, "which", lambda name: None)
 
 
 def test_not_root_one_line_with_the_command_and_a_failure(nothing_on_path, monkeypatch, capsys):
-    monkeypatch.setattr(devstack.os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(devstack.subprocess, "run", pytest.fail)
+    monkeypatch.setattr(packages.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(packages.subprocess, "run", pytest.fail)
 
-    assert devstack.main(["system-packages", "chromium", "wrk"]) == 1
+    assert main(["system-packages", "chromium", "wrk"]) == 1
 
     out, err = capsys.readouterr()
     assert out == ""
@@ -31,9 +34,9 @@ def test_not_root_one_line_with_the_command_and_a_failure(nothing_on_path, monke
 
 def test_root_installs_only_the_missing_ones_quietly(monkeypatch, capsys):
     installed = {"chromium"}
-    monkeypatch.setattr(devstack.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(packages.os, "geteuid", lambda: 0)
     monkeypatch.setattr(
-        devstack.shutil,
+        packages.shutil,
         "which",
         lambda name: f"/usr/bin/{name}" if name in installed or name == "apt-get" else None,
     )
@@ -45,9 +48,9 @@ def test_root_installs_only_the_missing_ones_quietly(monkeypatch, capsys):
             installed.update(args[5:])
         return subprocess.CompletedProcess(args, 0, "", "")
 
-    monkeypatch.setattr(devstack.subprocess, "run", fake_run)
+    monkeypatch.setattr(packages.subprocess, "run", fake_run)
 
-    assert devstack.main(["system-packages", "chromium", "wrk"]) == 0
+    assert main(["system-packages", "chromium", "wrk"]) == 0
 
     assert calls == [
         (["apt-get", "update", "-qq"], "noninteractive"),
@@ -57,21 +60,21 @@ def test_root_installs_only_the_missing_ones_quietly(monkeypatch, capsys):
 
 
 def test_nothing_missing_runs_nothing(monkeypatch):
-    monkeypatch.setattr(devstack.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(devstack.subprocess, "run", pytest.fail)
-    assert devstack.main(["system-packages"]) == 0
+    monkeypatch.setattr(packages.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(packages.subprocess, "run", pytest.fail)
+    assert main(["system-packages"]) == 0
 
 
 def test_chromium_path_stands_in_for_chromium(nothing_on_path, monkeypatch):
     monkeypatch.setenv("CHROMIUM_PATH", "/opt/chromium/chrome")
-    assert devstack.missing_system_packages(["chromium", "wrk"]) == ["wrk"]
+    assert packages.missing_system_packages(["chromium", "wrk"]) == ["wrk"]
 
 
 def test_manage_uses_what_a_running_stack_published(monkeypatch, tmp_path):
-    monkeypatch.setattr(devstack, "DATA_ROOT", tmp_path)
+    monkeypatch.setattr(layout, "DATA_ROOT", tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
-    running = devstack.Stack("run", devstack.Signals())
+    running = Stack("run", Signals())
     running.acquire_lock()
     running.database_url = "postgres://u@/db?host=/some dir"
     running.redis_url = "unix:///some dir/redis.sock?db=0"
@@ -80,8 +83,8 @@ def test_manage_uses_what_a_running_stack_published(monkeypatch, tmp_path):
     assert stat.S_IMODE(os.stat(env_file).st_mode) == 0o600
 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")  # the environment wins
-    joining = devstack.Stack("run", devstack.Signals())
-    devstack._join_or_start(joining)
+    joining = Stack("run", Signals())
+    commands.join_or_start(joining)
     assert joining.database_url == "postgres://u@/db?host=/some dir"
     assert joining.redis_url == "redis://127.0.0.1:6379/3"
     assert joining.lock is None and not joining.started_anything
