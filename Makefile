@@ -80,31 +80,31 @@ test-fast: $(DEV)
 services: $(RUNTIME)
 	exec $(DEVSTACK) services
 
-# Without DATABASE_URL/REDIS_URL, bench.writepath starts the embedded servers through
+# Without DATABASE_URL/REDIS_URL, perf.writepath starts the embedded servers through
 # `python -m devstack services` and stops them when it is done.
 bench-writepath: SYSTEM_PACKAGES := wrk
 bench-writepath: system-packages $(DEV)
-	exec $(VENV_PY) -m bench.writepath
+	exec $(VENV_PY) -m perf.writepath
 
 # One websocket server, 1,050 sockets, boards moving: CPU per pushed frame, uvicorn against
-# daphne (bench/fanout.py).
+# daphne (perf/fanout.py).
 bench-fanout: $(DEV)
-	exec $(VENV_PY) -m bench.fanout
+	exec $(VENV_PY) -m perf.fanout
 
 # Redis memory per pending (unflushed) event: real events into a private redis-server, no
-# flush running (bench/stream_memory.py).
+# flush running (perf/stream_memory.py).
 bench-stream-memory: $(DEV)
-	exec $(VENV_PY) -m bench.stream_memory
+	exec $(VENV_PY) -m perf.stream_memory
 
-# The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
+# The launch spike in both write modes, then PostgreSQL's ceiling per mode (perf/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
 # `python -m devstack services`.
 .PHONY: bench bench-long
 bench: $(DEV)
-	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16 --batches 1000,10000
+	exec $(VENV_PY) -m perf all --profile short --writers 1,4,16 --batches 1000,10000
 
 bench-long: $(DEV)
-	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts
+	exec $(VENV_PY) -m perf all --profile long --charts docs/charts
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .

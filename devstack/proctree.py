@@ -29,28 +29,45 @@ class ProcInfo:
     state: str
 
 
+def stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (the state first), or None
+    once the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may itself contain spaces or ')'.
+    return raw[raw.rfind(")") + 2 :].split()
+
+
 def proc_table() -> dict[int, ProcInfo]:
     table: dict[int, ProcInfo] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue  # exited while we were looking
-        # The command name is in parentheses and may itself contain spaces or ')'.
-        fields = raw[raw.rfind(")") + 2 :].split()
-        table[int(entry)] = ProcInfo(pid=int(entry), ppid=int(fields[1]), state=fields[0])
+        fields = stat(int(entry))
+        if fields is not None:  # else it exited while we were looking
+            table[int(entry)] = ProcInfo(pid=int(entry), ppid=int(fields[1]), state=fields[0])
     return table
+
+
+def process_tree(root: int) -> list[int]:
+    """root and all its descendants, zombies included (their CPU time is still there)."""
+    children: dict[int, list[int]] = {}
+    for info in proc_table().values():
+        children.setdefault(info.ppid, []).append(info.pid)
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
 
 
 def alive(pid: int) -> bool:
     """True if pid exists and is not a zombie."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return raw[raw.rfind(")") + 2 :].split()[0] not in ("Z", "X")
+    fields = stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def cmdline(pid: int) -> str:

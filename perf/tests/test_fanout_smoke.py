@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.tests.runner import run_bench
+from perf.tests.runner import run_bench
 
 pytestmark = pytest.mark.live
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.live
 def test_both_servers_push_to_every_socket_and_every_figure_is_measured(tmp_path):
     # It empties REDIS_URL's database, as the tests do.
     completed = run_bench(
-        "bench.fanout", "--sockets", "40", "--seconds", "4", "--out", str(tmp_path)
+        "perf.fanout", "--sockets", "40", "--seconds", "4", "--out", str(tmp_path)
     )
     rows = [line.split("|")[1:-1] for line in completed.stdout.splitlines()[2:]]
     assert [row[0].strip() for row in rows] == ["daphne", "uvicorn"]

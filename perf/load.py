@@ -31,8 +31,8 @@ import aiohttp
 import websockets
 
 from gameplay.rules import is_short_session
-from loadtest.metrics import Recorder
-from loadtest.profiles import Profile
+from perf.metrics import Recorder
+from perf.profiles import Profile
 
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 PLANNED_MINUTES = 5

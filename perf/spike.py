@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import redis
 
-from focusquest.env import database_from_url
 from gameplay import keys
-from loadtest import stack as stacks
-from loadtest.load import LoadOutcome, Tally, run_load, warm_up
-from loadtest.metrics import Recorder, percentiles
-from loadtest.observe import (
+from perf import stack as stacks
+from perf.databases import database_beside
+from perf.load import LoadOutcome, Tally, run_load, warm_up
+from perf.metrics import Recorder, percentiles
+from perf.observe import (
     FAST,
     STATS_SETTLE_SECONDS,
     Observer,
@@ -29,7 +29,7 @@ from loadtest.observe import (
     pg_counters,
     pg_work,
 )
-from loadtest.profiles import Profile
+from perf.profiles import Profile
 
 DRAIN_TIMEOUT = 300
 HOLD_SETTLE_SECONDS = 15
@@ -73,12 +73,11 @@ def run_mode(
     log,
     settle: float = STATS_SETTLE_SECONDS,
 ) -> dict:
-    base = database_from_url(services.database_url)["NAME"]
-    database_url = stacks.database_fresh(
-        services.database_url, f"{base}{stacks.DATABASE_SUFFIX}_{mode}", template=template
+    database_url = database_beside(
+        services.database_url, f"{stacks.DATABASE_SUFFIX}_{mode}", template=template
     )
     r = redis.Redis.from_url(services.redis_url)
-    r.flushdb()  # this run's own database (see stack.EMBEDDED_REDIS_DB)
+    r.flushdb()  # this run's own database (see stack.REDIS_DB)
     env = stacks.app_env(
         database_url=database_url,
         redis_url=services.redis_url,

@@ -1,7 +1,7 @@
 """The cost of one pushed frame: a websocket server with many sockets, boards that move.
 
-    python -m bench.fanout                         uvicorn against daphne, 1,050 sockets
-    python -m bench.fanout --sockets 500 --seconds 10 --servers uvicorn
+    python -m perf.fanout                         uvicorn against daphne, 1,050 sockets
+    python -m perf.fanout --sockets 500 --seconds 10 --servers uvicorn
 
 Each server runs `focusquest.asgi` as the Procfile runs it, alone, with its pusher. This
 process opens anonymous sockets to it (the launch-day spectators), then moves the
@@ -12,7 +12,7 @@ per 1,000 frames, the wait from a board move to the first snapshot holding it on
 socket, and how long after the first socket each socket got the same snapshot.
 
 Servers: Redis from REDIS_URL (its database is EMPTIED) or the embedded one of
-`scripts/devstack.py services`; DATABASE_URL likewise (anonymous sockets never query it).
+`python -m devstack services`; DATABASE_URL likewise (anonymous sockets never query it).
 """
 
 import argparse
@@ -30,11 +30,11 @@ import redis
 import websockets
 
 from devstack.processes import free_port, port_open, process
+from devstack.proctree import process_tree
 from gameplay import keys
-from loadtest import stack as loadtest_stack
-from loadtest.observe import TICKS, cpu_ticks, process_tree
+from perf import stack as stacks
+from perf.observe import TICKS, cpu_ticks
 
-EMBEDDED_REDIS_DB = 13
 BIN = Path(sys.executable).parent
 SERVERS = {
     # The Procfile's command.
@@ -137,7 +137,7 @@ async def _measure(ws_url: str, r: redis.Redis, options, server_pids) -> dict:
 
 def run(name: str, services, redis_url: str, options) -> dict:
     port = free_port()
-    env = loadtest_stack.app_env(database_url=services.database_url, redis_url=redis_url)
+    env = stacks.app_env(database_url=services.database_url, redis_url=redis_url)
     r = redis.Redis.from_url(redis_url)
     _seed(r)
     log = Path(options.out) / f"fanout-{name}.log"
@@ -152,28 +152,26 @@ def run(name: str, services, redis_url: str, options) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m perf.fanout", description=__doc__)
     parser.add_argument("--servers", default="daphne,uvicorn", help="the first is the baseline")
     parser.add_argument("--sockets", type=int, default=1050)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the boards move")
     parser.add_argument("--rate", type=float, default=20.0, help="board moves per second")
     parser.add_argument("--open-pace", type=float, default=0.003, help="seconds between opens")
-    parser.add_argument("--out", default=".data/bench", help="server logs go here")
+    parser.add_argument("--out", default=str(stacks.RESULTS), help="server logs go here")
     options = parser.parse_args(argv)
     Path(options.out).mkdir(parents=True, exist_ok=True)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * options.sockets)), hard))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", loadtest_stack.LOAD_SETTINGS)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", stacks.LOAD_SETTINGS)
 
     def say(message: str) -> None:
         print(f"fanout: {message}", file=sys.stderr, flush=True)
 
     names = options.servers.split(",")
     results = {}
-    with loadtest_stack.services(say) as services:
+    with stacks.services(say, redis_db=stacks.REDIS_DB["fanout"]) as services:
         redis_url = services.redis_url
-        if services.embedded:
-            redis_url = loadtest_stack.redis_url_with_db(redis_url, EMBEDDED_REDIS_DB)
         for name in names:
             say(f"{name}: {options.sockets} sockets, boards moving {options.rate:g}/s")
             results[name] = run(name, services, redis_url, options)

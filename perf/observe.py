@@ -16,13 +16,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import redis
 
+from devstack.proctree import stat
 from focusquest.env import database_from_url
 from gameplay import keys
+from perf.databases import APPLICATION_NAME, pg_connect
 
 FAST = 0.2
 SLOW = 1.0
@@ -42,25 +43,6 @@ SIGN_UP_STATEMENTS = (
     'INSERT INTO "habits_habit"',
     'SELECT $1 AS "a" FROM "accounts_user" WHERE UPPER(',
 )
-
-
-# Every connection the measuring side opens carries this name, so the connection count
-# (the app's own) leaves them out.
-APPLICATION_NAME = "focusquest-measure"
-
-
-def pg_connect(url: str, *, dbname: str | None = None) -> psycopg.Connection:
-    settings = database_from_url(url)
-    return psycopg.connect(
-        application_name=APPLICATION_NAME,
-        dbname=dbname or settings["NAME"],
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        autocommit=True,
-        **settings["OPTIONS"],
-    )
 
 
 def has_statements(conn: psycopg.Connection) -> bool:
@@ -147,37 +129,6 @@ def pg_work(conn: psycopg.Connection, before: PgCounters, after: PgCounters, top
 # --------------------------------------------------------------------------- processes
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rfind(")") + 2 :].split()
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def process_tree(root: int) -> list[int]:
-    """root and its live descendants."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat(int(entry))
-            if fields is not None:
-                children[int(fields[1])].append(int(entry))
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(children.get(pid, []))
-    return found
-
-
 def app_group(cmdline: str) -> str | None:
     if "gunicorn" in cmdline:
         return "web (gunicorn)"
@@ -196,7 +147,7 @@ def cpu_ticks(pid: int, *, reaped: bool = True) -> int:
     Between two readings of a whole process tree, `reaped` is exact (a child that exited
     in between moved its time into its parent's). A meter that follows each process
     second by second must leave it out, or a child seen alive would count twice."""
-    fields = _stat(pid)
+    fields = stat(pid)
     if fields is None:
         return 0
     return sum(int(fields[i]) for i in ((11, 12, 13, 14) if reaped else (11, 12)))
@@ -345,5 +296,5 @@ def redis_pid(client: redis.Redis) -> int | None:
 
 def postmaster_pid(conn: psycopg.Connection) -> int | None:
     backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    fields = _stat(backend)
+    fields = stat(backend)
     return int(fields[1]) if fields else None

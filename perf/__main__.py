@@ -1,14 +1,14 @@
-"""`python -m loadtest`: the launch spike in both write modes, and PostgreSQL's ceiling.
+"""`python -m perf`: the launch spike in both write modes, and PostgreSQL's ceiling.
 
-    python -m loadtest spike --profile short        both modes, report and charts
-    python -m loadtest spike --profile long --charts docs/charts
-    python -m loadtest ceiling                      PostgreSQL's ceiling per mode only
-    python -m loadtest all --profile long ...       the spike, then the ceiling
+    python -m perf spike --profile short        both modes, report and charts
+    python -m perf spike --profile long --charts docs/charts
+    python -m perf ceiling                      PostgreSQL's ceiling per mode only
+    python -m perf all --profile long ...       the spike, then the ceiling
 
-Servers: `scripts/devstack.py services` (embedded PostgreSQL with pg_stat_statements,
+Servers: `python -m devstack services` (embedded PostgreSQL with pg_stat_statements,
 embedded Redis) unless DATABASE_URL and REDIS_URL are both set; then those are used, the
 run makes its own databases beside the named one and EMPTIES the named Redis database.
-Results go to .data/loadtest/<time>/ (report.json, report.md, charts, app logs).
+Results go to .data/perf/spike/<time>-<profile>/ (report.json, report.md, charts, app logs).
 """
 
 import argparse
@@ -22,16 +22,16 @@ from pathlib import Path
 
 import redis
 
-from focusquest.env import database_from_url
-from loadtest import report as reports
-from loadtest import stack as stacks
-from loadtest.profiles import PROFILES, parse_mix, profile_named
+from perf import report as reports
+from perf.databases import database_beside
+from perf import stack as stacks
+from perf.profiles import PROFILES, parse_mix, profile_named
 
 MODES = ("buffered", "direct")
 
 
 def log(message: str) -> None:
-    print(f"loadtest: {message}", file=sys.stderr, flush=True)
+    print(f"perf: {message}", file=sys.stderr, flush=True)
 
 
 def _tuning(pairs: list[str]) -> dict[str, str]:
@@ -45,7 +45,7 @@ def _tuning(pairs: list[str]) -> dict[str, str]:
 
 
 def run_spike(options, services: stacks.Services, template: str, out: Path) -> dict:
-    from loadtest.spike import run_mode  # numpy and friends only when a spike runs
+    from perf.spike import run_mode  # numpy and friends only when a spike runs
 
     profile = profile_named(
         options.profile,
@@ -79,9 +79,8 @@ def run_spike(options, services: stacks.Services, template: str, out: Path) -> d
 
 
 def run_ceiling(options, services: stacks.Services, template: str, out: Path) -> dict:
-    base = database_from_url(services.database_url)["NAME"]
-    url = stacks.database_fresh(
-        services.database_url, f"{base}{stacks.DATABASE_SUFFIX}_ceiling", template=template
+    url = database_beside(
+        services.database_url, f"{stacks.DATABASE_SUFFIX}_ceiling", template=template
     )
     client = redis.Redis.from_url(services.redis_url)
     client.flushdb()
@@ -89,7 +88,7 @@ def run_ceiling(options, services: stacks.Services, template: str, out: Path) ->
     env = stacks.app_env(database_url=url, redis_url=services.redis_url)
     target = out / "ceiling.json"
     log("measuring PostgreSQL's ceiling in each mode (no HTTP)")
-    args = [sys.executable, "-m", "loadtest.ceiling", "--json", str(target)]
+    args = [sys.executable, "-m", "perf.ceiling", "--json", str(target)]
     if options.writers:
         args += ["--writers", options.writers]
     if options.batches:
@@ -103,7 +102,7 @@ def run_ceiling(options, services: stacks.Services, template: str, out: Path) ->
 def write_report(
     out: Path, machine: dict, spike: dict | None, ceiling: dict | None, charts: Path | None, options
 ) -> str:
-    from loadtest import charts as charting
+    from perf import charts as charting
 
     lines = [f"# Load test: profile {options.profile}", ""]
     load = ", ".join(f"{x:.2f}" for x in machine["load_average_before"])
@@ -177,7 +176,7 @@ def _per(step: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m loadtest",
+        prog="python -m perf",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -206,12 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = options.out or stacks.ROOT / ".data" / "loadtest" / f"{stamp}-{options.profile}"
+    out = options.out or stacks.RESULTS / "spike" / f"{stamp}-{options.profile}"
     out.mkdir(parents=True, exist_ok=True)
     machine = reports.machine()
     started = time.monotonic()
-    with stacks.services(log) as services:
-        log(f"servers: {'embedded (devstack.py services)' if services.embedded else 'as given'}")
+    with stacks.services(log, redis_db=stacks.REDIS_DB["spike"]) as services:
+        log(f"servers: {'embedded (devstack services)' if services.embedded else 'as given'}")
         template = stacks.database_template(services, log)
         spike = ceiling = None
         if options.command in ("spike", "all"):

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from bench.tests.runner import run_bench
+from perf.tests.runner import run_bench
 
 pytestmark = pytest.mark.live
 
@@ -22,7 +22,7 @@ def report(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench") / "writepath.json"
     # The benchmark works in a database of its own beside DATABASE_URL's and empties
     # REDIS_URL's database, as the tests do.
-    completed = run_bench("bench.writepath", "--quick", "--output", str(output), timeout=280)
+    completed = run_bench("perf.writepath", "--quick", "--output", str(output), timeout=280)
     assert "Targets" in completed.stdout
     return json.loads(output.read_text())
 

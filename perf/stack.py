@@ -1,9 +1,10 @@
-"""The servers a load run starts: PostgreSQL and Redis, then the whole app stack.
+"""The servers a benchmark starts: PostgreSQL and Redis, then the app's processes.
 
 PostgreSQL and Redis come from `python -m devstack services` (embedded servers, with
-pg_stat_statements loaded) unless DATABASE_URL and REDIS_URL are both given. The run gets
-its own fresh databases beside the named one and its own Redis database, and the app runs
-exactly as the Procfile says (web, ws, worker, beat), under honcho, as `make run` does.
+pg_stat_statements loaded) unless DATABASE_URL and REDIS_URL are both given. Each run gets
+its own fresh databases beside the named one (`perf.databases`) and its own Redis
+database. The app runs exactly as the Procfile says: the whole of it under honcho, as
+`make run` does (`app_stack`), or one of its processes alone (`gunicorn`).
 """
 
 import contextlib
@@ -17,25 +18,27 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-import psycopg
 import redis
 
-from devstack.processes import free_port, http_ok, port_open
+from devstack import procfile
+from devstack.processes import free_port, http_ok, port_open, process
+from devstack.proctree import cmdline, process_tree
 from focusquest.env import database_from_url
-from loadtest.observe import app_group, pg_connect, postmaster_pid, process_tree, redis_pid
+from perf.databases import database_beside, pg_connect, redis_url_with_db
+from perf.observe import TICKS, app_group, cpu_ticks, postmaster_pid, redis_pid
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCFILE = ROOT / "Procfile"
-# `make run` keeps the developer's live state in Redis database 0 and `make bench-writepath`
-# uses 15: the spike takes 14 of the embedded server.
-EMBEDDED_REDIS_DB = 14
+# Where every benchmark writes its results and its servers' logs.
+RESULTS = ROOT / ".data" / "perf"
+# The embedded Redis's databases: `make run` keeps the developer's live state in 0, and
+# each benchmark has one of its own, which it empties.
+REDIS_DB = {"spike": 14, "fanout": 13, "writepath": 15}
 DATABASE_SUFFIX = "_spike"
 SERVICES_WAIT = 600
 STOP_TIMEOUT = 30
 READY_TIMEOUT = 120
-LOAD_SETTINGS = "loadtest.settings"
+LOAD_SETTINGS = "perf.settings"
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,9 @@ def _read_exports(proc: subprocess.Popen) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def services(log) -> Iterator[Services]:
-    """DATABASE_URL/REDIS_URL as given, or the embedded servers of `python -m devstack services`.
+def services(log, *, redis_db: int) -> Iterator[Services]:
+    """DATABASE_URL/REDIS_URL as given, or the embedded servers of `python -m devstack
+    services` (then Redis database `redis_db`).
 
     Only one launcher may use the embedded data folder at a time (`make run`, another
     benchmark): then this waits for it, up to SERVICES_WAIT seconds.
@@ -92,7 +96,7 @@ def services(log) -> Iterator[Services]:
             log("the embedded servers are in use by another launcher; waiting for it")
             time.sleep(10)
     try:
-        url = redis_url or redis_url_with_db(exports["REDIS_URL"], EMBEDDED_REDIS_DB)
+        url = redis_url or redis_url_with_db(exports["REDIS_URL"], redis_db)
         yield Services(database_url or exports["DATABASE_URL"], url, embedded=True)
     finally:
         if proc.poll() is None:
@@ -104,51 +108,15 @@ def services(log) -> Iterator[Services]:
             proc.wait()
 
 
-def redis_url_with_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        query["db"] = str(db)
-        # urlunsplit would drop the empty authority ("unix:/path"), which redis-py refuses.
-        return f"unix://{parts.path}?{urlencode(query)}"
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
-
-def database_url_named(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def database_fresh(url: str, name: str, *, template: str | None = None) -> str:
-    """A new, empty database `name` beside the one `url` names (dropped first)."""
-    try:
-        admin = pg_connect(url)
-    except psycopg.OperationalError:
-        admin = pg_connect(url, dbname="postgres")  # the named one need not exist yet
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        admin.execute(f'CREATE DATABASE "{name}"{suffix}')
-        with contextlib.suppress(psycopg.Error), pg_connect(database_url_named(url, name)) as fresh:
-            fresh.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    return database_url_named(url, name)
-
-
 def database_template(services: Services, log) -> str:
     """A migrated database that each run's database is copied from (one migrate)."""
-    base = database_from_url(services.database_url)["NAME"]
-    name = f"{base}{DATABASE_SUFFIX}_template"
-    url = database_fresh(services.database_url, name)
+    url = database_beside(services.database_url, f"{DATABASE_SUFFIX}_template")
+    name = database_from_url(url)["NAME"]
     log("migrating a fresh database")
     done = manage(app_env(database_url=url, redis_url=services.redis_url), "migrate", "--noinput")
     if done.returncode != 0:
         raise RuntimeError(f"migrate failed:\n{done.stdout}\n{done.stderr}")
     return name
-
-
-def database_drop(url: str) -> None:
-    name = database_from_url(url)["NAME"]
-    with pg_connect(url, dbname="postgres") as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
@@ -201,7 +169,7 @@ class RunningStack:
         found: dict[str, list[int]] = {}
         placed: set[int] = set()
         for pid in process_tree(self.honcho.pid):
-            group = app_group(_cmdline(pid))
+            group = app_group(cmdline(pid))
             if group and pid not in placed:
                 # With its children: uvicorn's workers are spawned interpreters whose
                 # command line does not name it.
@@ -216,29 +184,16 @@ class RunningStack:
         return found
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
 @contextlib.contextmanager
 def app_stack(env: dict[str, str], *, log_path: Path) -> Iterator[RunningStack]:
     """web, ws, worker and beat from the Procfile under honcho, until the block ends."""
     port, ws_port = free_port(), free_port()
-    env = dict(
-        env,
-        HOST="127.0.0.1",
-        PORT=str(port),
-        DEVSTACK_PORT=str(port),
-        WS_PORT=str(ws_port),
-        BEAT_SCHEDULE_FILE=str(log_path.with_suffix(".beat-schedule")),
-    )
-    args = [sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-e", os.devnull]
+    beat = log_path.with_suffix(".beat-schedule")
+    ports = {"host": "127.0.0.1", "port": port, "ws_port": ws_port}
+    env = {**env, **procfile.variables(**ports, beat_schedule=beat)}
     with open(log_path, "wb") as out:
         honcho = subprocess.Popen(
-            args,
+            procfile.honcho_args(),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -287,5 +242,23 @@ def _stop(honcho: subprocess.Popen) -> None:
         honcho.wait()
     for pid in tree[1:]:  # whatever honcho could not stop (its processes, never others)
         with contextlib.suppress(ProcessLookupError):
-            if app_group(_cmdline(pid)):
+            if app_group(cmdline(pid)):
                 os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def gunicorn(*, workers: int, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """The Procfile's web process alone, on a free port; yields (base URL, master pid)."""
+    port = free_port()
+    web = procfile.command("web", HOST="127.0.0.1", PORT=port, WEB_CONCURRENCY=workers)
+    # A backlog this deep never refuses the benchmark's connections.
+    args = [*web, "--backlog", "2048", "--log-level", "warning"]
+    url = f"http://127.0.0.1:{port}"
+    ready = lambda: http_ok(f"{url}/healthz")  # noqa: E731
+    with process(args, env=env, ready=ready, log=log) as proc:
+        yield url, proc.pid
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (those still alive)."""
+    return sum(cpu_ticks(pid) for pid in pids) / TICKS

@@ -17,8 +17,8 @@ The ceiling of a mode is the highest rate it reached while its latency stayed wi
 budget: one direct write's p95 under `DIRECT_P95_BUDGET_MS` (a request's write), one
 flush batch's p95 under the flush interval (the flush keeps up).
 
-Run by `python -m loadtest ceiling`, which prepares a database and calls this module in a
-process of its own with the app configured (`python -m loadtest.ceiling`).
+Run by `python -m perf ceiling`, which prepares a database and calls this module in a
+process of its own with the app configured (`python -m perf.ceiling`).
 """
 
 import argparse
@@ -39,7 +39,7 @@ SAMPLE_SECONDS = 0.1
 
 
 def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loadtest.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perf.settings")
     import django
 
     django.setup()
@@ -138,7 +138,8 @@ class ActivitySampler(threading.Thread):
 
 
 def _pg_cpu(postmaster: int | None) -> float:
-    from loadtest.observe import TICKS, cpu_ticks, process_tree
+    from devstack.proctree import process_tree
+    from perf.observe import TICKS, cpu_ticks
 
     if postmaster is None:
         return 0.0
@@ -183,11 +184,11 @@ def _wal_diff(after: str, before: str) -> int:
 def _postmaster() -> int | None:
     from django.db import connection
 
-    from loadtest.observe import _stat
+    from devstack.proctree import stat
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        fields = _stat(cursor.fetchone()[0])
+        fields = stat(cursor.fetchone()[0])
     return int(fields[1]) if fields else None
 
 
@@ -374,7 +375,7 @@ def summarize(direct: list[dict], buffered: list[dict], flush_interval: float) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.ceiling")
+    parser = argparse.ArgumentParser(prog="python -m perf.ceiling")
     parser.add_argument("--writers", default=",".join(map(str, DEFAULT_WRITERS)))
     parser.add_argument("--batches", default=",".join(map(str, DEFAULT_BATCHES)))
     parser.add_argument("--seconds", type=float, default=6.0, help="per direct step")

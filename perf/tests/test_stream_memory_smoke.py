@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bench.tests.runner import run_bench
+from perf.tests.runner import run_bench
 from gameplay import live
 
 pytestmark = pytest.mark.live
@@ -16,7 +16,7 @@ HOUR = 3600
 
 def test_every_action_is_one_pending_event_and_the_bytes_per_event_are_sane():
     completed = run_bench(
-        "bench.stream_memory", "--json", "--players", str(PLAYERS), "--events", str(EVENTS)
+        "perf.stream_memory", "--json", "--players", str(PLAYERS), "--events", str(EVENTS)
     )
     report = json.loads(completed.stdout)
 

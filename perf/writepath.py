@@ -14,11 +14,11 @@ Then the flush throughput: 100,000 pending events made through the live-store sc
 and `pipeline.flush.flush_pending()` timed on them.
 
 Absolute figures are noisy on a small shared machine; the ratios are the headline.
-Raw numbers go to .data/bench/writepath.json.
+Raw numbers go to .data/perf/writepath.json.
 
-    python -m bench.writepath [--quick] [--seconds N] [--connections N] ...
+    python -m perf.writepath [--quick] [--seconds N] [--connections N] ...
 
-Without DATABASE_URL/REDIS_URL it starts embedded servers with scripts/devstack.py. It
+Without DATABASE_URL/REDIS_URL it starts embedded servers with devstack. It
 works in a database of its own beside the one DATABASE_URL names (`<name>_writepath`,
 made afresh and dropped at the end) and empties the Redis database it uses: REDIS_URL's,
 or database 15 of the embedded server.
@@ -33,9 +33,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import loadgen, stack
+from perf import databases, loadgen, stack
 
-OUTPUT = stack.ROOT / ".data" / "bench" / "writepath.json"
+OUTPUT = stack.RESULTS / "writepath.json"
 MODES = ("buffered", "direct")
 TARGETS = {
     "work_ratio_max": 1 / 50,  # buffered PostgreSQL work per action / direct's
@@ -61,7 +61,7 @@ QUICK = {
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.writepath", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m perf.writepath", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tiny run (smoke test)")
     parser.add_argument("--players", type=int)
     parser.add_argument("--connections", type=int, help="wrk connections (= threads)")
@@ -81,8 +81,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     loadgen.wrk_binary()  # fail before starting anything
-    with stack.services() as services:
-        bench_url = stack.bench_database_make(services.database_url)
+    with stack.services(_stderr, redis_db=stack.REDIS_DB["writepath"]) as services:
+        # A database of its own: the given one may hold someone's data (`make run` keeps the
+        # developer's there), and the benchmark empties its tables between phases.
+        bench_url = databases.database_beside(services.database_url, "_writepath")
         os.environ.update(
             DATABASE_URL=bench_url,
             REDIS_URL=services.redis_url,
@@ -98,19 +100,23 @@ def main(argv: list[str] | None = None) -> int:
             import django
 
             django.setup()
-            from bench import phases
+            from perf import phases
 
             report = phases.run(options, services)
         finally:
             from django.db import connections
 
             connections.close_all()
-            stack.bench_database_drop(bench_url)
+            databases.database_drop(bench_url)
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(render(report))
     print(f"\nraw numbers: {options.output}")
     return 0
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def machine() -> dict:

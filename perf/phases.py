@@ -1,8 +1,8 @@
-"""The measured phases of bench.writepath (imported once Django is set up).
+"""The measured phases of perf.writepath (imported once Django is set up).
 
 Per mode, one gunicorn serves a warm-up, then rounds of the no-op load and the action
 load in turn; PostgreSQL's counters are read after each load, once the server is quiet and
-every backend has published them (see bench.pgstats). In buffered mode an action load's
+every backend has published them (see perf.pgstats). In buffered mode an action load's
 window also holds the flush of the backlog it left.
 """
 
@@ -16,15 +16,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from bench import loadgen, pgstats, players, stack, writepath
+from devstack.proctree import process_tree
+from perf import loadgen, pgstats, players, stack, writepath
 from gameplay import live
 from gameplay.models import LedgerEntry
-from loadtest.observe import postmaster_pid, process_tree
-from loadtest.stack import Services
+from perf.databases import base_connect
+from perf.observe import postmaster_pid
+from perf.stack import Services
 from pipeline import flush
 from pipeline.consistency import consistency_drift
 
-WORK_DIR = stack.ROOT / ".data" / "bench"
+WORK_DIR = stack.RESULTS
 WORK_MEASURES = ("statements", "commits", "transactions", "rows_written", "wal_bytes")
 QUIET_SECONDS = 0.5
 
@@ -39,7 +41,7 @@ def run(options, services: Services) -> dict:
     log("migrating the benchmark database")
     call_command("migrate", verbosity=0)
     _autovacuum_off()
-    with stack.base_connect(services.database_url) as stats_connection:
+    with base_connect(services.database_url) as stats_connection:
         observer = pgstats.Observer(stats_connection, connection.settings_dict["NAME"])
         report = {
             "started_at": started,

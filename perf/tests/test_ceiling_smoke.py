@@ -5,9 +5,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from loadtest import stack as stacks
-from loadtest.__main__ import run_ceiling
-from loadtest.tests.test_smoke import _database_url
+from focusquest.env import database_from_url
+from perf import databases
+from perf import stack as stacks
+from perf.__main__ import run_ceiling
+from perf.tests.test_spike_smoke import _database_url
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(180)]
 
@@ -23,9 +25,9 @@ def ceiling(tmp_path_factory):
     options = SimpleNamespace(writers="1,2", batches="500")
     yield run_ceiling(options, services, template, tmp_path_factory.mktemp("ceiling"))
     base = services.database_url
-    name = stacks.database_from_url(base)["NAME"]
+    name = database_from_url(base)["NAME"]
     for database in (template, f"{name}{stacks.DATABASE_SUFFIX}_ceiling"):
-        stacks.database_drop(stacks.database_url_named(base, database))
+        databases.database_drop(databases.database_url_named(base, database))
 
 
 def test_both_modes_are_driven_and_every_step_is_measured(ceiling):

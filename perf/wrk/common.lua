@@ -1,4 +1,4 @@
--- Shared by the wrk scripts of bench/writepath.py (loaded with dofile).
+-- Shared by the wrk scripts of perf/writepath.py (loaded with dofile).
 --
 -- Every connection runs in its own wrk thread (wrk -t N -c N), so a thread's request()
 -- and response() alternate strictly and per-thread state is per-connection state.

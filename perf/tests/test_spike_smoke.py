@@ -6,11 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from loadtest import report as reports
-from loadtest import stack as stacks
-from loadtest.metrics import ACTIONS
-from loadtest.profiles import profile_named
-from loadtest.spike import connection_bound, run_mode
+from perf import report as reports
+from focusquest.env import database_from_url
+from perf import databases
+from perf import stack as stacks
+from perf.metrics import ACTIONS
+from perf.profiles import profile_named
+from perf.spike import connection_bound, run_mode
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 
@@ -50,9 +52,9 @@ def smoke_run(tmp_path_factory):
     yield profile, result
     # The run's databases sit beside the test database: leave none behind.
     base = services.database_url
-    run = f"{stacks.database_from_url(base)['NAME']}{stacks.DATABASE_SUFFIX}_buffered"
+    run = f"{database_from_url(base)['NAME']}{stacks.DATABASE_SUFFIX}_buffered"
     for name in (template, run):
-        stacks.database_drop(stacks.database_url_named(base, name))
+        databases.database_drop(databases.database_url_named(base, name))
 
 
 def _database_url() -> str:

@@ -54,8 +54,8 @@ def busy_processes() -> list[str]:
     found = []
     for line in out.splitlines()[1:]:
         pid, _, rest = line.strip().partition(" ")
-        busy = any(w in rest for w in ("pytest", "bench", "locust"))
-        if pid != me and busy and "loadtest" not in rest:
+        busy = any(w in rest for w in ("pytest", "bench", "perf", "locust"))
+        if pid != me and busy and "-m perf" not in rest and "make bench" not in rest:
             found.append(line.strip()[:160])
     return found
 
