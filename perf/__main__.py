@@ -23,8 +23,8 @@ from pathlib import Path
 import redis
 
 from perf import report as reports
-from perf.databases import database_beside
 from perf import stack as stacks
+from perf.databases import database_beside
 from perf.profiles import PROFILES, parse_mix, profile_named
 
 MODES = ("buffered", "direct")
@@ -99,81 +99,6 @@ def run_ceiling(options, services: stacks.Services, template: str, out: Path) ->
     return json.loads(target.read_text())
 
 
-def write_report(
-    out: Path, machine: dict, spike: dict | None, ceiling: dict | None, charts: Path | None, options
-) -> str:
-    from perf import charts as charting
-
-    lines = [f"# Load test: profile {options.profile}", ""]
-    load = ", ".join(f"{x:.2f}" for x in machine["load_average_before"])
-    lines.append(
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}; "
-        f"load average before the run {load}."
-    )
-    if machine["other_processes"]:
-        lines.append("Other test or benchmark processes running at the start:")
-        lines += [f"    {p}" for p in machine["other_processes"]]
-    else:
-        lines.append("No other test or benchmark process was running at the start.")
-    lines.append("")
-    if spike:
-        lines += ["## The spike", "", reports.table(spike["modes"]), ""]
-        target_dir = charts or out
-        made = charting.spike_charts(
-            spike["modes"], spike["profile"], target_dir, f"spike-{options.profile}"
-        )
-        lines += [f"![{p.stem}]({p})" for p in made] + [""]
-    if ceiling:
-        lines += ["## PostgreSQL's ceiling", "", ceiling_table(ceiling), ""]
-        target_dir = charts or out
-        made = charting.ceiling_chart(ceiling, target_dir, "ceiling.png")
-        lines += [f"![ceiling]({made})", ""]
-    found = reports.targets(spike["modes"] if spike else {}, ceiling)
-    if found:
-        lines += ["## Targets", "", reports.targets_table(found), ""]
-    text = "\n".join(lines)
-    (out / "report.md").write_text(text)
-    return text
-
-
-def ceiling_table(ceiling: dict) -> str:
-    lines = [
-        "| mode | step | actions/s | p50 / p95 ms | avg lock waiters | PG CPU ms per action "
-        "| statements / transactions / WAL bytes per action |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for s in ceiling["direct"]["steps"]:
-        lines.append(
-            f"| direct | {s['writers']} writers | {s['actions_per_second']:,.0f} | "
-            f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} | {s['avg_lock_waiters']:.2f} | "
-            f"{s['postgres_cpu_ms_per_action']:.3f} | {_per(s)} |"
-        )
-    for s in ceiling["buffered"]["steps"]:
-        lines.append(
-            f"| buffered | batch {s['batch_size']:,} | {s['actions_per_second']:,.0f} | "
-            f"{s['p50_batch_ms']:.0f} / {s['p95_batch_ms']:.0f} (per batch) | "
-            f"{s['avg_lock_waiters']:.2f} | {s['postgres_cpu_ms_per_action']:.3f} | {_per(s)} |"
-        )
-    d, b = ceiling["direct"], ceiling["buffered"]
-    lines += [
-        "",
-        f"Ceiling, direct ({d['budget']}): {_rate(d['ceiling'])} actions/s; buffered "
-        f"({b['budget']}): {_rate(b['ceiling'])} actions/s; ratio "
-        + (f"{ceiling['ratio']:,.0f}x." if ceiling.get("ratio") else "n/a."),
-    ]
-    return "\n".join(lines)
-
-
-def _rate(value) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
-
-
-def _per(step: dict) -> str:
-    statements = step["statements_per_action"]
-    text = "n/a" if statements is None else f"{statements:.3f}"
-    return f"{text} / {step['transactions_per_action']:.3f} / {step['wal_bytes_per_action']:,.0f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m perf",
@@ -219,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             ceiling = run_ceiling(options, services, template, out)
     results = {"machine": machine, "spike": spike, "ceiling": ceiling}
     (out / "report.json").write_text(json.dumps(results, indent=1, default=str))
-    text = write_report(out, machine, spike, ceiling, options.charts, options)
+    text = reports.write(out, machine, spike, ceiling, options.charts, options.profile)
     print(text)
     log(f"done in {time.monotonic() - started:.0f} s; results in {out}")
     return 0

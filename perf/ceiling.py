@@ -192,10 +192,10 @@ def _postmaster() -> int | None:
     return int(fields[1]) if fields else None
 
 
-def _percentile(values: list[float], p: float) -> float:
-    import numpy as np
+def _percentile(values: list[float], point: float) -> float:
+    from perf.report import percentile
 
-    return float(np.percentile(values, p)) if values else 0.0
+    return percentile(values, point) or 0.0
 
 
 class PostgresWork:

@@ -37,10 +37,21 @@ def _phases(ax, profile: dict) -> None:
 
 def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    made = []
     modes = [m for m in ("buffered", "direct") if m in results]
     end = profile["quiet_seconds"] + profile["ramp_seconds"] + profile["hold_seconds"]
+    return [
+        _save(chart(results, modes, profile, end), out / f"{prefix}-{name}.png")
+        for name, chart in (
+            ("throughput", _throughput),
+            ("latency", _latency),
+            ("postgres", _postgres),
+            ("cpu", _cpu),
+        )
+    ]
 
+
+def _throughput(results: dict[str, dict], modes: list[str], profile: dict, end: float):
+    """Actions and requests per second, and players arrived, through the spike."""
     fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
     _phases(ax, profile)
     for mode in modes:
@@ -68,8 +79,11 @@ def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str
     more, more_labels = twin.get_legend_handles_labels()
     ax.legend(lines + more, labels + more_labels, loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
-    made.append(_save(fig, out / f"{prefix}-throughput.png"))
+    return fig
 
+
+def _latency(results: dict[str, dict], modes: list[str], profile: dict, end: float):
+    """Action latency percentiles per second (log scale)."""
     fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
     _phases(ax, profile)
     for mode in modes:
@@ -89,8 +103,11 @@ def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str
     ax.set_title("Action latency through the spike (per second)")
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     ax.grid(alpha=0.3, which="both")
-    made.append(_save(fig, out / f"{prefix}-latency.png"))
+    return fig
 
+
+def _postgres(results: dict[str, dict], modes: list[str], profile: dict, end: float):
+    """Flush lag, PostgreSQL connections and lock waits over time."""
     fig, axes = plt.subplots(3, 1, figsize=(10, 9), dpi=110, sharex=True)
     for mode in modes:
         rows = results[mode]["timeline"]
@@ -110,8 +127,11 @@ def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str
     axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[2].set_ylabel("backends waiting\non a lock (avg)")
     axes[2].set_xlabel("seconds since the spike began (after the dotted line: drain)")
-    made.append(_save(fig, out / f"{prefix}-postgres.png"))
+    return fig
 
+
+def _cpu(results: dict[str, dict], modes: list[str], profile: dict, end: float):
+    """CPU by process group, one panel per mode."""
     fig, axes = plt.subplots(
         len(modes), 1, figsize=(10, 4 * len(modes)), dpi=110, sharex=True, squeeze=False
     )
@@ -129,8 +149,7 @@ def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str
         ax.legend(loc="upper left", fontsize=7, ncol=4)
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("seconds since the spike began")
-    made.append(_save(fig, out / f"{prefix}-cpu.png"))
-    return made
+    return fig
 
 
 def ceiling_chart(ceiling: dict, out: Path, name: str) -> Path:

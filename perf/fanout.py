@@ -3,9 +3,9 @@
     python -m perf.fanout                         uvicorn against daphne, 1,050 sockets
     python -m perf.fanout --sockets 500 --seconds 10 --servers uvicorn
 
-Each server runs `focusquest.asgi` as the Procfile runs it, alone, with its pusher. This
-process opens anonymous sockets to it (the launch-day spectators), then moves the
-all-time board at a steady rate for a while, writing the board keys and bumping the
+Each server runs `focusquest.asgi` alone, with its pusher (uvicorn with the Procfile's
+command line). This process opens anonymous sockets to it (the launch-day spectators),
+then moves the all-time board at a steady rate for a while, writing the board keys and bumping the
 change counter as an award's script does (no HTTP, no PostgreSQL: only the push path is
 measured). Reported per server: the frames it sent, its CPU (user + system, from /proc)
 per 1,000 frames, the wait from a board move to the first snapshot holding it on each
@@ -25,26 +25,22 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import redis
 import websockets
 
+from devstack import procfile
 from devstack.processes import free_port, port_open, process
 from devstack.proctree import process_tree
 from gameplay import keys
 from perf import stack as stacks
 from perf.observe import TICKS, cpu_ticks
+from perf.report import percentile
 
 BIN = Path(sys.executable).parent
 SERVERS = {
-    # The Procfile's command.
+    # The Procfile's websocket process; daphne, the baseline, is in no Procfile.
     "uvicorn": lambda port: [
-        str(BIN / "uvicorn"),
-        "focusquest.asgi:application",
-        *("--port", str(port)),
-        *("--ws", "websockets-sansio"),
-        *("--lifespan", "off"),
-        "--no-access-log",
+        *procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port),
         *("--log-level", "warning"),
     ],
     "daphne": lambda port: [
@@ -62,6 +58,23 @@ def _seed(r: redis.Redis) -> None:
     for player in range(1, 11):
         r.zadd(keys.BOARD_ALL, {str(player): player})
         r.hset(keys.NAMES, str(player), f"Player {player}")
+
+
+async def _move_boards(r: redis.Redis, options, moved: dict[tuple[int, int], float]) -> None:
+    """New players onto the all-time board at `options.rate` a second (Poisson), as an
+    award's script does it; `moved` gets when each (player, points) entered."""
+    started = time.monotonic()
+    player, points = 100, 1000
+    rng = random.Random(1)
+    while time.monotonic() - started < options.seconds:
+        player, points = player + 1, points + 1
+        pipe = r.pipeline(transaction=True)
+        pipe.hset(keys.NAMES, str(player), f"Player {player}")
+        pipe.zadd(keys.BOARD_ALL, {str(player): points})
+        pipe.hincrby(keys.CHANGES, "boards", 1)
+        pipe.execute()
+        moved[(player, points)] = time.monotonic()
+        await asyncio.sleep(rng.expovariate(options.rate))
 
 
 async def _measure(ws_url: str, r: redis.Redis, options, server_pids) -> dict:
@@ -100,17 +113,7 @@ async def _measure(ws_url: str, r: redis.Redis, options, server_pids) -> dict:
     opened = sum(1 for task in sockets if not task.done())
     frames_before, ticks_before = frames, sum(cpu_ticks(pid) for pid in server_pids())
     started = time.monotonic()
-    player, points = 100, 1000
-    rng = random.Random(1)
-    while time.monotonic() - started < options.seconds:
-        player, points = player + 1, points + 1
-        pipe = r.pipeline(transaction=True)
-        pipe.hset(keys.NAMES, str(player), f"Player {player}")
-        pipe.zadd(keys.BOARD_ALL, {str(player): points})
-        pipe.hincrby(keys.CHANGES, "boards", 1)
-        pipe.execute()
-        moved[(player, points)] = time.monotonic()
-        await asyncio.sleep(rng.expovariate(options.rate))
+    await _move_boards(r, options, moved)
     await asyncio.sleep(2)  # the last snapshot reaches every socket
     window = time.monotonic() - started
     cpu = (sum(cpu_ticks(pid) for pid in server_pids()) - ticks_before) / TICKS
@@ -120,18 +123,15 @@ async def _measure(ws_url: str, r: redis.Redis, options, server_pids) -> dict:
         task.cancel()
     await asyncio.gather(*sockets, return_exceptions=True)
 
-    def pct(values, p):
-        return float(np.percentile(values, p)) if values else None
-
     return {
         "sockets": opened,
         "frames": sent,
         "cpu_cores": cpu / window,
         "cpu_ms_per_1000_frames": cpu * 1e6 / max(sent, 1),
-        "wait_p50_s": pct(waits, 50),
-        "wait_p95_s": pct(waits, 95),
-        "spread_p50_s": pct(spreads, 50),
-        "spread_p95_s": pct(spreads, 95),
+        "wait_p50_s": percentile(waits, 50),
+        "wait_p95_s": percentile(waits, 95),
+        "spread_p50_s": percentile(spreads, 50),
+        "spread_p95_s": percentile(spreads, 95),
     }
 
 

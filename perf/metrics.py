@@ -4,7 +4,7 @@ second of the run, and the push latencies the websockets measured."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
+from perf.report import percentiles
 
 # The gamified actions: the requests that record an event when they are accepted.
 ACTIONS = frozenset(
@@ -15,13 +15,6 @@ ACTIONS = frozenset(
         "POST /api/habits/{id}/check-ins",
     }
 )
-
-
-def percentiles(values, points=(50, 95, 99)) -> dict[str, float | None]:
-    if len(values) == 0:
-        return {f"p{p}": None for p in points}
-    found = np.percentile(np.asarray(values, dtype=float), points)
-    return {f"p{p}": float(v) for p, v in zip(points, found, strict=True)}
 
 
 @dataclass

@@ -6,8 +6,8 @@ every backend has published them (see perf.pgstats). In buffered mode an action 
 window also holds the flush of the backlog it left.
 """
 
+import functools
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -17,11 +17,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from devstack.proctree import process_tree
-from perf import loadgen, pgstats, players, stack, writepath
 from gameplay import live
 from gameplay.models import LedgerEntry
+from perf import loadgen, pgstats, players, stack, writepath
 from perf.databases import base_connect
 from perf.observe import postmaster_pid
+from perf.report import percentile
 from perf.stack import Services
 from pipeline import flush
 from pipeline.consistency import consistency_drift
@@ -202,8 +203,8 @@ def _combined(slices: list[dict]) -> dict:
             {k: load[k] for k in ("requests_per_second", "p50_ms", "p99_ms")} for load in loads
         ],
     }
-    for percentile in ("p50_ms", "p90_ms", "p99_ms"):
-        load[percentile] = statistics.median(piece[percentile] for piece in loads)
+    for point in ("p50_ms", "p90_ms", "p99_ms"):
+        load[point] = percentile([piece[point] for piece in loads], 50)
     names = slices[0]["cpu_seconds"]
     cpu = {name: sum(piece["cpu_seconds"][name] for piece in slices) for name in names}
     return {
@@ -217,23 +218,10 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
     """The no-op and the action in alternating rounds on one server, so that a change in
     what else the machine runs weighs on both alike."""
     log(f"{mode}: {options.players} players, gunicorn with {options.workers} workers")
-    players.data_reset()
-    made = players.players_make(options.players + options.connections)
-    _analyze()
-    measured = made[: options.players]
-    ping_file = _tokens_file(f"tokens-{mode}.txt", measured)
-    # The action's warm-up and each round's action load have players of their own, so no
-    # round starts with a session an earlier one left running.
-    warmup_file = _tokens_file(f"tokens-{mode}-warmup.txt", made[options.players :])
-    session_files = [
-        _tokens_file(f"tokens-{mode}-{n}.txt", measured[n :: options.rounds])
-        for n in range(options.rounds)
-    ]
+    ping_file, warmup_file, session_files = _token_files(mode, options)
     seconds = max(1, options.seconds // options.rounds)
     env = {**os.environ, "WRITE_MODE": mode, "PYTHONUNBUFFERED": "1"}
     server_log = WORK_DIR / f"gunicorn-{mode}.log"
-    slices: dict[str, list[dict]] = {"noop": [], "action": []}
-    flushes = {"events": 0, "batches": 0, "seconds": 0.0}
     with stack.gunicorn(workers=options.workers, env=env, log=server_log) as (url, master):
 
         def load(workload: str, seconds: int, tokens: Path) -> loadgen.LoadResult:
@@ -262,33 +250,11 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
             "postgres": postmaster_pid(observer.conn),
         }
         ledger_before = LedgerEntry.objects.count()
-        before = observer.snapshot()
+        loads = []
         for session_file in session_files:
-            for key, workload, tokens in (
-                ("noop", "ping", ping_file),
-                ("action", "session", session_file),
-            ):
-                cpu_before = _cpu(roots)
-                outcome = load(workload, seconds, tokens)
-                _wait_quiet(master)
-                if key == "action" and mode == "buffered":
-                    # As the beat does every FLUSH_INTERVAL_SECONDS: the action's
-                    # PostgreSQL work is the flush of what it left pending.
-                    started = time.perf_counter()
-                    report = flush.flush_pending(max_seconds=600)
-                    flushes["seconds"] += time.perf_counter() - started
-                    flushes["events"] += report.events
-                    flushes["batches"] += report.batches
-                cpu = _cpu_delta(cpu_before, _cpu(roots))
-                after = observer.snapshot()
-                slices[key].append(
-                    {
-                        "load": writepath.load_dict(outcome),
-                        "cpu_seconds": cpu,
-                        "postgres": observer.work_between(before, after),
-                    }
-                )
-                before = after
+            loads.append(("noop", functools.partial(load, "ping", seconds, ping_file)))
+            loads.append(("action", functools.partial(load, "session", seconds, session_file)))
+        slices, flushes = _rounds(mode, loads, master=master, roots=roots, observer=observer)
     noop, action = _combined(slices["noop"]), _combined(slices["action"])
     if mode == "buffered":
         action["flush"] = flushes
@@ -298,6 +264,55 @@ def mode_run(mode: str, options, observer: pgstats.Observer) -> dict:
     action["per_action"] = _per(action["postgres"], action["events_written"])
     action["per_action_beyond_noop"] = _beyond_noop(action, noop)
     return {"noop": noop, "action": action}
+
+
+def _token_files(mode: str, options) -> tuple[Path, Path, list[Path]]:
+    """The players' tokens for wrk: the no-op's, the action's warm-up's, each round's."""
+    players.data_reset()
+    made = players.players_make(options.players + options.connections)
+    _analyze()
+    measured = made[: options.players]
+    ping_file = _tokens_file(f"tokens-{mode}.txt", measured)
+    # The action's warm-up and each round's action load have players of their own, so no
+    # round starts with a session an earlier one left running.
+    warmup_file = _tokens_file(f"tokens-{mode}-warmup.txt", made[options.players :])
+    session_files = [
+        _tokens_file(f"tokens-{mode}-{n}.txt", measured[n :: options.rounds])
+        for n in range(options.rounds)
+    ]
+    return ping_file, warmup_file, session_files
+
+
+def _rounds(
+    mode: str, loads: list, *, master: int, roots: dict, observer: pgstats.Observer
+) -> tuple[dict[str, list[dict]], dict]:
+    """Each (key, load) in turn, with the CPU and PostgreSQL work of its window."""
+    slices: dict[str, list[dict]] = {"noop": [], "action": []}
+    flushes = {"events": 0, "batches": 0, "seconds": 0.0}
+    before = observer.snapshot()
+    for key, load in loads:
+        cpu_before = _cpu(roots)
+        outcome = load()
+        _wait_quiet(master)
+        if key == "action" and mode == "buffered":
+            # As the beat does every FLUSH_INTERVAL_SECONDS: the action's PostgreSQL work
+            # is the flush of what it left pending.
+            started = time.perf_counter()
+            done = flush.flush_pending(max_seconds=600)
+            flushes["seconds"] += time.perf_counter() - started
+            flushes["events"] += done.events
+            flushes["batches"] += done.batches
+        cpu = _cpu_delta(cpu_before, _cpu(roots))
+        after = observer.snapshot()
+        slices[key].append(
+            {
+                "load": writepath.load_dict(outcome),
+                "cpu_seconds": cpu,
+                "postgres": observer.work_between(before, after),
+            }
+        )
+        before = after
+    return slices, flushes
 
 
 def flush_run(options, observer: pgstats.Observer) -> dict:

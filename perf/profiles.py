@@ -34,8 +34,8 @@ class Profile:
     # Anonymous sockets (the landing page) opened during the quiet start.
     spectators: int
     session_seconds: tuple[float, float]
-    abandon_share: float
-    habits_per_player: int
+    abandon_share: float = 0.15
+    habits_per_player: int = 2
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     web_concurrency: int = 4
     http_connections: int = 200
@@ -58,55 +58,34 @@ class Profile:
         )
 
 
+# Each profile's fields in order: name, players, quiet start (seconds, players), ramp and
+# hold seconds, think seconds, share of players with a socket, anonymous sockets, and a
+# focus session's length (shortest, longest seconds).
 PROFILES = {
-    # CI: proves every figure is produced; far too small to mean anything.
-    "smoke": Profile(
-        name="smoke",
-        players=30,
-        quiet_seconds=2,
-        quiet_players=3,
-        ramp_seconds=4,
-        hold_seconds=7,
-        think_seconds=0.4,
-        socket_share=0.5,
-        spectators=10,
-        session_seconds=(1.0, 3.0),
-        abandon_share=0.2,
-        habits_per_player=2,
-        web_concurrency=2,
-        http_connections=50,
-    ),
-    # `make bench`: both modes in under five minutes.
-    "short": Profile(
-        name="short",
-        players=400,
-        quiet_seconds=5,
-        quiet_players=10,
-        ramp_seconds=20,
-        hold_seconds=25,
-        think_seconds=8.0,
-        socket_share=0.6,
-        spectators=760,
-        session_seconds=(20.0, 90.0),
-        abandon_share=0.15,
-        habits_per_player=2,
-    ),
-    # `make bench-long`: the documented run. Sized for one 2-core machine that serves
-    # everything (web, 1,000+ sockets, worker, PostgreSQL, Redis) and the players too.
-    "long": Profile(
-        name="long",
-        players=1000,
-        quiet_seconds=15,
-        quiet_players=20,
-        ramp_seconds=90,
-        hold_seconds=180,
-        think_seconds=12.0,
-        socket_share=0.6,
-        spectators=450,
-        session_seconds=(30.0, 150.0),
-        abandon_share=0.15,
-        habits_per_player=2,
-    ),
+    profile.name: profile
+    for profile in (
+        # CI: proves every figure is produced; far too small to mean anything.
+        Profile(
+            "smoke",
+            30,
+            2,
+            3,
+            4,
+            7,
+            0.4,
+            0.5,
+            10,
+            (1.0, 3.0),
+            abandon_share=0.2,
+            web_concurrency=2,
+            http_connections=50,
+        ),
+        # `make bench`: both modes in under five minutes.
+        Profile("short", 400, 5, 10, 20, 25, 8.0, 0.6, 760, (20.0, 90.0)),
+        # `make bench-long`: the documented run. Sized for one 2-core machine that serves
+        # everything (web, 1,000+ sockets, worker, PostgreSQL, Redis) and the players too.
+        Profile("long", 1000, 15, 20, 90, 180, 12.0, 0.6, 450, (30.0, 150.0)),
+    )
 }
 
 

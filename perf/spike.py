@@ -10,16 +10,16 @@ import resource
 import subprocess
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import redis
 
 from gameplay import keys
 from perf import stack as stacks
 from perf.databases import database_beside
 from perf.load import LoadOutcome, Tally, run_load, warm_up
-from perf.metrics import Recorder, percentiles
+from perf.metrics import Recorder
 from perf.observe import (
     FAST,
     STATS_SETTLE_SECONDS,
@@ -30,6 +30,7 @@ from perf.observe import (
     pg_work,
 )
 from perf.profiles import Profile
+from perf.report import percentile, percentiles
 
 DRAIN_TIMEOUT = 300
 HOLD_SETTLE_SECONDS = 15
@@ -62,6 +63,20 @@ def connection_bound(web_concurrency: int, ws_concurrency: int = 1) -> int:
     return web_concurrency + WORKER_CONCURRENCY + ws_concurrency
 
 
+@dataclass
+class Window:
+    """What the measured window of one spike produced."""
+
+    load: LoadOutcome
+    recorder: Recorder
+    observer: Observer
+    work: dict
+    hold_work: dict | None
+    drained_at: float | None
+    statements: bool
+    ledger: dict[int, dict]
+
+
 def run_mode(
     services: stacks.Services,
     *,
@@ -91,70 +106,89 @@ def run_mode(
         tag = f"{mode[0]}{int(time.time()) % 100000}"
         asyncio.run(warm_up(http_url=app.http_url, ws_url=app.ws_url, tag=tag))
         time.sleep(settle)  # the warm-up's statistics land before the window
-        with pg_connect(database_url) as pg:
-            statements = has_statements(pg)
-            origin = time.monotonic()
-
-            def clock() -> float:
-                return time.monotonic() - origin
-
-            hold = hold_window(profile)
-            observer = Observer(
-                database_url=database_url,
-                redis_url=services.redis_url,
-                groups=app.groups,
-                clock=clock,
-                statements=statements,
-                marks={"hold_start": hold[0], "hold_end": hold[1]},
-                sample_url=services.database_url,
-            )
-            before = pg_counters(pg, statements=statements)
-            observer.start()
-            recorder = Recorder()
-            log(f"{mode}: {profile.describe()}")
-            load = asyncio.run(
-                run_load(
-                    profile,
-                    http_url=app.http_url,
-                    ws_url=app.ws_url,
-                    recorder=recorder,
-                    tag=tag,
-                    origin=origin,
-                )
-            )
-            log(f"{mode}: load done at {clock():.0f} s; waiting for the flush to catch up")
-            drained_at = _drain(r, clock)
-            time.sleep(settle)
-            observer.stop()
-            observer.close()
-            after = pg_counters(pg, statements=statements)
-            work = pg_work(pg, before, after)
-            marked = observer.marked
-            hold_work = (
-                pg_work(pg, marked["hold_start"], marked["hold_end"])
-                if {"hold_start", "hold_end"} <= marked.keys()
-                else None
-            )
-            ledger = _ledger(pg)
+        window = _measure(
+            app,
+            r,
+            services,
+            database_url=database_url,
+            profile=profile,
+            tag=tag,
+            settle=settle,
+            log=lambda message: log(f"{mode}: {message}"),
+        )
         log(f"{mode}: checking consistency")
-        consistency = _consistency(env, load.tallies, ledger)
+        consistency = _consistency(env, window.load.tallies, window.ledger)
     r.close()
-    if observer.failure is not None:
-        raise RuntimeError(f"the observer failed: {observer.failure!r}")
+    if window.observer.failure is not None:
+        raise RuntimeError(f"the observer failed: {window.observer.failure!r}")
     return _result(
         mode=mode,
         profile=profile,
-        load=load,
-        recorder=recorder,
-        observer=observer,
-        work=work,
-        drained_at=drained_at,
+        window=window,
         consistency=consistency,
-        statements_available=statements,
         settle=settle,
-        hold_work=hold_work,
         ws_concurrency=int(env.get("WS_CONCURRENCY", "1")),
     )
+
+
+def _measure(
+    app: stacks.RunningStack,
+    r: redis.Redis,
+    services: stacks.Services,
+    *,
+    database_url: str,
+    profile: Profile,
+    tag: str,
+    settle: float,
+    log,
+) -> Window:
+    """The load, from the first player's arrival until the flush has caught up and the
+    statistics have settled, the observer sampling throughout."""
+    with pg_connect(database_url) as pg:
+        statements = has_statements(pg)
+        origin = time.monotonic()
+
+        def clock() -> float:
+            return time.monotonic() - origin
+
+        hold = hold_window(profile)
+        observer = Observer(
+            database_url=database_url,
+            redis_url=services.redis_url,
+            groups=app.groups,
+            clock=clock,
+            statements=statements,
+            marks={"hold_start": hold[0], "hold_end": hold[1]},
+            sample_url=services.database_url,
+        )
+        before = pg_counters(pg, statements=statements)
+        observer.start()
+        recorder = Recorder()
+        log(profile.describe())
+        urls = {"http_url": app.http_url, "ws_url": app.ws_url}
+        load = asyncio.run(run_load(profile, **urls, recorder=recorder, tag=tag, origin=origin))
+        log(f"load done at {clock():.0f} s; waiting for the flush to catch up")
+        drained_at = _drain(r, clock)
+        time.sleep(settle)
+        observer.stop()
+        observer.close()
+        after = pg_counters(pg, statements=statements)
+        marked = observer.marked
+        hold_work = (
+            pg_work(pg, marked["hold_start"], marked["hold_end"])
+            if {"hold_start", "hold_end"} <= marked.keys()
+            else None
+        )
+        return Window(
+            load=load,
+            recorder=recorder,
+            observer=observer,
+            work=pg_work(pg, before, after),
+            hold_work=hold_work,
+            drained_at=drained_at,
+            statements=statements,
+            ledger=_ledger(pg),
+        )
 
 
 def _drain(r: redis.Redis, clock) -> float | None:
@@ -227,50 +261,19 @@ def _result(
     *,
     mode: str,
     profile: Profile,
-    load: LoadOutcome,
-    recorder: Recorder,
-    observer: Observer,
-    work: dict,
-    drained_at: float | None,
+    window: Window,
     consistency: dict,
-    statements_available: bool,
     settle: float,
-    hold_work: dict | None,
     ws_concurrency: int,
 ) -> dict:
+    load, recorder, observer = window.load, window.recorder, window.observer
     seconds = load.seconds
     requests = sum(t["requests"] for t in recorder.endpoint_table(seconds).values())
     errors = sum(sum(c.values()) for c in recorder.errors.values())
     actions = sum(sum(t.events.values()) for t in load.tallies)
-    samples = observer.samples
-    lock_wait_seconds = sum(n for _, n in samples.lock_waiters) * FAST
     cpu_total = observer.cpu.totals if observer.cpu else {}
-    window = (drained_at or seconds) + settle
-
-    def per_action(value):
-        return None if value is None or not actions else value / actions
-
-    commands = samples.redis_commands
-    redis_commands = commands[-1][1] - commands[0][1] if len(commands) > 1 else 0
-    redis_seconds = commands[-1][0] - commands[0][0] if len(commands) > 1 else 1
-    in_load = [(t, n) for t, n in commands if t <= seconds]
-    redis_load = (
-        (in_load[-1][1] - in_load[0][1]) / (in_load[-1][0] - in_load[0][0])
-        if len(in_load) > 1
-        else None
-    )
-    lags = [age for t, age, _ in samples.flush_lag if t <= seconds]
-    hold = hold_window(profile)
-    hold_actions = sum(1 for t in recorder.event_times if hold[0] <= t < hold[1])
-
-    def per_hold_action(key):
-        if hold_work is None or hold_work[key] is None or not hold_actions:
-            return None
-        return hold_work[key] / hold_actions
-
-    board = [lat for _, lat in recorder.board_push]
-    me = [lat for _, lat in recorder.me_push]
-    spread = [lag for _, lag in recorder.board_spread]
+    measured = (window.drained_at or seconds) + settle
+    lags = [age for t, age, _ in observer.samples.flush_lag if t <= seconds]
     lag = [lag for _, lag in recorder.loop_lag]
     return {
         "mode": mode,
@@ -278,7 +281,7 @@ def _result(
         "players": profile.players,
         "players_signed_up": sum(1 for t in load.tallies if t.user_id is not None),
         "load_seconds": seconds,
-        "window_seconds": window,
+        "window_seconds": measured,
         "requests": requests,
         "requests_per_second": requests / seconds,
         "actions": actions,
@@ -289,61 +292,104 @@ def _result(
         "error_rate": errors / requests if requests else None,
         "error_detail": recorder.error_detail(),
         "endpoints": recorder.endpoint_table(seconds),
-        "postgres": {
-            **{k: v for k, v in work.items() if k != "top_statements"},
-            "statements_available": statements_available,
-            "statements_per_action": per_action(work["statements"]),
-            "statements_per_action_without_sign_ups": per_action(
-                None
-                if work["statements"] is None
-                else work["statements"] - work["sign_up_statements"]
-            ),
-            "transactions_per_action": per_action(work["transactions"]),
-            "wal_bytes_per_action": per_action(work["wal_bytes"]),
-            "lock_wait_seconds": lock_wait_seconds,
-            "lock_wait_ms_per_action": per_action(lock_wait_seconds * 1000),
-            "peak_lock_waiters": max((n for _, n in samples.lock_waiters), default=0),
-            "peak_connections": max((n for _, n in samples.connections), default=0),
-            "connection_bound": connection_bound(profile.web_concurrency, ws_concurrency),
-            "top_statements": work["top_statements"],
-            "hold": {
-                "from_second": hold[0],
-                "to_second": hold[1],
-                "actions": hold_actions,
-                "actions_per_second": hold_actions / max(hold[1] - hold[0], 1e-9),
-                "statements_per_action": per_hold_action("statements"),
-                "transactions_per_action": per_hold_action("transactions"),
-                "wal_bytes_per_action": per_hold_action("wal_bytes"),
-                "top_statements": (hold_work or {}).get("top_statements", []),
-            },
-        },
-        "redis": {
-            "commands": redis_commands,
-            "commands_per_second": redis_commands / redis_seconds,
-            "commands_per_second_under_load": redis_load,
-        },
+        "postgres": _postgres(window, profile, actions, ws_concurrency),
+        "redis": _redis(observer.samples.redis_commands, seconds),
         "flush_lag": {
             "max_seconds": max(lags, default=0.0),
             "p95_seconds": percentiles(lags)["p95"] if lags else 0.0,
-            "drained_after_load_seconds": None if drained_at is None else drained_at - seconds,
+            "drained_after_load_seconds": None
+            if window.drained_at is None
+            else window.drained_at - seconds,
         },
-        "push": {
-            "sockets_planned": profile.sockets,
-            "sockets_peak": recorder.sockets_peak,
-            "socket_errors": dict(recorder.socket_errors),
-            "messages": recorder.socket_messages,
-            "board": {"samples": len(board), **_seconds(percentiles(board))},
-            "me": {"samples": len(me), **_seconds(percentiles(me))},
-            "board_spread": {"samples": len(spread), **_seconds(percentiles(spread))},
-        },
+        "push": _push(recorder, profile),
         "cpu_seconds": dict(cpu_total),
-        "cpu_share": {g: s / window for g, s in cpu_total.items()},
+        "cpu_share": {g: s / measured for g, s in cpu_total.items()},
         "generator": {
             "loop_lag_p95_ms": (percentiles(lag)["p95"] or 0) * 1000,
             "loop_lag_max_ms": max(lag, default=0) * 1000,
         },
         "consistency": consistency,
-        "timeline": _timeline(recorder, observer, int(window)),
+        "timeline": _timeline(recorder, observer, int(measured)),
+    }
+
+
+def _postgres(window: Window, profile: Profile, actions: int, ws_concurrency: int) -> dict:
+    work, samples = window.work, window.observer.samples
+    lock_wait_seconds = sum(n for _, n in samples.lock_waiters) * FAST
+
+    def per_action(value):
+        return None if value is None or not actions else value / actions
+
+    return {
+        **{k: v for k, v in work.items() if k != "top_statements"},
+        "statements_available": window.statements,
+        "statements_per_action": per_action(work["statements"]),
+        "statements_per_action_without_sign_ups": per_action(
+            None if work["statements"] is None else work["statements"] - work["sign_up_statements"]
+        ),
+        "transactions_per_action": per_action(work["transactions"]),
+        "wal_bytes_per_action": per_action(work["wal_bytes"]),
+        "lock_wait_seconds": lock_wait_seconds,
+        "lock_wait_ms_per_action": per_action(lock_wait_seconds * 1000),
+        "peak_lock_waiters": max((n for _, n in samples.lock_waiters), default=0),
+        "peak_connections": max((n for _, n in samples.connections), default=0),
+        "connection_bound": connection_bound(profile.web_concurrency, ws_concurrency),
+        "top_statements": work["top_statements"],
+        "hold": _hold(window, profile),
+    }
+
+
+def _hold(window: Window, profile: Profile) -> dict:
+    """PostgreSQL's work per action while everyone is signed up (no sign-ups in it)."""
+    hold = hold_window(profile)
+    actions = sum(1 for t in window.recorder.event_times if hold[0] <= t < hold[1])
+
+    def per_action(key):
+        work = window.hold_work
+        if work is None or work[key] is None or not actions:
+            return None
+        return work[key] / actions
+
+    return {
+        "from_second": hold[0],
+        "to_second": hold[1],
+        "actions": actions,
+        "actions_per_second": actions / max(hold[1] - hold[0], 1e-9),
+        "statements_per_action": per_action("statements"),
+        "transactions_per_action": per_action("transactions"),
+        "wal_bytes_per_action": per_action("wal_bytes"),
+        "top_statements": (window.hold_work or {}).get("top_statements", []),
+    }
+
+
+def _redis(commands: list[tuple[float, int]], seconds: float) -> dict:
+    total = commands[-1][1] - commands[0][1] if len(commands) > 1 else 0
+    span = commands[-1][0] - commands[0][0] if len(commands) > 1 else 1
+    in_load = [(t, n) for t, n in commands if t <= seconds]
+    under_load = (
+        (in_load[-1][1] - in_load[0][1]) / (in_load[-1][0] - in_load[0][0])
+        if len(in_load) > 1
+        else None
+    )
+    return {
+        "commands": total,
+        "commands_per_second": total / span,
+        "commands_per_second_under_load": under_load,
+    }
+
+
+def _push(recorder: Recorder, profile: Profile) -> dict:
+    board = [lat for _, lat in recorder.board_push]
+    me = [lat for _, lat in recorder.me_push]
+    spread = [lag for _, lag in recorder.board_spread]
+    return {
+        "sockets_planned": profile.sockets,
+        "sockets_peak": recorder.sockets_peak,
+        "socket_errors": dict(recorder.socket_errors),
+        "messages": recorder.socket_messages,
+        "board": {"samples": len(board), **_seconds(percentiles(board))},
+        "me": {"samples": len(me), **_seconds(percentiles(me))},
+        "board_spread": {"samples": len(spread), **_seconds(percentiles(spread))},
     }
 
 
@@ -374,7 +420,7 @@ def _timeline(recorder: Recorder, observer: Observer, until: int) -> list[dict]:
     for at, latency in recorder.board_push:
         board[int(at)].append(latency)
     for second, values in board.items():
-        by_second[second]["push_p95_s"] = float(np.percentile(values, 95))
+        by_second[second]["push_p95_s"] = percentile(values, 95)
     for row in rows:
         row.update(by_second.get(row["t"], {}))
     return rows

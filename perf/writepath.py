@@ -27,13 +27,13 @@ or database 15 of the embedded server.
 import argparse
 import json
 import os
-import platform
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from perf import databases, loadgen, stack
+from perf import databases, loadgen, report, stack
+from perf.report import number
 
 OUTPUT = stack.RESULTS / "writepath.json"
 MODES = ("buffered", "direct")
@@ -102,15 +102,15 @@ def main(argv: list[str] | None = None) -> int:
             django.setup()
             from perf import phases
 
-            report = phases.run(options, services)
+            found = phases.run(options, services)
         finally:
             from django.db import connections
 
             connections.close_all()
             databases.database_drop(bench_url)
     options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(render(report))
+    options.output.write_text(json.dumps(found, indent=2, default=str) + "\n")
+    print(render(found))
     print(f"\nraw numbers: {options.output}")
     return 0
 
@@ -120,89 +120,38 @@ def _stderr(message: str) -> None:
 
 
 def machine() -> dict:
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "generator": loadgen.wrk_version(),
-    }
+    return {**report.machine(), "generator": loadgen.wrk_version()}
 
 
 # --------------------------------------------------------------------------- report
 
 
-def _fmt(value, digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return f"{value:,}"
-
-
-def _work_rows(report: dict, key: str) -> list[str]:
+def _work_rows(found: dict, key: str) -> list[str]:
     rows = []
     for mode in MODES:
-        per = report["modes"][mode]["action"][key]
+        per = found["modes"][mode]["action"][key]
         rows.append(
-            f"  {mode:9} {_fmt(per['statements'], 4):>11} {_fmt(per['commits'], 4):>8} "
-            f"{_fmt(per['transactions'], 4):>13} {_fmt(per['rows_written'], 2):>13} "
-            f"{_fmt(per['wal_bytes'], 0):>10}"
+            f"  {mode:9} {number(per['statements'], 4):>11} {number(per['commits'], 4):>8} "
+            f"{number(per['transactions'], 4):>13} {number(per['rows_written'], 2):>13} "
+            f"{number(per['wal_bytes'], 0):>10}"
         )
     return rows
 
 
-def render(report: dict) -> str:
-    config = report["config"]
+def render(found: dict) -> str:
+    config = found["config"]
     lines = [
-        f"Write path: gunicorn {config['workers']} sync workers; {report['machine']['generator']}"
+        f"Write path: gunicorn {config['workers']} sync workers; {found['machine']['generator']}"
         f", {config['connections']} connections (1 per thread); per endpoint {config['seconds']}"
         f" s in {config['rounds']} rounds alternating no-op and action, after "
         f"{config['warmup']} s of warm-up; {config['players']} players",
-        f"PostgreSQL {report['postgres']['version']}, Redis {report['redis']['version']}; "
-        f"statements: {report['postgres']['statements_source']}",
+        f"PostgreSQL {found['postgres']['version']}, Redis {found['redis']['version']}; "
+        f"statements: {found['postgres']['statements_source']}",
         "",
+        *_load_lines(found),
+        *_work_lines(found),
     ]
-    header = (
-        f"  {'mode':9} {'endpoint':19} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'errors':>6} {'wrk':>5} | {'CPU ms per request: gunicorn':>28} {'redis':>6} {'pg':>6}"
-    )
-    lines += [header, "  " + "-" * (len(header) - 2)]
-    for mode in MODES:
-        for label, key in (("no-op GET /api/ping", "noop"), ("action (session)", "action")):
-            load = report["modes"][mode][key]["load"]
-            cpu = report["modes"][mode][key]["cpu_seconds"]
-            generator_share = load["generator_cpu_seconds"] / load["seconds"] / report["cpus"]
-            per_request = {
-                name: _fmt(1000 * cpu[name] / load["requests"], 2) if name in cpu else "n/a"
-                for name in ("gunicorn", "redis", "postgres")
-            }
-            lines.append(
-                f"  {mode:9} {label:19} {_fmt(load['requests_per_second'], 0):>7} "
-                f"{_fmt(load['p50_ms'], 1):>7} {_fmt(load['p99_ms'], 1):>7} "
-                f"{load['errors']:>6} {generator_share:>5.0%} | {per_request['gunicorn']:>28} "
-                f"{per_request['redis']:>6} {per_request['postgres']:>6}"
-            )
-    lines.append(
-        "  (wrk: the load generator's share of the machine's CPUs; pg: every PostgreSQL "
-        "process, with the writes: the request's in direct mode, the flushes' in buffered)"
-    )
-    header = (
-        f"  {'mode':9} {'statements':>11} {'COMMITs':>8} {'transactions':>13} "
-        f"{'rows written':>13} {'WAL bytes':>10}"
-    )
-    for title, key in (
-        ("PostgreSQL per action, all of it", "per_action"),
-        (
-            "PostgreSQL per action beyond a no-op request (the action's own work)",
-            "per_action_beyond_noop",
-        ),
-    ):
-        lines += ["", title, header, "  " + "-" * (len(header) - 2), *_work_rows(report, key)]
-    lines.append(
-        "  (buffered: the flush of the load's backlog is counted in; COMMITs: transactions "
-        "that wrote, transactions: all, reads included)"
-    )
-    flush = report["flush"]
+    flush = found["flush"]
     lines += [
         "",
         f"Flush: {flush['events']:,} pending events in {flush['seconds']:.2f} s = "
@@ -210,13 +159,59 @@ def render(report: dict) -> str:
         f"in {flush['make_seconds']:.1f} s; consistency drift afterwards: {flush['drift']})",
         "",
         "Targets",
+        "",
+        report.targets_table(found["targets"]),
     ]
-    for check in report["targets"]:
-        mark = "met" if check["met"] else "MISSED"
-        lines.append(
-            f"  {check['name']:58} {check['value']:>9}  (target {check['target']}): {mark}"
-        )
     return "\n".join(lines)
+
+
+def _load_lines(found: dict) -> list[str]:
+    header = (
+        f"  {'mode':9} {'endpoint':19} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'wrk':>5} | {'CPU ms per request: gunicorn':>28} {'redis':>6} {'pg':>6}"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for mode in MODES:
+        for label, key in (("no-op GET /api/ping", "noop"), ("action (session)", "action")):
+            load = found["modes"][mode][key]["load"]
+            cpu = found["modes"][mode][key]["cpu_seconds"]
+            generator_share = load["generator_cpu_seconds"] / load["seconds"] / found["cpus"]
+            per_request = {
+                name: number(1000 * cpu[name] / load["requests"], 2) if name in cpu else "n/a"
+                for name in ("gunicorn", "redis", "postgres")
+            }
+            lines.append(
+                f"  {mode:9} {label:19} {number(load['requests_per_second'], 0):>7} "
+                f"{number(load['p50_ms'], 1):>7} {number(load['p99_ms'], 1):>7} "
+                f"{load['errors']:>6} {generator_share:>5.0%} | {per_request['gunicorn']:>28} "
+                f"{per_request['redis']:>6} {per_request['postgres']:>6}"
+            )
+    lines.append(
+        "  (wrk: the load generator's share of the machine's CPUs; pg: every PostgreSQL "
+        "process, with the writes: the request's in direct mode, the flushes' in buffered)"
+    )
+    return lines
+
+
+def _work_lines(found: dict) -> list[str]:
+    header = (
+        f"  {'mode':9} {'statements':>11} {'COMMITs':>8} {'transactions':>13} "
+        f"{'rows written':>13} {'WAL bytes':>10}"
+    )
+    lines = []
+    for title, key in (
+        ("PostgreSQL per action, all of it", "per_action"),
+        (
+            "PostgreSQL per action beyond a no-op request (the action's own work)",
+            "per_action_beyond_noop",
+        ),
+    ):
+        lines += ["", title, header, "  " + "-" * (len(header) - 2), *_work_rows(found, key)]
+    lines.append(
+        "  (buffered: the flush of the load's backlog is counted in; COMMITs: transactions "
+        "that wrote, transactions: all, reads included)"
+    )
+    return lines
 
 
 def _one_in(value: float) -> str:
@@ -231,11 +226,11 @@ def ratio(numerator, denominator):
     return numerator / denominator
 
 
-def targets(report: dict) -> list[dict]:
+def targets(found: dict) -> list[dict]:
     """Each target of the issue, with its measured value (the work ratios use the
     action's own work: the token lookup every authenticated request makes is not it)."""
-    buffered = report["modes"]["buffered"]["action"]["per_action_beyond_noop"]
-    direct = report["modes"]["direct"]["action"]["per_action_beyond_noop"]
+    buffered = found["modes"]["buffered"]["action"]["per_action_beyond_noop"]
+    direct = found["modes"]["direct"]["action"]["per_action_beyond_noop"]
     # Transactions that wrote (COMMIT) where pg_stat_statements counts them, else all.
     transactions = "commits" if buffered["commits"] is not None else "transactions"
     checks = []
@@ -248,38 +243,38 @@ def targets(report: dict) -> list[dict]:
         if value is None:
             continue
         checks.append(
-            {
-                "name": f"buffered/direct {label} per action",
-                "value": _one_in(value),
-                "ratio": value,
-                "target": "<= 1/50",
-                "met": value <= TARGETS["work_ratio_max"],
-            }
+            report.check(
+                f"buffered/direct {label} per action",
+                value <= TARGETS["work_ratio_max"],
+                _one_in(value),
+                "≤ 1/50",
+                ratio=value,
+            )
         )
     for mode in MODES:
         for percentile in ("p50_ms", "p99_ms"):
             value = ratio(
-                report["modes"][mode]["action"]["load"][percentile],
-                report["modes"][mode]["noop"]["load"][percentile],
+                found["modes"][mode]["action"]["load"][percentile],
+                found["modes"][mode]["noop"]["load"][percentile],
             )
             checks.append(
-                {
-                    "name": f"{mode}: action/no-op latency {percentile[:3]}",
-                    "value": f"{value:.2f}x",
-                    "ratio": value,
-                    "target": "<= 1.25x",
-                    "met": value <= TARGETS["latency_ratio_max"],
-                }
+                report.check(
+                    f"{mode}: action/no-op latency {percentile[:3]}",
+                    value <= TARGETS["latency_ratio_max"],
+                    f"{value:.2f}x",
+                    "≤ 1.25x",
+                    ratio=value,
+                )
             )
-    rate = report["flush"]["events_per_second"]
+    rate = found["flush"]["events_per_second"]
     checks.append(
-        {
-            "name": "flush throughput, events/s",
-            "value": f"{rate:,.0f}",
-            "ratio": rate / TARGETS["flush_events_per_second_min"],
-            "target": ">= 200,000",
-            "met": rate >= TARGETS["flush_events_per_second_min"],
-        }
+        report.check(
+            "flush throughput, events/s",
+            rate >= TARGETS["flush_events_per_second_min"],
+            f"{rate:,.0f}",
+            "≥ 200,000",
+            ratio=rate / TARGETS["flush_events_per_second_min"],
+        )
     )
     return checks
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from perf import report as reports
 from focusquest.env import database_from_url
 from perf import databases
+from perf import report as reports
 from perf import stack as stacks
 from perf.metrics import ACTIONS
 from perf.profiles import profile_named

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from perf.tests.runner import run_bench
 from gameplay import live
+from perf.tests.runner import run_bench
 
 pytestmark = pytest.mark.live
 
