@@ -181,10 +181,13 @@ def read_published(path: Path) -> dict[str, str]:
         text = path.read_text()
     except FileNotFoundError:
         return {}
-    values = {}
-    for line in text.splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            name, _, value = words[1].partition("=")
-            values[name] = value
-    return values
+    return dict(found for line in text.splitlines() if (found := export_line(line)))
+
+
+def export_line(line: str) -> tuple[str, str] | None:
+    """(NAME, value) of an `export NAME=value` line as `services` prints them, else None."""
+    words = shlex.split(line, comments=True)
+    if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+        name, _, value = words[1].partition("=")
+        return name, value
+    return None

@@ -10,7 +10,6 @@ database. The app runs exactly as the Procfile says: the whole of it under honch
 import contextlib
 import os
 import secrets
-import shlex
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import redis
 from devstack import procfile
 from devstack.processes import free_port, http_ok, port_open, process
 from devstack.proctree import cmdline, process_tree
+from devstack.stack import export_line
 from focusquest.env import database_from_url
 from perf.databases import database_beside, pg_connect, redis_url_with_db
 from perf.observe import TICKS, app_group, cpu_ticks, postmaster_pid, redis_pid
@@ -52,10 +52,8 @@ def _read_exports(proc: subprocess.Popen) -> dict[str, str]:
     exports: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
-        words = shlex.split(line)
-        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            name, value = words[1].split("=", 1)
-            exports[name] = value
+        if found := export_line(line):
+            exports[found[0]] = found[1]
         if {"DATABASE_URL", "REDIS_URL"} <= exports.keys():
             return exports
     raise RuntimeError(f"devstack services exited with {proc.wait()}")
