@@ -10,7 +10,7 @@ VENV        := .venv
 VENV_PY     := $(VENV)/bin/python
 RUNTIME     := $(VENV)/.installed-runtime
 DEV         := $(VENV)/.installed-dev
-DEVSTACK    := $(VENV_PY) scripts/devstack.py
+DEVSTACK    := $(VENV_PY) -m devstack
 PYTEST_ARGS ?=
 ARGS        ?=
 # What `system-packages` checks for; the targets that need less set their own.
@@ -28,7 +28,7 @@ help:
 	@echo "make test-fast the suite without the tests that start server processes or a browser"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
 	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
-	@echo "make lint      ruff check + format --check, the import floors (lint-imports)"
+	@echo "make lint      ruff, the import floors (lint-imports), sizes and circles (devstack/shape.py)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
 	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
@@ -55,16 +55,16 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 # chromium (browser tests) and wrk (write-path benchmark) come from apt, not pip: installed
 # when root, otherwise one line with the command and a failure, before anything else runs.
-# The system's python3: it must work before .venv exists.
+# The system's python3: it must work before .venv exists (devstack imports only the stdlib).
 system-packages:
-	@$(PYTHON) scripts/devstack.py system-packages $(SYSTEM_PACKAGES)
+	@$(PYTHON) -m devstack system-packages $(SYSTEM_PACKAGES)
 
 # `exec` makes the launcher make's direct child, so the SIGTERM that GNU make forwards to its
-# children reaches devstack.py (which then stops everything it started).
+# children reaches devstack (which then stops everything it started).
 run: $(RUNTIME)
 	exec $(DEVSTACK) run
 
-# Beside a running `make run`/`make services` it uses their servers (devstack.py reads the
+# Beside a running `make run`/`make services` it uses their servers (devstack reads the
 # URLs they keep in .data/run/services.env); otherwise it starts them for the command only.
 manage: $(RUNTIME)
 	exec $(DEVSTACK) manage $(ARGS)
@@ -80,45 +80,47 @@ test-fast: $(DEV)
 services: $(RUNTIME)
 	exec $(DEVSTACK) services
 
-# Without DATABASE_URL/REDIS_URL, bench.writepath starts the embedded servers through
-# scripts/devstack.py (services) and stops them when it is done.
+# Without DATABASE_URL/REDIS_URL, perf.writepath starts the embedded servers through
+# `python -m devstack services` and stops them when it is done.
 bench-writepath: SYSTEM_PACKAGES := wrk
 bench-writepath: system-packages $(DEV)
-	exec $(VENV_PY) -m bench.writepath
+	exec $(VENV_PY) -m perf.writepath
 
 # One websocket server, 1,050 sockets, boards moving: CPU per pushed frame, uvicorn against
-# daphne (bench/fanout.py).
+# daphne (perf/fanout.py).
 bench-fanout: $(DEV)
-	exec $(VENV_PY) -m bench.fanout
+	exec $(VENV_PY) -m perf.fanout
 
 # Redis memory per pending (unflushed) event: real events into a private redis-server, no
-# flush running (bench/stream_memory.py).
+# flush running (perf/stream_memory.py).
 bench-stream-memory: $(DEV)
-	exec $(VENV_PY) -m bench.stream_memory
+	exec $(VENV_PY) -m perf.stream_memory
 
-# The launch spike in both write modes, then PostgreSQL's ceiling per mode (loadtest/,
+# The launch spike in both write modes, then PostgreSQL's ceiling per mode (perf/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from
-# scripts/devstack.py services.
+# `python -m devstack services`.
 .PHONY: bench bench-long
 bench: $(DEV)
-	exec $(VENV_PY) -m loadtest all --profile short --writers 1,4,16 --batches 1000,10000
+	exec $(VENV_PY) -m perf all --profile short --writers 1,4,16 --batches 1000,10000
 
 bench-long: $(DEV)
-	exec $(VENV_PY) -m loadtest all --profile long --charts docs/charts
+	exec $(VENV_PY) -m perf all --profile long --charts docs/charts
 
-# The floors: import-linter's contract in pyproject.toml.
+# The floors (import-linter's contract in pyproject.toml), then the shape: no circle of
+# packages, no module over 500 lines, no function over 60 (devstack/shape.py).
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV_PY) -m devstack.shape check
 
 fmt: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Which package imports which (scripts/shape.py graph).
+# Which package imports which (devstack/shape.py).
 graph: $(DEV)
-	@$(VENV_PY) scripts/shape.py graph
+	@$(VENV_PY) -m devstack.shape graph
 
 clean:
 	rm -rf .data

