@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.player import player_of
 from accounts.selectors import player_has_played
 from common import clock
 from gameplay import live
@@ -245,7 +246,7 @@ class PlayerAdmin(UserAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 outcome = services.player_points_adjust(
-                    moderator=request.user,
+                    moderator=player_of(request),
                     player=player,
                     points=form.cleaned_data["points"],
                     reason=form.cleaned_data["reason"],
@@ -280,7 +281,7 @@ class PlayerAdmin(UserAdmin):
         if hidden is None:
             return HttpResponseBadRequest("hidden must be 0 or 1.")
         services.player_visibility_set(
-            moderator=request.user, player=player, hidden=hidden, now=clock.now()
+            moderator=player_of(request), player=player, hidden=hidden, now=clock.now()
         )
         state = "hidden from" if hidden else "shown on"
         self.message_user(request, f"{player} is {state} the leaderboards.", messages.SUCCESS)
@@ -291,7 +292,7 @@ class PlayerAdmin(UserAdmin):
         active = _flag(request, "active")
         if active is None:
             return HttpResponseBadRequest("active must be 0 or 1.")
-        services.player_active_set(moderator=request.user, player=player, active=active)
+        services.player_active_set(moderator=player_of(request), player=player, active=active)
         state = "active again" if active else "deactivated"
         self.message_user(request, f"{player}'s account is {state}.", messages.SUCCESS)
         return self._back_to(player)
@@ -320,7 +321,7 @@ class PlayerAdmin(UserAdmin):
             request,
             queryset,
             lambda p: services.player_visibility_set(
-                moderator=request.user, player=p, hidden=True, now=now
+                moderator=player_of(request), player=p, hidden=True, now=now
             ),
             "hidden from the leaderboards",
         )
@@ -332,7 +333,7 @@ class PlayerAdmin(UserAdmin):
             request,
             queryset,
             lambda p: services.player_visibility_set(
-                moderator=request.user, player=p, hidden=False, now=now
+                moderator=player_of(request), player=p, hidden=False, now=now
             ),
             "shown on the leaderboards",
         )
@@ -342,7 +343,9 @@ class PlayerAdmin(UserAdmin):
         self._each(
             request,
             queryset,
-            lambda p: services.player_active_set(moderator=request.user, player=p, active=False),
+            lambda p: services.player_active_set(
+                moderator=player_of(request), player=p, active=False
+            ),
             "deactivated",
         )
 
@@ -351,7 +354,9 @@ class PlayerAdmin(UserAdmin):
         self._each(
             request,
             queryset,
-            lambda p: services.player_active_set(moderator=request.user, player=p, active=True),
+            lambda p: services.player_active_set(
+                moderator=player_of(request), player=p, active=True
+            ),
             "reactivated",
         )
 

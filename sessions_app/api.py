@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.player import player_of
 from common import clock
 from common.inputs import NoBody, StrictInput
 from gameplay import rules
@@ -123,7 +124,7 @@ class SessionListCreateApi(generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             started = focus_session_start(
-                player=request.user,
+                player=player_of(request),
                 planned_minutes=serializer.validated_data["planned_minutes"],
                 habit_id=serializer.validated_data.get("habit_id"),
                 now=clock.now(),
@@ -140,7 +141,7 @@ class SessionCompleteApi(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             finished = focus_session_complete(
-                player=request.user,
+                player=player_of(request),
                 session_id=str(session_id),
                 focused_seconds=serializer.validated_data["focused_seconds"],
                 now=clock.now(),
@@ -156,7 +157,7 @@ class SessionAbandonApi(APIView):
         NoBody(data=request.data).is_valid(raise_exception=True)
         try:
             finished = focus_session_abandon(
-                player=request.user, session_id=str(session_id), now=clock.now()
+                player=player_of(request), session_id=str(session_id), now=clock.now()
             )
         except SessionError as error:
             return _raise(error)
