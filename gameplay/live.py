@@ -36,6 +36,17 @@ def client() -> redis.Redis:
     return get_redis_connection("live")
 
 
+# What the store's replies are, for the readers to say so (typing.cast). redis-py types a
+# reply for every client setting (text or bytes, RESP2 lists or RESP3 maps); the live
+# clients keep its defaults, RESP2 without decoding, so names and values come back as bytes.
+Fields = dict[bytes, bytes]
+StreamEntry = tuple[bytes, Fields]
+# A pending entry deleted from the stream comes back from XREADGROUP with no fields.
+PendingEntry = tuple[bytes, Fields | None]
+# XREADGROUP: for each stream read, its name and its entries.
+StreamRead = list[tuple[bytes, list[PendingEntry]]]
+
+
 # --- The store's own safety ------------------------------------------------------------------
 
 
@@ -93,7 +104,7 @@ def micros(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def from_micros(value: int | str) -> datetime:
+def from_micros(value: int | str | bytes) -> datetime:
     return EPOCH + timedelta(microseconds=int(value))
 
 
