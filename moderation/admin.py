@@ -37,7 +37,8 @@ class PageAdmin(ReadOnlyAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": self.opts.verbose_name_plural.capitalize(),
+                # Django always fills it in (from verbose_name); the stubs type it optional.
+                "title": str(self.opts.verbose_name_plural).capitalize(),
                 **context,
             },
         )

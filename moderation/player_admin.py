@@ -49,9 +49,10 @@ class PointsRangeFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _low, _high) in self.RANGES.items()]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
-        if self.value() not in self.RANGES:
+        value = self.value()
+        if value not in self.RANGES:
             return queryset
-        _label, low, high = self.RANGES[self.value()]
+        _label, low, high = self.RANGES[value]
         if low is not None:
             queryset = queryset.filter(points__gte=low)
         if high is not None:
@@ -98,7 +99,8 @@ class PlayerAdmin(UserAdmin):
     actions = ("hide_on_boards", "show_on_boards", "deactivate", "reactivate")
 
     fieldsets = (
-        *UserAdmin.fieldsets,
+        # Django's UserAdmin always has them; the stubs type any admin's as optional.
+        *(UserAdmin.fieldsets or ()),
         (
             "Player",
             {
