@@ -18,6 +18,7 @@ import redis
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django_redis import get_redis_connection
+from redis.typing import EncodableT
 
 from gameplay import events, keys, rules, scripts
 
@@ -96,7 +97,7 @@ def require_safe_store() -> None:
         raise SystemExit(f"FocusQuest refuses to start: {problem}")
 
 
-def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, object]) -> dict:
+def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, EncodableT]) -> dict:
     return scripts.run(client(), name, keys_, args)
 
 
@@ -159,7 +160,7 @@ def _award_keys(player_id: int, now: datetime) -> dict[str, str]:
     }
 
 
-def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, object]:
+def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, EncodableT]:
     return {
         "event_base": base,
         "player_id": actor.player_id,
@@ -177,7 +178,7 @@ def _record(
     now: datetime,
     base: str,
     extra_keys: Mapping[str, str],
-    extra_args: Mapping[str, object],
+    extra_args: Mapping[str, EncodableT],
 ) -> dict:
     outcome = _run(
         name,
