@@ -28,7 +28,7 @@ help:
 	@echo "make test-fast the suite without the tests that start server processes or a browser"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
 	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
-	@echo "make lint      ruff, the import floors (lint-imports), sizes and circles (devstack/shape.py)"
+	@echo "make lint      ruff, the import floors (lint-imports), sizes and circles, mypy"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make clean     remove .data/ (local databases); keeps .venv"
 	@echo "make bench     launch spike, buffered vs direct, + PostgreSQL ceiling (short, < 5 min)"
@@ -106,13 +106,17 @@ bench: $(DEV)
 bench-long: $(DEV)
 	exec $(VENV_PY) -m perf all --profile long --charts docs/charts
 
-# The floors (import-linter's contract in pyproject.toml), then the shape: no circle of
-# packages, no module over 500 lines, no function over 60 (devstack/shape.py).
+# The floors (import-linter's contract in pyproject.toml); the shape: no circle of packages,
+# no module over 500 lines, no function over 60 (devstack/shape.py); the types: mypy
+# (pyproject.toml). mypy's Django plugin imports the settings (which need these URLs) but
+# connects to nothing.
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV_PY) -m devstack.shape check
+	DJANGO_DEBUG=1 DATABASE_URL=postgres://mypy@127.0.0.1:1/mypy REDIS_URL=redis://127.0.0.1:1/0 \
+		$(VENV)/bin/mypy .
 
 fmt: $(DEV)
 	$(VENV)/bin/ruff format .

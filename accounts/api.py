@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.player import player_of
 from accounts.services import player_logout, player_register, player_update
 from accounts.throttles import AUTH_THROTTLES
 from accounts.validators import NAME_TAKEN, public_name_taken, validate_timezone
@@ -163,13 +164,14 @@ class TokenApi(APIView):
 class MeApi(APIView):
     @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(me_payload(request.user)).data)
+        return Response(MeOutput(me_payload(player_of(request))).data)
 
     @extend_schema(request=ProfileUpdate, responses={200: MeOutput})
     def patch(self, request: Request) -> Response:
-        serializer = ProfileUpdate(data=request.data, context={"player": request.user})
+        player = player_of(request)
+        serializer = ProfileUpdate(data=request.data, context={"player": player})
         serializer.is_valid(raise_exception=True)
-        player = player_update(player=request.user, **serializer.validated_data)
+        player = player_update(player=player, **serializer.validated_data)
         return Response(MeOutput(me_payload(player)).data)
 
 
@@ -217,6 +219,7 @@ class StatsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = StatsQuery.read(request)
-        today = request.user.actor.day(clock.now())
-        days = player_stats(player_id=request.user.pk, today=today, days=params["days"])
+        player = player_of(request)
+        today = player.actor.day(clock.now())
+        days = player_stats(player_id=player.pk, today=today, days=params["days"])
         return Response({"days": days})

@@ -68,7 +68,9 @@ def attempt_refused_for(request) -> float | None:
     """Count one attempt in every bucket; the seconds to wait if any bucket is full."""
     waits = []
     for throttle in (cls() for cls in AUTH_THROTTLES):
-        if not throttle.allow_request(request, None):
+        # The HTML forms have no DRF view, and these two throttles read only the request;
+        # the stubs make the view a required APIView.
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
             waits.append(throttle.wait() or 1.0)
     return max(waits) if waits else None
 
@@ -98,7 +100,7 @@ class ThrottledAttempts:
         return super().clean()
 
 
-def throttled_response(response: HttpResponse, form: forms.Form | None) -> HttpResponse:
+def throttled_response(response: HttpResponse, form: forms.BaseForm | None) -> HttpResponse:
     """Make the page that shows a throttled form a 429 with Retry-After."""
     wait = getattr(form, "throttled_for", None)
     if wait is not None:
@@ -107,6 +109,6 @@ def throttled_response(response: HttpResponse, form: forms.Form | None) -> HttpR
     return response
 
 
-def form_of(response: HttpResponse) -> forms.Form | None:
+def form_of(response: HttpResponse) -> forms.BaseForm | None:
     """The form a (not yet rendered) TemplateResponse shows, if any."""
     return (getattr(response, "context_data", None) or {}).get("form")

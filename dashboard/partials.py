@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.player import player_of
 from common import clock
 from dashboard.selectors import habits_context, player_card_context
 from gameplay import rules
@@ -63,7 +64,9 @@ def partial_login_required(view: Callable) -> Callable:
 def _habits(
     request: HttpRequest, *, status: int = 200, errors=None, message: str = "", award=None
 ) -> HttpResponse:
-    context = habits_context(player=request.user, now=clock.now(), errors=errors, message=message)
+    context = habits_context(
+        player=player_of(request), now=clock.now(), errors=errors, message=message
+    )
     context["partial"] = True
     response = render(request, "dashboard/partials/habits.html", context, status=status)
     if award is not None:
@@ -74,7 +77,7 @@ def _habits(
 @require_GET
 @partial_login_required
 def player_card(request: HttpRequest) -> HttpResponse:
-    context = player_card_context(player=request.user, now=clock.now())
+    context = player_card_context(player=player_of(request), now=clock.now())
     return render(request, "dashboard/partials/player_card.html", context)
 
 
@@ -87,7 +90,9 @@ def habit_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _habits(request, status=400, errors={"new": form.errors["name"][0]})
     try:
-        habit = habit_create(player=request.user, name=form.cleaned_data["name"], now=clock.now())
+        habit = habit_create(
+            player=player_of(request), name=form.cleaned_data["name"], now=clock.now()
+        )
     except HabitLimitReached as refusal:
         return _habits(request, status=400, errors={"new": str(refusal)})
     return _habits(request, status=201, message=f"Added “{habit.name}”.")
@@ -96,7 +101,7 @@ def habit_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @partial_login_required
 def habit_rename_view(request: HttpRequest, habit_id: int) -> HttpResponse:
-    habit = habit_owned_active(player=request.user, habit_id=habit_id)
+    habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
     form = HabitNameForm(request.POST)
     if not form.is_valid():
         return _habits(request, status=400, errors={habit.pk: form.errors["name"][0]})
@@ -108,7 +113,7 @@ def habit_rename_view(request: HttpRequest, habit_id: int) -> HttpResponse:
 @require_POST
 @partial_login_required
 def habit_delete_view(request: HttpRequest, habit_id: int) -> HttpResponse:
-    habit = habit_owned_active(player=request.user, habit_id=habit_id)
+    habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
     habit_delete(habit=habit, now=clock.now())
     return _habits(request, message=f"Deleted “{habit.name}”; its points stay.")
 
@@ -116,15 +121,16 @@ def habit_delete_view(request: HttpRequest, habit_id: int) -> HttpResponse:
 @require_POST
 @partial_login_required
 def habit_check_in_view(request: HttpRequest, habit_id: int) -> HttpResponse:
-    habit = habit_owned_active(player=request.user, habit_id=habit_id)
+    player = player_of(request)
+    habit = habit_owned_active(player=player, habit_id=habit_id)
     which = request.POST.get("day", "today")
     if which not in ("today", "yesterday"):
         return _habits(request, status=400, errors={habit.pk: "Check in for today or yesterday."})
     now = clock.now()
-    today = request.user.actor.day(now)
+    today = player.actor.day(now)
     day = today if which == "today" else today - timedelta(days=1)
     try:
-        result = habit_check_in(player=request.user, habit=habit, day=day, now=now)
+        result = habit_check_in(player=player, habit=habit, day=day, now=now)
     except CheckInRefused as refusal:
         return _habits(request, status=400, errors={habit.pk: str(refusal)})
     award = {"points_awarded": result.points_awarded, "new_badges": result.new_badges}

@@ -2,6 +2,7 @@
 session. Reads only: the live store for what is current, PostgreSQL for the habits."""
 
 from datetime import datetime
+from typing import cast
 
 from accounts.models import User
 from gameplay import keys, live, rules
@@ -75,7 +76,7 @@ def running_session(*, player_id: int, now: datetime) -> dict | None:
     cleared storage); the timer then counts from the server's start, with no pauses.
     `elapsed_seconds` lets it do so without trusting the browser's clock to match ours.
     """
-    data = live.client().hgetall(keys.running_session(player_id))
+    data = cast(live.Fields, live.client().hgetall(keys.running_session(player_id)))
     if not data or b"sid" not in data:
         return None
     started_at = live.from_micros(data[b"started"].decode())

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from redis.exceptions import RedisError
 
 from accounts.forms import SignupForm
+from accounts.player import player_of
 from accounts.services import player_register
 from accounts.throttles import throttled_response
 from common import clock
@@ -47,7 +48,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    player, now = request.user, clock.now()
+    player, now = player_of(request), clock.now()
     card = player_card_context(player=player, now=now)
     # What the page's scripts start from; the websocket keeps it current afterwards.
     page_data = {

@@ -110,7 +110,7 @@ class FocusQuestSchema(AutoSchema):
 
         def add(code: str, description: str, schema: dict, headers: dict | None = None):
             if code not in responses:
-                body = {"description": description}
+                body: dict[str, object] = {"description": description}
                 if headers:
                     body["headers"] = headers
                 body["content"] = {"application/json": {"schema": schema}}

@@ -51,8 +51,10 @@ class JSONObjectParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None) -> dict:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
+            # DRF's json.load passes the reader to the standard one, which only reads it;
+            # its stubs want a whole IO[str], which a codecs reader is not declared as.
             data = json.load(
-                codecs.getreader(encoding)(stream),
+                codecs.getreader(encoding)(stream),  # type: ignore[arg-type]
                 parse_constant=json.strict_constant if api_settings.STRICT_JSON else None,
             )
         except RecursionError as exc:

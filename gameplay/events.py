@@ -224,6 +224,9 @@ SCHEMAS: Mapping[EventKind, type] = {
 # --- Validation ------------------------------------------------------------------------------
 
 
+_KIND_NAMES = frozenset(kind.value for kind in EventKind)
+
+
 class InvalidEvent(ValueError):
     """An event that breaks the contract; the message names the field and the reason."""
 
@@ -233,10 +236,10 @@ def validate(event: Mapping[str, Any]) -> Event:
     (a missing, unknown or mistyped field, an unknown kind)."""
     if not isinstance(event, Mapping):
         raise InvalidEvent(f"an event is a JSON object, got {type(event).__name__}")
-    try:
-        kind = EventKind(event.get("type"))
-    except ValueError:
-        raise InvalidEvent(f"type: unknown event kind {event.get('type')!r}") from None
+    kind_name = event.get("type")
+    if not isinstance(kind_name, str) or kind_name not in _KIND_NAMES:
+        raise InvalidEvent(f"type: unknown event kind {kind_name!r}")
+    kind = EventKind(kind_name)
     _check_record(event, SCHEMAS[kind], "")
     return event  # type: ignore[return-value]
 

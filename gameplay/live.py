@@ -19,6 +19,7 @@ import redis
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django_redis import get_redis_connection
+from redis.typing import EncodableT
 
 from gameplay import events, keys, rules, scripts
 
@@ -35,6 +36,17 @@ CHECKIN_POINTS_JSON = json.dumps(rules.checkin_points_table())
 def client() -> redis.Redis:
     """The one Redis client of the code (django-redis's connection pool)."""
     return get_redis_connection("live")
+
+
+# What the store's replies are, for the readers to say so (typing.cast). redis-py types a
+# reply for every client setting (text or bytes, RESP2 lists or RESP3 maps); the live
+# clients keep its defaults, RESP2 without decoding, so names and values come back as bytes.
+Fields = dict[bytes, bytes]
+StreamEntry = tuple[bytes, Fields]
+# A pending entry deleted from the stream comes back from XREADGROUP with no fields.
+PendingEntry = tuple[bytes, Fields | None]
+# XREADGROUP: for each stream read, its name and its entries.
+StreamRead = list[tuple[bytes, list[PendingEntry]]]
 
 
 # --- The store's own safety ------------------------------------------------------------------
@@ -86,7 +98,7 @@ def require_safe_store() -> None:
         raise SystemExit(f"FocusQuest refuses to start: {problem}")
 
 
-def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, object]) -> dict:
+def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, EncodableT]) -> dict:
     return scripts.run(client(), name, keys_, args)
 
 
@@ -94,7 +106,7 @@ def micros(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def from_micros(value: int | str) -> datetime:
+def from_micros(value: int | str | bytes) -> datetime:
     return EPOCH + timedelta(microseconds=int(value))
 
 
@@ -149,7 +161,7 @@ def _award_keys(player_id: int, now: datetime) -> dict[str, str]:
     }
 
 
-def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, object]:
+def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, EncodableT]:
     return {
         "event_base": base,
         "player_id": actor.player_id,
@@ -167,7 +179,7 @@ def _record(
     now: datetime,
     base: str,
     extra_keys: Mapping[str, str],
-    extra_args: Mapping[str, object],
+    extra_args: Mapping[str, EncodableT],
 ) -> dict:
     outcome = _run(
         name,

@@ -14,7 +14,10 @@ class LedgerEntry(models.Model):
     """
 
     # An entry's kind is its event's: the kinds are written once, in gameplay.events.
-    Kind = models.TextChoices("Kind", [(kind.name, kind.value) for kind in EventKind])
+    # Django's functional API takes (name, value) pairs; the stubs know only a string of names.
+    Kind = models.TextChoices(  # type: ignore[call-overload]
+        "Kind", [(kind.name, kind.value) for kind in EventKind]
+    )
 
     event_id = models.UUIDField(unique=True)
     # Every index is written by every event the flush inserts, so there are only those the

@@ -1,6 +1,8 @@
 """Reads of the flushed history (they may trail the live values by one flush)."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 
@@ -25,7 +27,8 @@ def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
     result = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        row = by_day.get(day, {})
+        # A day with no entries reads as zeros.
+        row: Mapping[str, Any] = by_day.get(day, {})
         result.append(
             {
                 "date": day,

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.player import player_of
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
 from habits.models import CheckIn, Habit
@@ -72,7 +73,7 @@ class HabitOutput(serializers.Serializer):
 
 
 def _payload(habits: list[Habit], request: Request) -> list[dict]:
-    states = habit_states(player=request.user, habits=habits, now=clock.now())
+    states = habit_states(player=player_of(request), habits=habits, now=clock.now())
     return [
         {
             "id": habit.pk,
@@ -89,14 +90,16 @@ def _payload(habits: list[Habit], request: Request) -> list[dict]:
 class HabitListApi(APIView):
     @extend_schema(responses={200: HabitOutput(many=True)})
     def get(self, request: Request) -> Response:
-        habits = list(Habit.objects.active().filter(player=request.user))
+        habits = list(Habit.objects.active().filter(player=player_of(request)))
         return Response(HabitOutput(_payload(habits, request), many=True).data)
 
     @extend_schema(request=HabitInput, responses={201: HabitOutput})
     def post(self, request: Request) -> Response:
         serializer = HabitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        habit = habit_create(player=request.user, now=clock.now(), **serializer.validated_data)
+        habit = habit_create(
+            player=player_of(request), now=clock.now(), **serializer.validated_data
+        )
         return Response(
             HabitOutput(_payload([habit], request)[0]).data, status=status.HTTP_201_CREATED
         )
@@ -105,12 +108,12 @@ class HabitListApi(APIView):
 class HabitDetailApi(APIView):
     @extend_schema(responses={200: HabitOutput})
     def get(self, request: Request, habit_id: int) -> Response:
-        habit = habit_owned_active(player=request.user, habit_id=habit_id)
+        habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         return Response(HabitOutput(_payload([habit], request)[0]).data)
 
     @extend_schema(request=HabitRename, responses={200: HabitOutput})
     def patch(self, request: Request, habit_id: int) -> Response:
-        habit = habit_owned_active(player=request.user, habit_id=habit_id)
+        habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         serializer = HabitRename(data=request.data)
         serializer.is_valid(raise_exception=True)
         if "name" in serializer.validated_data:
@@ -121,7 +124,7 @@ class HabitDetailApi(APIView):
     def delete(self, request: Request, habit_id: int) -> Response:
         NoBody(data=request.data).is_valid(raise_exception=True)
         habit_delete(
-            habit=habit_owned_active(player=request.user, habit_id=habit_id), now=clock.now()
+            habit=habit_owned_active(player=player_of(request), habit_id=habit_id), now=clock.now()
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -130,11 +133,11 @@ class CheckInApi(APIView):
     @extend_schema(request=CheckInInput, responses={201: CheckInOutput, 200: CheckInOutput})
     def post(self, request: Request, habit_id: int) -> Response:
         # The gamified path: the habit comes from the cache (see habits.selectors).
-        habit = habit_owned_active(player=request.user, habit_id=habit_id)
+        habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         serializer = CheckInInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = habit_check_in(
-            player=request.user,
+            player=player_of(request),
             habit=habit,
             day=serializer.validated_data.get("date"),
             now=clock.now(),
@@ -150,7 +153,7 @@ class CheckInApi(APIView):
 
     @extend_schema(parameters=[CheckInRange], responses={200: CheckInDay(many=True)})
     def get(self, request: Request, habit_id: int) -> Response:
-        habit = habit_owned_active(player=request.user, habit_id=habit_id)
+        habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         params = CheckInRange.read(request)
         check_ins = CheckIn.objects.filter(habit=habit)
         if "from" in params:

@@ -43,6 +43,7 @@ def _from_record(record: dict) -> Habit:
 def habit_owned_active(*, player: User, habit_id: int) -> Habit:
     """The player's own, not deleted habit; 404 for anyone else's or a missing one."""
     record = cache.get(habit_cache_key(habit_id))
+    habit: Habit | None
     if record is not None:
         habit = _from_record(record)
     else:

@@ -38,7 +38,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_CREDENTIALS)
             return
         user = self.scope.get("user")
-        self.player_id = user.pk if user is not None and user.is_authenticated else None
+        self.player_id: int | None = user.pk if user is not None and user.is_authenticated else None
         self.token_group = (
             token_group(self.scope["token_key"]) if "token_key" in self.scope else None
         )
@@ -52,7 +52,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(message)
         await self.send_json(await community_message())
         if self.player_id is not None:
-            await self.send_json(await self._me())
+            await self.send_json(await self._me(self.player_id))
 
     async def dispatch(self, message: dict) -> None:
         # Channels' own dispatch first closes stale database connections, a hop to a
@@ -65,8 +65,10 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "player_id", None) is not None:
-            await self.channel_layer.group_discard(player_group(self.player_id), self.channel_name)
+        # A socket refused in connect() never set its attributes.
+        player_id = getattr(self, "player_id", None)
+        if player_id is not None:
+            await self.channel_layer.group_discard(player_group(player_id), self.channel_name)
         if getattr(self, "token_group", None) is not None:
             await self.channel_layer.group_discard(self.token_group, self.channel_name)
 
@@ -99,11 +101,11 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     async def me_refresh(self, event: dict) -> None:
         # Ranks moved without news for this player (a moderator hid or showed someone).
         if self.player_id is not None:
-            await self.send_json(await self._me())
+            await self.send_json(await self._me(self.player_id))
 
     @database_sync_to_async
-    def _me(self) -> dict:
-        snapshot = live.player_snapshot(player_id=self.player_id)
+    def _me(self, player_id: int) -> dict:
+        snapshot = live.player_snapshot(player_id=player_id)
         return me_message(
             points=snapshot.points,
             weekly_points=snapshot.weekly_points,

@@ -27,6 +27,7 @@ import json
 import logging
 import uuid
 import weakref
+from typing import cast
 
 import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
@@ -192,7 +193,8 @@ class Pusher:
             await self._send_snapshots(ready, now)
 
     async def _counters(self) -> dict[str, int]:
-        return {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.CHANGES)).items()}
+        changes = cast(live.Fields, await self.redis.hgetall(keys.CHANGES))
+        return {k.decode(): int(v) for k, v in changes.items()}
 
     def _schedule(self, counters: dict[str, int], now: float) -> None:
         for topic in ADOPTED_ON_TAKEOVER:

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.player import player_of
 from common import clock
 from common.admin_base import ReadOnlyAdmin
 from moderation import (
@@ -36,7 +37,8 @@ class PageAdmin(ReadOnlyAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": self.opts.verbose_name_plural.capitalize(),
+                # Django always fills it in (from verbose_name); the stubs type it optional.
+                "title": str(self.opts.verbose_name_plural).capitalize(),
                 **context,
             },
         )
@@ -86,7 +88,7 @@ class FairPlayQueueAdmin(PageAdmin):
         player = get_object_or_404(User, pk=request.POST.get("player"))
         try:
             services.fairplay_flag_dismiss(
-                moderator=request.user,
+                moderator=player_of(request),
                 player=player,
                 rule=rule,
                 seen_through=seen_through,
@@ -105,7 +107,7 @@ class FairPlayQueueAdmin(PageAdmin):
             raise PermissionDenied
         player = get_object_or_404(User, pk=request.POST.get("player"))
         services.player_visibility_set(
-            moderator=request.user, player=player, hidden=True, now=clock.now()
+            moderator=player_of(request), player=player, hidden=True, now=clock.now()
         )
         self.message_user(request, f"{player} is hidden from the leaderboards.", messages.SUCCESS)
         return self._queue()
@@ -133,7 +135,7 @@ class FlushAdmin(PageAdmin):
         if request.method == "POST":
             if not can_flush:
                 raise PermissionDenied
-            report = services.flush_now(moderator=request.user)
+            report = services.flush_now(moderator=player_of(request))
             left = flush.backlog()["pending"]
             done = (
                 f"Flushed {report.events} events for {report.players} players"

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.player import player_of
 from accounts.selectors import player_has_played
 from common import clock
 from gameplay import live
@@ -48,9 +49,10 @@ class PointsRangeFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _low, _high) in self.RANGES.items()]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
-        if self.value() not in self.RANGES:
+        value = self.value()
+        if value not in self.RANGES:
             return queryset
-        _label, low, high = self.RANGES[self.value()]
+        _label, low, high = self.RANGES[value]
         if low is not None:
             queryset = queryset.filter(points__gte=low)
         if high is not None:
@@ -97,7 +99,8 @@ class PlayerAdmin(UserAdmin):
     actions = ("hide_on_boards", "show_on_boards", "deactivate", "reactivate")
 
     fieldsets = (
-        *UserAdmin.fieldsets,
+        # Django's UserAdmin always has them; the stubs type any admin's as optional.
+        *(UserAdmin.fieldsets or ()),
         (
             "Player",
             {
@@ -245,7 +248,7 @@ class PlayerAdmin(UserAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 outcome = services.player_points_adjust(
-                    moderator=request.user,
+                    moderator=player_of(request),
                     player=player,
                     points=form.cleaned_data["points"],
                     reason=form.cleaned_data["reason"],
@@ -280,7 +283,7 @@ class PlayerAdmin(UserAdmin):
         if hidden is None:
             return HttpResponseBadRequest("hidden must be 0 or 1.")
         services.player_visibility_set(
-            moderator=request.user, player=player, hidden=hidden, now=clock.now()
+            moderator=player_of(request), player=player, hidden=hidden, now=clock.now()
         )
         state = "hidden from" if hidden else "shown on"
         self.message_user(request, f"{player} is {state} the leaderboards.", messages.SUCCESS)
@@ -291,7 +294,7 @@ class PlayerAdmin(UserAdmin):
         active = _flag(request, "active")
         if active is None:
             return HttpResponseBadRequest("active must be 0 or 1.")
-        services.player_active_set(moderator=request.user, player=player, active=active)
+        services.player_active_set(moderator=player_of(request), player=player, active=active)
         state = "active again" if active else "deactivated"
         self.message_user(request, f"{player}'s account is {state}.", messages.SUCCESS)
         return self._back_to(player)
@@ -320,7 +323,7 @@ class PlayerAdmin(UserAdmin):
             request,
             queryset,
             lambda p: services.player_visibility_set(
-                moderator=request.user, player=p, hidden=True, now=now
+                moderator=player_of(request), player=p, hidden=True, now=now
             ),
             "hidden from the leaderboards",
         )
@@ -332,7 +335,7 @@ class PlayerAdmin(UserAdmin):
             request,
             queryset,
             lambda p: services.player_visibility_set(
-                moderator=request.user, player=p, hidden=False, now=now
+                moderator=player_of(request), player=p, hidden=False, now=now
             ),
             "shown on the leaderboards",
         )
@@ -342,7 +345,9 @@ class PlayerAdmin(UserAdmin):
         self._each(
             request,
             queryset,
-            lambda p: services.player_active_set(moderator=request.user, player=p, active=False),
+            lambda p: services.player_active_set(
+                moderator=player_of(request), player=p, active=False
+            ),
             "deactivated",
         )
 
@@ -351,7 +356,9 @@ class PlayerAdmin(UserAdmin):
         self._each(
             request,
             queryset,
-            lambda p: services.player_active_set(moderator=request.user, player=p, active=True),
+            lambda p: services.player_active_set(
+                moderator=player_of(request), player=p, active=True
+            ),
             "reactivated",
         )
 

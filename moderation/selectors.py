@@ -1,8 +1,10 @@
 """Reads for moderators: a player's live and flushed values side by side, and the
 fair-play queue over recent flushed history."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, F, Max, QuerySet, Sum
@@ -116,8 +118,11 @@ def _max_length_flags(
         ended_at__lte=now,
         planned_minutes=rules.PLANNED_MINUTES_MAX,
     ).values_list("player_id", "started_at", "ended_at", "planned_minutes", "focused_seconds")
+    # `ended_at__gte` leaves out the sessions with no end (SQL's >= is never true of NULL),
+    # and a completed session always has its focused seconds.
+    rows = cast(Iterable[tuple[int, datetime, datetime, int, int]], long_sessions)
     return fairplay.max_length_streak_flags(
-        (fairplay.CompletedSession(*row) for row in long_sessions),
+        (fairplay.CompletedSession(*row) for row in rows),
         max_streak=limits.max_length_streak,
         gap=limits.back_to_back_gap,
     )
@@ -151,8 +156,10 @@ def _habit_churn_flags(
         .annotate(points=Coalesce(Sum("check_ins__points_awarded"), 0))
         .values_list("player_id", "created_at", "deleted_at", "points")
     )
+    # `deleted_at__gte` leaves out the habits not deleted (SQL's >= is never true of NULL).
+    rows = cast(Iterable[tuple[int, datetime, datetime, int]], deleted_habits)
     return fairplay.habit_churn_flags(
-        (fairplay.DeletedHabit(*row) for row in deleted_habits),
+        (fairplay.DeletedHabit(*row) for row in rows),
         max_deleted=limits.max_habits_deleted,
     )
 

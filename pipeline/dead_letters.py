@@ -5,6 +5,7 @@ the stream once the cause is fixed, or discards them with a reason
 
 import json
 from datetime import datetime
+from typing import cast
 
 from django.db import transaction
 
@@ -21,7 +22,9 @@ def listed(*, count: int = 100) -> list[dict]:
             "error": fields[b"error"].decode(),
             "event": fields[b"e"].decode(),
         }
-        for entry_id, fields in live.client().xrange(keys.DEAD_LETTERS, count=count)
+        for entry_id, fields in cast(
+            list[live.StreamEntry], live.client().xrange(keys.DEAD_LETTERS, count=count)
+        )
     ]
 
 

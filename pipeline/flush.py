@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import cast
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -90,11 +91,13 @@ def _decode(fields: dict) -> bytes:
     return fields[b"e"]
 
 
-def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[bytes, dict | None]]:
+def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[live.PendingEntry]:
     r = live.client()
     # This process's own batch that failed (PostgreSQL was down) comes first: its name is
     # stable, so it retries at once instead of waiting for the reclaim timeout.
-    own = r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: "0"}, count=count)
+    own = cast(
+        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: "0"}, count=count)
+    )
     if own and own[0][1]:
         return own[0][1]
     # Then what a dead (or slow) flusher left pending, then new events.
@@ -103,7 +106,9 @@ def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[tuple[b
     )
     if claimed:
         return claimed
-    response = r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: ">"}, count=count)
+    response = cast(
+        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: ">"}, count=count)
+    )
     return response[0][1] if response else []
 
 
@@ -337,7 +342,7 @@ def backlog() -> dict:
     length = r.xlen(keys.STREAM)
     oldest_age = None
     if length:
-        first = r.xrange(keys.STREAM, count=1)
+        first = cast(list[live.StreamEntry], r.xrange(keys.STREAM, count=1))
         if first:
             millis = int(first[0][0].split(b"-")[0])
             oldest_age = max(0.0, time.time() - millis / 1000)

@@ -173,15 +173,15 @@ def _restore_community(now: datetime) -> int:
     restored = 0
     pipe = r.pipeline(transaction=False)
     for row in CommunityDay.objects.filter(day__gte=since):
-        day = row.day.isoformat()
+        iso_day = row.day.isoformat()
         pipe.hset(
-            keys.community(day),
+            keys.community(iso_day),
             mapping={"focus_minutes": row.focus_minutes, "sessions": row.sessions},
         )
-        pipe.expire(keys.community(day), live.PERIOD_TTL_SECONDS)
+        pipe.expire(keys.community(iso_day), live.PERIOD_TTL_SECONDS)
         if active[row.day]:
-            pipe.sadd(keys.community_active(day), *active[row.day])
-            pipe.expire(keys.community_active(day), live.PERIOD_TTL_SECONDS)
+            pipe.sadd(keys.community_active(iso_day), *active[row.day])
+            pipe.expire(keys.community_active(iso_day), live.PERIOD_TTL_SECONDS)
         restored += 1
     pipe.execute()
     return restored

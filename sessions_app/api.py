@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.player import player_of
 from common import clock
 from common.inputs import NoBody, StrictInput
 from gameplay import rules
@@ -112,7 +113,7 @@ class SessionListCreateApi(generics.ListAPIView):
         serializer = SessionStartInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         started = focus_session_start(
-            player=request.user,
+            player=player_of(request),
             planned_minutes=serializer.validated_data["planned_minutes"],
             habit_id=serializer.validated_data.get("habit_id"),
             now=clock.now(),
@@ -126,7 +127,7 @@ class SessionCompleteApi(APIView):
         serializer = SessionCompleteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         finished = focus_session_complete(
-            player=request.user,
+            player=player_of(request),
             session_id=str(session_id),
             focused_seconds=serializer.validated_data["focused_seconds"],
             now=clock.now(),
@@ -139,6 +140,6 @@ class SessionAbandonApi(APIView):
     def post(self, request: Request, session_id) -> Response:
         NoBody(data=request.data).is_valid(raise_exception=True)
         finished = focus_session_abandon(
-            player=request.user, session_id=str(session_id), now=clock.now()
+            player=player_of(request), session_id=str(session_id), now=clock.now()
         )
         return Response(SessionAbandoned(finished).data)

@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 
@@ -55,7 +56,8 @@ def play_every_kind() -> None:
 
 
 def stream_events() -> list[dict]:
-    return [json.loads(fields[b"e"]) for _, fields in live.client().xrange(keys.STREAM)]
+    entries = cast(list[live.StreamEntry], live.client().xrange(keys.STREAM))
+    return [json.loads(fields[b"e"]) for _, fields in entries]
 
 
 def test_every_event_a_script_emits_matches_its_kinds_schema() -> None:

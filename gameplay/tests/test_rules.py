@@ -17,8 +17,10 @@ NAIVE = datetime(2026, 3, 10, 9, 0)  # noqa: DTZ001 - the rejected input itself
 TODAY = date(2026, 3, 10)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def days_ago(*offsets: int) -> set[date]:

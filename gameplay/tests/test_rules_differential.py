@@ -268,6 +268,7 @@ def test_a_players_rank_is_the_rules_competition_rank(points, others, rank) -> N
     give(ME.player_id, points)
     snapshot = live.player_snapshot(player_id=ME.player_id, now=START)
     _, me = live.leaderboard_top(board="all", limit=1, me_id=ME.player_id, now=START)
+    assert me is not None
 
     python = rules.competition_rank(points, others)
     assert snapshot.rank_all == snapshot.rank_week == me["rank"] == python == rank

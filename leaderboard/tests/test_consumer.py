@@ -92,7 +92,7 @@ async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_las
 
 async def test_steady_awards_make_one_snapshot_per_board_each_interval_not_more(
     players, pusher_stopped_after
-):
+) -> None:
     alice, bob = players
     socket = await connect()
     await opening(socket, 3)

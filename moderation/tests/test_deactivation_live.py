@@ -13,11 +13,17 @@ from gameplay.tests.servers import gunicorn
 pytestmark = [pytest.mark.live]
 
 
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
 def logged_in(url: str, login_path: str, username: str) -> httpx.Client:
     """A browser-like client that logged in through the form, CSRF and all."""
     browser = httpx.Client(base_url=url, timeout=10)
     form = browser.get(login_path)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     done = browser.post(
         login_path,
         data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
@@ -30,7 +36,7 @@ def logged_in(url: str, login_path: str, username: str) -> httpx.Client:
 def press_active(browser: httpx.Client, player_id: int, active: str) -> httpx.Response:
     """The player page's Deactivate / Reactivate button."""
     html = browser.get(f"/admin/accounts/user/{player_id}/change/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    token = csrf_token(html)
     return browser.post(
         f"/admin/accounts/user/{player_id}/active/",
         data={"active": active, "csrfmiddlewaretoken": token},

@@ -24,7 +24,7 @@ def flush_sql() -> str:
     return "\n".join(inspect.getsource(module) for module in modules)
 
 
-def fields_of(schema: type) -> dict[str, object]:
+def fields_of(schema: object) -> dict[str, typing.Any]:
     return typing.get_type_hints(schema, include_extras=True)
 
 
