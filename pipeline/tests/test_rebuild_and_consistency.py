@@ -49,7 +49,7 @@ def test_rebuild_after_flushall_restores_every_live_value(alice, bob, charlie, c
     flush.flush_pending()
     before = everything_live([alice, bob, charlie], habits)
 
-    live.client().flushall()
+    live.client().flushdb()  # this database only: others may hold another run
     assert live.player_snapshot(player_id=alice.pk).points == 0
     report = live_state_rebuild(now=T0 + timedelta(days=2))
 
@@ -65,7 +65,7 @@ def test_rebuild_restores_a_running_session_so_it_can_still_be_completed(alice, 
         client_for(alice).post("/api/sessions", {"planned_minutes": 25}, format="json").json()["id"]
     )
     flush.flush_pending()
-    live.client().flushall()
+    live.client().flushdb()  # this database only: others may hold another run
 
     live_state_rebuild(now=T0)
     clock.shift(timedelta(minutes=25))
