@@ -33,7 +33,7 @@ def everything_live(players, habits):
     return snapshots, boards, streaks, community
 
 
-def test_rebuild_after_flushall_restores_every_live_value(alice, bob, charlie, clock):
+def test_rebuild_after_redis_lost_its_data_restores_every_live_value(alice, bob, charlie, clock):
     habits = {
         p.pk: [Habit.objects.create(player=p, name=f"h{p.pk}")] for p in (alice, bob, charlie)
     }

@@ -116,7 +116,7 @@ def test_a_repeat_after_the_live_answer_expired_is_the_first_answer(alice, as_al
     assert repeat.json()["totals"]["points"] == 35
 
 
-def test_a_repeat_after_flushall_and_rebuild_is_the_first_answer(alice, as_alice, clock):
+def test_a_repeat_after_losing_redis_and_a_rebuild_is_the_first_answer(alice, as_alice, clock):
     session_id = start(as_alice, planned=25)
     clock.shift(timedelta(minutes=25))
     first = complete(as_alice, session_id, 1500)
