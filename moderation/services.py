@@ -76,27 +76,37 @@ def player_points_adjust(
         )
 
 
+def _flag_set(*, moderator: User, player: User, field: str, value: bool, message: str) -> bool:
+    """Set one of the player's yes/no flags under a row lock, logged for the admin; inside
+    the caller's transaction. Returns whether it changed."""
+    locked = User.objects.select_for_update().get(pk=player.pk)
+    changed = getattr(locked, field) != value
+    if changed:
+        setattr(locked, field, value)
+        locked.save(update_fields=[field])
+        admin_log(moderator=moderator, obj=locked, message=message)
+    setattr(player, field, value)
+    return changed
+
+
 def player_visibility_set(*, moderator: User, player: User, hidden: bool, now: datetime) -> bool:
     """Hide a player from the leaderboards (they keep their points) or show them again.
     Returns whether the flag changed."""
     _ensure_may_moderate(moderator, player)
+    message = "Hid from the leaderboards." if hidden else "Showed on the leaderboards."
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=player.pk)
-        changed = locked.hidden_from_leaderboards != hidden
-        if changed:
-            locked.hidden_from_leaderboards = hidden
-            locked.save(update_fields=["hidden_from_leaderboards"])
-            admin_log(
-                moderator=moderator,
-                obj=locked,
-                message="Hid from the leaderboards." if hidden else "Showed on the leaderboards.",
-            )
+        changed = _flag_set(
+            moderator=moderator,
+            player=player,
+            field="hidden_from_leaderboards",
+            value=hidden,
+            message=message,
+        )
         # Last, inside the transaction, so that PostgreSQL and Redis move together: if
         # Redis refuses, the flag rolls back. Sent even when PostgreSQL already agreed,
         # which repairs a live store that drifted.
         live.player_visibility_set(player_id=player.pk, hidden=hidden, now=now)
     ranks_moved()
-    player.hidden_from_leaderboards = hidden
     return changed
 
 
@@ -116,18 +126,11 @@ def player_active_set(*, moderator: User, player: User, active: bool) -> bool:
     makes the same token and sessions work again.
     """
     _ensure_may_moderate(moderator, player)
+    message = "Reactivated the account." if active else "Deactivated the account."
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=player.pk)
-        changed = locked.is_active != active
-        if changed:
-            locked.is_active = active
-            locked.save(update_fields=["is_active"])
-            admin_log(
-                moderator=moderator,
-                obj=locked,
-                message="Reactivated the account." if active else "Deactivated the account.",
-            )
-    player.is_active = active
+        changed = _flag_set(
+            moderator=moderator, player=player, field="is_active", value=active, message=message
+        )
     if changed and not active:
         transaction.on_commit(lambda: live_sockets_close(player_id=player.pk))
     return changed
