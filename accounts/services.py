@@ -16,12 +16,14 @@ MODERATORS_GROUP = "moderators"
 def player_register(
     *,
     username: str,
-    password: str,
+    password: str | None,
     email: str = "",
     display_name: str = "",
     timezone: str = "UTC",
     day_start_hour: int = 0,
 ) -> tuple[User, Token]:
+    """A new player and their token; `password=None` gives an unusable password (the
+    account cannot log in until one is set)."""
     player = User.objects.create_user(
         username=username,
         password=password,
