@@ -3,9 +3,8 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import make_player
-from e2e.conftest import log_in
 from habits.models import Habit
+from testkit.personas import log_in, make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

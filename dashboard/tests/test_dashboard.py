@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from conftest import T0
 from habits.models import Habit
 from habits.services import habit_check_in, habit_create
 from sessions_app.services import focus_session_complete, focus_session_start
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 

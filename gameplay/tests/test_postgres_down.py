@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 
-from conftest import make_player
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from gameplay.tests.servers import celery_worker, gunicorn, manage, postgres_link, project_env
+from testkit.personas import make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

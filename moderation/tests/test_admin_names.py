@@ -5,9 +5,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from conftest import T0
-from gameplay.tests.actions import focus_session
 from pipeline import flush
+from testkit.actions import focus_session
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.contrib.auth.models import Permission
 from common import clock
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
-from moderation.tests.conftest import browser_for, log_messages
 from pipeline import flush
+from testkit.db import log_messages
+from testkit.personas import browser_for
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/moderation/pendingevents/"

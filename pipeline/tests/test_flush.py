@@ -8,15 +8,15 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from conftest import T0, make_player
 from gameplay import keys, live
 from gameplay.models import Badge, LedgerEntry
-from gameplay.tests.actions import burst, check_in, focus_session
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
 from pipeline import flush
 from pipeline.consistency import consistency_drift
 from sessions_app.models import FocusSession
+from testkit.actions import burst, check_in, focus_session
+from testkit.personas import T0, make_player
 
 pytestmark = pytest.mark.django_db
 
