@@ -11,24 +11,18 @@ Playwright cannot download its own browsers here, so it launches the system's Ch
 import contextlib
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
-from accounts.models import User
 from devstack import procfile
 from devstack.processes import free_port, http_ok, process
-from gameplay import keys, live
+from gameplay import live
 from gameplay.tests.servers import celery_worker, gunicorn, project_env
-from habits.services import habit_check_in, habit_create
-from pipeline.flush import backlog
-from sessions_app.services import focus_session_complete, focus_session_start
+from testkit.actions import wait_for_flush
 
 FLUSH_INTERVAL_SECONDS = "1"
 # Without the background-networking switches Chromium keeps calling home, which on a
@@ -156,68 +150,3 @@ def clean_redis(transactional_db):
             client.delete(*batch)
     yield
     wait_for_flush()
-
-
-# --- Helpers --------------------------------------------------------------------------------
-
-
-def log_in(context, player: User, stack: Stack) -> None:
-    """Gives a browser context the player's session cookie (as logging in would)."""
-    client = Client()
-    client.force_login(player)
-    cookie = client.cookies["sessionid"]
-    context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": stack.http}])
-
-
-def backdate_running_session(player: User, *, minutes: int) -> None:
-    """Moves the running session's start back by `minutes`.
-
-    `started` (epoch microseconds) in the running-session hash is the start that the
-    service layer recorded and that a completion is checked against; moving it back
-    stands for having waited that long.
-    """
-    client = live.client()
-    key = keys.running_session(player.pk)
-    started = client.hget(key, "started")
-    assert started is not None, "no running session to back-date"
-    client.hset(key, "started", int(started) - minutes * 60 * 1_000_000)
-
-
-def wait_for_flush(timeout: float = 15) -> None:
-    """Until the Celery beat's flush has written every pending event to PostgreSQL."""
-    deadline = time.monotonic() + timeout
-    while backlog()["pending"]:
-        assert time.monotonic() < deadline, f"events still pending: {backlog()}"
-        time.sleep(0.2)
-
-
-def seed_history(player: User, *, days: int, now: datetime, habits: tuple[str, ...]) -> None:
-    """`days` of varied history ending yesterday, through the services, oldest first."""
-    created = [habit_create(player=player, name=name) for name in habits]
-    for back in range(days, 0, -1):
-        moment = now - timedelta(days=back)
-        minutes = (25, 50, 0, 25, 90, 50, 25)[back % 7]
-        if minutes:
-            started = focus_session_start(
-                player=player, planned_minutes=minutes, habit_id=None, now=moment
-            )
-            focus_session_complete(
-                player=player,
-                session_id=started.id,
-                focused_seconds=minutes * 60,
-                now=moment + timedelta(minutes=minutes),
-            )
-        for index, habit in enumerate(created):
-            if (back + index) % 5 != 3:  # a missed day now and then
-                later = moment + timedelta(hours=2)
-                habit_check_in(player=player, habit=habit, day=None, now=later)
-
-
-def complete_session(player: User, *, minutes: int, now: datetime) -> None:
-    """A whole focus session of `minutes`, ending at `now`, through the services."""
-    started = focus_session_start(
-        player=player, planned_minutes=minutes, habit_id=None, now=now - timedelta(minutes=minutes)
-    )
-    focus_session_complete(
-        player=player, session_id=started.id, focused_seconds=minutes * 60, now=now
-    )

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import make_player
-from e2e.conftest import complete_session, log_in, seed_history, wait_for_flush
 from sessions_app.services import focus_session_start
+from testkit.actions import complete_session, seed_history, wait_for_flush
+from testkit.personas import log_in, make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

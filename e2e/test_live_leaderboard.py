@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from conftest import make_player
-from e2e.conftest import backdate_running_session, complete_session, log_in
+from testkit.actions import backdate_running_session, complete_session
+from testkit.personas import log_in, make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from e2e.conftest import backdate_running_session
 from gameplay import live
+from testkit.actions import backdate_running_session
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -7,10 +7,10 @@ import time
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from conftest import make_player
-from e2e.conftest import backdate_running_session, log_in, wait_for_flush
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
+from testkit.actions import backdate_running_session, wait_for_flush
+from testkit.personas import log_in, make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ tries a minute between them."""
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD
+from testkit.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

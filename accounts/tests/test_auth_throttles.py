@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from conftest import PASSWORD
+from testkit.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

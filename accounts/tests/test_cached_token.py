@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import player_update
-from conftest import client_for
+from testkit.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

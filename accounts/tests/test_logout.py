@@ -5,7 +5,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD, client_for
+from testkit.personas import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 

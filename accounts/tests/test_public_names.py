@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import PASSWORD, client_for, make_player
+from testkit.personas import PASSWORD, client_for, make_player
 
 pytestmark = pytest.mark.django_db
 

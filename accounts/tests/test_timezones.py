@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.forms import SignupForm
 from accounts.models import User
-from conftest import PASSWORD
+from testkit.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import PASSWORD
+from testkit.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

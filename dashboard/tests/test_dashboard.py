@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from conftest import T0
 from habits.models import Habit
 from habits.services import habit_check_in, habit_create
 from sessions_app.services import focus_session_complete, focus_session_start
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 
@@ -147,16 +147,25 @@ def test_alice_adds_renames_and_deletes_a_habit(alice, clock):
     assert Habit.objects.get(pk=habit.pk).deleted_at == T0
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 81])
-def test_a_bad_habit_name_is_refused_with_400_and_nothing_is_written(alice, alices_read, name):
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("x" * 81, "Ensure this value has at most 80 characters (it has 81)."),
+    ],
+)
+def test_a_bad_habit_name_is_refused_with_400_and_nothing_is_written(
+    alice, alices_read, name, error
+):
     browser = browser_of(alice)
 
     added = browser.post("/dashboard/habits", {"name": name})
     renamed = browser.post(f"/dashboard/habits/{alices_read.pk}/rename", {"name": name})
 
     assert (added.status_code, renamed.status_code) == (400, 400)
-    assert added.context["habit_new_error"]
-    assert renamed.context["habit_rows"][0]["error"]
+    assert added.context["habit_new_error"] == error
+    assert renamed.context["habit_rows"][0]["error"] == error
     assert list(Habit.objects.filter(player=alice).values_list("name", flat=True)) == ["Read"]
 
 

@@ -9,10 +9,10 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from conftest import PASSWORD
 from gameplay import live
 from habits.models import CheckIn, Habit
 from sessions_app.models import FocusSession
+from testkit.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

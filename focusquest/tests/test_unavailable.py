@@ -8,12 +8,12 @@ import pytest
 import redis
 from django.test import Client, override_settings
 
-from conftest import client_for
 from gameplay import keys, live
 from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
 from pipeline import flush
 from pipeline.consistency import consistency_drift
+from testkit.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

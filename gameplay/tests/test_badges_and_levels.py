@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import T0
 from gameplay import live
 from gameplay.live import Actor
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 

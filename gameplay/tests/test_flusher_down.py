@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-from conftest import make_player
 from gameplay import keys, live
 from gameplay.tests.servers import celery_worker, gunicorn
+from testkit.personas import make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from django.db import connection
 
-from conftest import make_player
 from gameplay.models import LedgerEntry
 from gameplay.tests.servers import gunicorn, manage
 from habits.models import Habit
+from testkit.personas import make_player
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 

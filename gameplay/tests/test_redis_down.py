@@ -4,10 +4,10 @@ half-written anywhere."""
 import pytest
 from django.test import override_settings
 
-from conftest import client_for
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from gameplay.tests.servers import redis_server
+from testkit.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

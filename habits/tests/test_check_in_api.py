@@ -7,7 +7,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import client_for, make_player, no_writes
+from testkit.db import no_writes
+from testkit.personas import client_for, make_player
 
 pytestmark = pytest.mark.django_db
 

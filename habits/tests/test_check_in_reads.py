@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import client_for
+from testkit.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

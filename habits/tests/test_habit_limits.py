@@ -7,12 +7,12 @@ import pytest
 import time_machine
 from django.test import Client
 
-from conftest import T0, client_for, make_player
 from gameplay import live
 from habits.models import Habit
 from moderation import fairplay
 from moderation.selectors import fairplay_flags
 from pipeline import flush
+from testkit.personas import T0, client_for, make_player
 
 pytestmark = pytest.mark.django_db
 

@@ -12,15 +12,13 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from common import clock
-from conftest import make_player
 from focusquest.asgi import application
 from gameplay import live
 from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
-from leaderboard.tests.sockets import drain
+from testkit.personas import make_player
+from testkit.sockets import PATH, closed_with, drain, token_header
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-PATH = "/ws/leaderboard/"
 
 
 def award(player, points):
@@ -38,10 +36,6 @@ async def connect(headers=()):
 
 async def opening(communicator, count: int) -> list[dict]:
     return [await communicator.receive_json_from(timeout=5) for _ in range(count)]
-
-
-def token_header(player):
-    return (b"authorization", f"Token {player.auth_token.key}".encode())
 
 
 @pytest.fixture
@@ -247,16 +241,6 @@ async def test_a_page_from_another_site_cannot_open_the_socket(players, pusher_s
     connected, _ = await communicator.connect(timeout=5)
 
     assert not connected
-
-
-async def closed_with(communicator, seconds: float = 2.0) -> dict | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not await communicator.receive_nothing(timeout=0.05, interval=0.01):
-            output = await communicator.receive_output(timeout=1)
-            if output["type"] == "websocket.close":
-                return output
-    return None
 
 
 async def test_deleting_a_token_closes_the_sockets_it_opened_and_no_other(

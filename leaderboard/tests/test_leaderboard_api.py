@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import T0, client_for, make_player
 from gameplay import live
 from gameplay.live import Actor
+from testkit.personas import T0, client_for, make_player
 
 pytestmark = pytest.mark.django_db
 

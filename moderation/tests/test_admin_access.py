@@ -9,14 +9,13 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import moderator_make
-from conftest import PASSWORD, T0, client_for, make_player
 from gameplay import live
 from gameplay.models import Badge, LedgerEntry
-from gameplay.tests.actions import focus_session
 from moderation.player_admin import PlayerAdmin
 from moderation.services import player_visibility_set
-from moderation.tests.conftest import browser_for
 from pipeline import flush
+from testkit.actions import focus_session
+from testkit.personas import PASSWORD, T0, browser_for, client_for, make_player
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from accounts.services import moderator_make
-from conftest import PASSWORD, make_player
 from gameplay.tests.servers import gunicorn
+from testkit.personas import PASSWORD, make_player
 
 pytestmark = [pytest.mark.live]
 

@@ -6,14 +6,14 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from conftest import T0, make_player
 from gameplay import keys, live
-from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
 from moderation.models import FairPlayDismissal
 from moderation.selectors import fairplay_queue
-from moderation.tests.conftest import browser_for, log_messages
 from pipeline import flush
+from testkit.actions import check_in, focus_session
+from testkit.db import log_messages
+from testkit.personas import T0, browser_for, make_player
 
 pytestmark = pytest.mark.django_db
 

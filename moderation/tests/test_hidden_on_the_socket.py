@@ -10,11 +10,11 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.services import moderator_make
 from common import clock
-from conftest import make_player
 from focusquest.asgi import application
 from gameplay import live
-from leaderboard.tests.sockets import drain
 from moderation.services import player_active_set, player_visibility_set
+from testkit.personas import make_player
+from testkit.sockets import PATH, closed_with, drain, token_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -48,7 +48,7 @@ async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showi
     people, pusher_stopped_after
 ):
     alice, _bob, mo = people
-    socket = WebsocketCommunicator(application, "/ws/leaderboard/")
+    socket = WebsocketCommunicator(application, PATH)
     connected, _ = await socket.connect(timeout=5)
     assert connected
     opening = [await socket.receive_json_from(timeout=5) for _ in range(3)]
@@ -81,16 +81,7 @@ async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showi
 
 async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pusher_stopped_after):
     alice, bob, mo = people
-    alice_socket = WebsocketCommunicator(
-        application,
-        "/ws/leaderboard/",
-        headers=[(b"authorization", f"Token {alice.auth_token.key}".encode())],
-    )
-    bob_socket = WebsocketCommunicator(
-        application,
-        "/ws/leaderboard/",
-        headers=[(b"authorization", f"Token {bob.auth_token.key}".encode())],
-    )
+    alice_socket, bob_socket = token_socket(alice), token_socket(bob)
     assert (await alice_socket.connect(timeout=5))[0]
     assert (await bob_socket.connect(timeout=5))[0]
     await drain(alice_socket, 0.5)
@@ -98,14 +89,7 @@ async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pushe
 
     await sync_to_async(player_active_set)(moderator=mo, player=alice, active=False)
 
-    closed = None
-    deadline = time.monotonic() + 2
-    while closed is None and time.monotonic() < deadline:
-        if not await alice_socket.receive_nothing(timeout=0.05, interval=0.01):
-            output = await alice_socket.receive_output(timeout=1)
-            if output["type"] == "websocket.close":
-                closed = output
-    assert closed == {"type": "websocket.close", "code": 4403}
+    assert await closed_with(alice_socket) == {"type": "websocket.close", "code": 4403}
     assert not any(m.get("type") == "close" for m in await drain(bob_socket, 0.3))
     await bob_socket.send_json_to({"type": "ping"})
     assert await bob_socket.receive_json_from(timeout=2) == {"type": "pong"}
@@ -119,14 +103,6 @@ async def next_me(socket, within: float) -> dict | None:
             if message["type"] == "me":
                 return message
     return None
-
-
-def token_socket(player) -> WebsocketCommunicator:
-    return WebsocketCommunicator(
-        application,
-        "/ws/leaderboard/",
-        headers=[(b"authorization", f"Token {player.auth_token.key}".encode())],
-    )
 
 
 async def test_hiding_alice_moves_bob_up_one_rank_on_his_open_socket_and_showing_her_moves_him_back(

@@ -4,8 +4,7 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 
 from accounts.models import User
-from conftest import PASSWORD
-from moderation.tests.conftest import browser_for
+from testkit.personas import PASSWORD, browser_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ import pytest
 
 from accounts.models import User
 from accounts.services import moderator_make
-from conftest import T0
 from gameplay import keys, live
-from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
-from moderation.tests.conftest import log_messages
 from pipeline import flush
+from testkit.actions import check_in, focus_session
+from testkit.db import log_messages
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from accounts.services import moderator_make
-from conftest import T0, client_for
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
-from gameplay.tests.actions import focus_session
 from moderation.services import player_points_adjust
-from moderation.tests.conftest import log_messages
 from pipeline import flush
+from testkit.actions import focus_session
+from testkit.db import log_messages
+from testkit.personas import T0, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 from accounts.services import moderator_make
-from conftest import PASSWORD, T0, client_for
 from gameplay import keys, live
-from gameplay.tests.actions import focus_session
 from gameplay.tests.servers import redis_server
 from moderation.services import player_active_set, player_visibility_set
-from moderation.tests.conftest import log_messages
 from pipeline import flush
+from testkit.actions import focus_session
+from testkit.db import log_messages
+from testkit.personas import PASSWORD, T0, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,14 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from conftest import make_player
 from gameplay import keys, live
 from gameplay.models import DiscardedEvent, LedgerEntry
-from gameplay.tests.actions import burst, check_in
 from gameplay.tests.servers import manage
 from habits.models import Habit
 from pipeline import dead_letters, flush
 from pipeline.consistency import consistency_drift
+from testkit.actions import burst, check_in
+from testkit.personas import make_player
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

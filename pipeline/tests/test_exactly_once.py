@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import override_settings
 
-from conftest import client_for, make_player
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
-from gameplay.tests.actions import burst, focus_session
 from gameplay.tests.servers import ROOT, celery_worker, manage, project_env, redis_server
 from habits.models import Habit
 from pipeline import flush
 from pipeline.consistency import consistency_drift
+from testkit.actions import burst, focus_session
+from testkit.personas import client_for, make_player
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 

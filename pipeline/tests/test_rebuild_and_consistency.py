@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from conftest import T0, client_for
 from gameplay import keys, live
-from gameplay.tests.actions import check_in, focus_session
 from habits.models import Habit
 from habits.services import habit_states
 from pipeline import flush
 from pipeline.consistency import consistency_drift
 from pipeline.rebuild import live_state_rebuild
+from testkit.actions import check_in, focus_session
+from testkit.personas import T0, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import T0, no_writes
 from gameplay import live
+from testkit.db import no_writes
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import User
-from conftest import T0
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from leaderboard.models import CommunityDay
@@ -14,6 +13,7 @@ from pipeline import flush
 from pipeline.consistency import consistency_drift
 from pipeline.rebuild import live_state_rebuild
 from sessions_app.models import FocusSession
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 
