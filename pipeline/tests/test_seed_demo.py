@@ -8,12 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from conftest import T0
 from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from habits.models import CheckIn, Habit
 from pipeline.consistency import consistency_drift
 from sessions_app.models import FocusSession
+from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
 
