@@ -6,6 +6,7 @@ HTTPS settings default to what `manage.py check --deploy` asks for.
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url as parse_redis_url
@@ -124,7 +125,9 @@ REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
 # (gameplay.live.store_safety_problem); true only for throwaway test servers.
 LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)
-CACHES = {
+# Django's shape for it: typed from the literal alone, a cache's OPTIONS would read as
+# Collection[str] (its values mix strings and dicts) and could not be indexed.
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,

@@ -85,7 +85,7 @@ def _writer(actors, go, stop_at, results) -> None:
 
     connections.close_all()  # never share the parent's connection
     latencies = []
-    sessions = {a.player_id: None for a in actors}
+    sessions: dict[int, str | None] = {a.player_id: None for a in actors}
     turn = 0
     go.wait()
     while time.time() < stop_at.value:
@@ -103,8 +103,9 @@ def _writer(actors, go, stop_at, results) -> None:
         latencies.append(time.perf_counter() - started)
     # Leave no session running: the next step's writers start from a clean state.
     for actor in actors:
-        if sessions[actor.player_id] is not None:
-            _act(actor, complete=True, session_id=sessions[actor.player_id])
+        running = sessions[actor.player_id]
+        if running is not None:
+            _act(actor, complete=True, session_id=running)
     connections.close_all()
     results.put(latencies)
 
@@ -231,7 +232,7 @@ class PostgresWork:
             "peak_lock_waiters": max(waiters, default=0),
             "postgres_cpu_ms_per_action": self.cpu * 1000 / actions,
             "statements_per_action": None
-            if statements0 is None
+            if statements0 is None or statements1 is None
             else (statements1 - statements0) / actions,
             "transactions_per_action": (transactions1 - transactions0) / actions,
             "wal_bytes_per_action": _wal_diff(lsn1, lsn0) / actions,
@@ -299,8 +300,9 @@ def _record_buffered(actors, events: int) -> None:
         for actor in actors:
             running = sessions[actor.player_id]
             if running is None:
-                sessions[actor.player_id] = str(uuid.uuid4())
-                _act(actor, complete=False, session_id=sessions[actor.player_id])
+                session_id = str(uuid.uuid4())
+                sessions[actor.player_id] = session_id
+                _act(actor, complete=False, session_id=session_id)
             else:
                 _act(actor, complete=True, session_id=running)
                 sessions[actor.player_id] = None
@@ -308,8 +310,9 @@ def _record_buffered(actors, events: int) -> None:
             if made >= events:
                 break
     for actor in actors:  # no session left running
-        if sessions[actor.player_id] is not None:
-            _act(actor, complete=True, session_id=sessions[actor.player_id])
+        running = sessions[actor.player_id]
+        if running is not None:
+            _act(actor, complete=True, session_id=running)
 
 
 def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:

@@ -37,7 +37,7 @@ def _phases(ax, profile: dict) -> None:
 
 def spike_charts(results: dict[str, dict], profile: dict, out: Path, prefix: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    modes = [m for m in ("buffered", "direct") if m in results]
+    modes: list[str] = [m for m in ("buffered", "direct") if m in results]
     end = profile["quiet_seconds"] + profile["ramp_seconds"] + profile["hold_seconds"]
     return [
         _save(chart(results, modes, profile, end), out / f"{prefix}-{name}.png")

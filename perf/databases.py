@@ -9,6 +9,7 @@ import contextlib
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from focusquest.env import database_from_url
 
@@ -27,6 +28,15 @@ def pg_connect(url: str, *, dbname: str | None = None) -> psycopg.Connection:
         autocommit=True,
         **settings["OPTIONS"],
     )
+
+
+def one_row(cursor: psycopg.Cursor[TupleRow]) -> TupleRow:
+    """The row of a query that always has one (a function's value, an aggregate, the
+    statistics of a database that exists)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("a query that always returns a row returned none")
+    return row
 
 
 def base_connect(url: str) -> psycopg.Connection:

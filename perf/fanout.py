@@ -94,6 +94,7 @@ async def _measure(ws_url: str, r: redis.Redis, options, server_pids) -> dict:
             board = None
             async for raw in socket:
                 frames += 1
+                assert isinstance(raw, str)  # the server sends text frames only
                 if not raw.startswith(BOARD_PREFIX):
                     continue
                 at = time.monotonic()

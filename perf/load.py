@@ -166,9 +166,11 @@ class Player:
         await asyncio.sleep(max(0.0, self.arrival - ctx.clock()))
         if not await self.sign_up():
             return
+        user_id = self.tally.user_id
+        assert user_id is not None  # a sign-up that succeeded set it
         if self.socket:
-            ctx.awards.personal.add(self.tally.user_id)
-            ctx.sockets.append(asyncio.create_task(watch(ctx, self.headers, self.tally.user_id)))
+            ctx.awards.personal.add(user_id)
+            ctx.sockets.append(asyncio.create_task(watch(ctx, self.headers, user_id)))
         weights = ctx.profile.mix
         steps, cumulative = list(weights), list(weights.values())
         while True:
@@ -304,7 +306,9 @@ class Player:
 
     def award(self, points: int) -> None:
         self.tally.points += points
-        self.ctx.awards.awarded(self.tally.user_id, self.tally.points, self.ctx.clock())
+        user_id = self.tally.user_id
+        assert user_id is not None  # awards come only after the sign-up
+        self.ctx.awards.awarded(user_id, self.tally.points, self.ctx.clock())
 
 
 async def watch(ctx: Context, headers: dict[str, str] | None, user_id: int | None) -> None:

@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 import redis
@@ -23,7 +24,7 @@ import redis
 from devstack.proctree import stat
 from focusquest.env import database_from_url
 from gameplay import keys
-from perf.databases import APPLICATION_NAME, pg_connect
+from perf.databases import APPLICATION_NAME, one_row, pg_connect
 
 FAST = 0.2
 SLOW = 1.0
@@ -68,10 +69,13 @@ def pg_counters(
     """Cumulative counters of `database` (default: the one `conn` is connected to)."""
     database = database or conn.info.dbname
     conn.execute("SELECT pg_stat_clear_snapshot()")
-    commits, rollbacks = conn.execute(
-        "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = %s", [database]
-    ).fetchone()
-    lsn = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
+    commits, rollbacks = one_row(
+        conn.execute(
+            "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = %s",
+            [database],
+        )
+    )
+    lsn = one_row(conn.execute("SELECT pg_current_wal_insert_lsn()::text"))[0]
     by_query: dict[int, tuple[int, int, str]] = {}
     if statements:
         # Top-level statements only: what the app sent. Nested ones (the foreign-key
@@ -96,10 +100,14 @@ def pg_counters(
 
 
 def pg_work(conn: psycopg.Connection, before: PgCounters, after: PgCounters, top: int = 10) -> dict:
-    wal = conn.execute(
-        "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::bigint", [after.wal_lsn, before.wal_lsn]
-    ).fetchone()[0]
-    work = {
+    wal = one_row(
+        conn.execute(
+            "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::bigint",
+            [after.wal_lsn, before.wal_lsn],
+        )
+    )[0]
+    # The report's numbers, None without pg_stat_statements.
+    work: dict[str, Any] = {
         "statements": None,
         "sign_up_statements": None,
         "statements_wal_bytes": None,
@@ -259,13 +267,15 @@ class Observer:
             self.failure = exc
 
     def _activity(self, conn: psycopg.Connection, now: float) -> None:
-        total, waiting = conn.execute(
-            """SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
-               FROM pg_stat_activity
-               WHERE datname = %s AND backend_type = 'client backend'
-                 AND application_name <> %s""",
-            [self.database, APPLICATION_NAME],
-        ).fetchone()
+        total, waiting = one_row(
+            conn.execute(
+                """SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
+                   FROM pg_stat_activity
+                   WHERE datname = %s AND backend_type = 'client backend'
+                     AND application_name <> %s""",
+                [self.database, APPLICATION_NAME],
+            )
+        )
         self.samples.connections.append((now, total))
         self.samples.lock_waiters.append((now, waiting))
 
@@ -295,6 +305,6 @@ def redis_pid(client: redis.Redis) -> int | None:
 
 
 def postmaster_pid(conn: psycopg.Connection) -> int | None:
-    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    backend = one_row(conn.execute("SELECT pg_backend_pid()"))[0]
     fields = stat(backend)
     return int(fields[1]) if fields else None

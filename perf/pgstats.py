@@ -12,9 +12,12 @@ that reading them adds no statement or transaction to what is measured.
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from django.db import connection
+
+from perf.databases import one_row
 
 # A backend publishes its counters to pg_stat_database when it goes idle, at most once a
 # second, and otherwise after idle timeouts of 10 s (seen here: up to 21 s); one that
@@ -86,12 +89,14 @@ class Observer:
         )
         self._wait_gone(backends)
         self.conn.execute("SELECT pg_stat_clear_snapshot()")
-        lsn, commits, rollbacks, inserted, updated, deleted = self.conn.execute(
-            """SELECT pg_current_wal_insert_lsn()::text, xact_commit, xact_rollback,
-                      tup_inserted, tup_updated, tup_deleted
-               FROM pg_stat_database WHERE datname = %s""",
-            [self.database],
-        ).fetchone()
+        lsn, commits, rollbacks, inserted, updated, deleted = one_row(
+            self.conn.execute(
+                """SELECT pg_current_wal_insert_lsn()::text, xact_commit, xact_rollback,
+                          tup_inserted, tup_updated, tup_deleted
+                   FROM pg_stat_database WHERE datname = %s""",
+                [self.database],
+            )
+        )
         statements = {}
         if self.with_statements:
             rows = self.conn.execute(
@@ -106,10 +111,10 @@ class Observer:
 
     def work_between(self, before: Snapshot, after: Snapshot, *, top: int = 12) -> dict:
         """What PostgreSQL did between two snapshots, as plain numbers for the report."""
-        (wal_bytes,) = self.conn.execute(
-            "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", [after.wal_lsn, before.wal_lsn]
-        ).fetchone()
-        work = {
+        diff = "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)"
+        (wal_bytes,) = one_row(self.conn.execute(diff, [after.wal_lsn, before.wal_lsn]))
+        # The report's numbers, None where pg_stat_statements is missing.
+        work: dict[str, Any] = {
             "transactions": after.xact_commit - before.xact_commit,
             "rollbacks": after.xact_rollback - before.xact_rollback,
             "rows_inserted": after.tup_inserted - before.tup_inserted,

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -44,7 +45,7 @@ def run(options, services: Services) -> dict:
     _autovacuum_off()
     with base_connect(services.database_url) as stats_connection:
         observer = pgstats.Observer(stats_connection, connection.settings_dict["NAME"])
-        report = {
+        report: dict[str, Any] = {
             "started_at": started,
             "cpus": os.cpu_count(),
             "machine": writepath.machine(),

@@ -136,11 +136,12 @@ class _Table:
     def __init__(self, results: dict[str, dict]) -> None:
         self.results = results
         self.modes = [m for m in ("buffered", "direct") if m in results]
-        self.rows: list[tuple[str, list, object]] = []
+        # (label, its cells, the raw values when the row shows buffered / direct)
+        self.rows: list[tuple[str, list[str], list | None]] = []
 
     def add(self, label, getter, fmt, ratio=False) -> None:
         values = [getter(self.results[m]) for m in self.modes]
-        self.rows.append((label, [fmt(v) for v in values], ratio and values))
+        self.rows.append((label, [fmt(v) for v in values], values if ratio else None))
 
     def render(self) -> str:
         both = len(self.modes) == 2
@@ -401,8 +402,8 @@ def write(
         lines += [f"![{p.stem}]({p})" for p in made] + [""]
     if ceiling:
         lines += ["## PostgreSQL's ceiling", "", ceiling_table(ceiling), ""]
-        made = charting.ceiling_chart(ceiling, charts or out, "ceiling.png")
-        lines += [f"![ceiling]({made})", ""]
+        chart = charting.ceiling_chart(ceiling, charts or out, "ceiling.png")
+        lines += [f"![ceiling]({chart})", ""]
     found = targets(spike["modes"] if spike else {}, ceiling)
     if found:
         lines += ["## Targets", "", targets_table(found), ""]

@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import redis
 
@@ -131,6 +132,13 @@ def run_mode(
     )
 
 
+class _Urls(TypedDict):
+    """Where run_load finds the app stack."""
+
+    http_url: str
+    ws_url: str
+
+
 def _measure(
     app: stacks.RunningStack,
     r: redis.Redis,
@@ -165,7 +173,7 @@ def _measure(
         observer.start()
         recorder = Recorder()
         log(profile.describe())
-        urls = {"http_url": app.http_url, "ws_url": app.ws_url}
+        urls: _Urls = {"http_url": app.http_url, "ws_url": app.ws_url}
         load = asyncio.run(run_load(profile, **urls, recorder=recorder, tag=tag, origin=origin))
         log(f"load done at {clock():.0f} s; waiting for the flush to catch up")
         drained_at = _drain(r, clock)
@@ -220,7 +228,7 @@ def _consistency(env: dict[str, str], tallies: list[Tally], ledger: dict[int, di
     except subprocess.TimeoutExpired:
         passed, output = False, "check_consistency timed out"
     compared = mismatched = uncertain = accepted = 0
-    examples = []
+    examples: list[dict] = []
     for tally in tallies:
         if tally.user_id is None:
             continue

@@ -187,8 +187,8 @@ def app_stack(env: dict[str, str], *, log_path: Path) -> Iterator[RunningStack]:
     """web, ws, worker and beat from the Procfile under honcho, until the block ends."""
     port, ws_port = free_port(), free_port()
     beat = log_path.with_suffix(".beat-schedule")
-    ports = {"host": "127.0.0.1", "port": port, "ws_port": ws_port}
-    env = {**env, **procfile.variables(**ports, beat_schedule=beat)}
+    variables = procfile.variables(host="127.0.0.1", port=port, ws_port=ws_port, beat_schedule=beat)
+    env = {**env, **variables}
     with open(log_path, "wb") as out:
         honcho = subprocess.Popen(
             procfile.honcho_args(),

@@ -29,11 +29,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import redis
 
 from devstack.servers import redis_start
 from perf.profiles import DEFAULT_MIX, PROFILES
+
+if TYPE_CHECKING:  # imported where used, once Django is set up
+    from gameplay.live import Actor
 
 PLAYERS = 2_000
 EVENTS = 50_000
@@ -65,7 +69,7 @@ def private_redis(directory: Path) -> Iterator[str]:
 
 @dataclass
 class _Player:
-    actor: object  # gameplay.live.Actor
+    actor: "Actor"
     habits: list[int]
     clock: datetime
     session: tuple[str, datetime] | None = None
@@ -173,10 +177,12 @@ def backlog_make(cast: list[_Player], events: int, *, seed: int) -> Counter:
 
 def _event_sizes(client: redis.Redis, stream: str) -> tuple[int, int]:
     """(events read, their JSON bytes): the whole stream, in chunks."""
+    from gameplay import live
+
     count = total = 0
     start = "-"
     while True:
-        chunk = client.xrange(stream, min=start, count=READ_CHUNK)
+        chunk = cast(list[live.StreamEntry], client.xrange(stream, min=start, count=READ_CHUNK))
         if not chunk:
             return count, total
         for _id, fields in chunk:
@@ -216,6 +222,8 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     after = client.info("memory")["used_memory"]
     xlen = client.xlen(keys.STREAM)
     stream_bytes = client.memory_usage(keys.STREAM, samples=0)
+    if stream_bytes is None:  # no such key
+        raise RuntimeError("the backlog made no event stream")
     read, json_bytes = _event_sizes(client, keys.STREAM)
     results, results_bytes = _session_results_bytes(client)
     per_event_redis = (after - before) / xlen
