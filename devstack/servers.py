@@ -18,6 +18,7 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from devstack import DevstackError, log
 from devstack.layout import PG_SOCKET_NAME, Layout
@@ -102,7 +103,7 @@ class EmbeddedPostgres:
         return env
 
     def _run_as_server_user(self, args: list[str], timeout: float) -> None:
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if self._user is not None:
             kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
         # Own session: a terminal Ctrl-C must not kill pg_ctl half-way; we stop in order.
@@ -116,7 +117,7 @@ class EmbeddedPostgres:
             timeout=timeout,
             start_new_session=True,
             check=False,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         if result.returncode != 0:
             output = (result.stdout + result.stderr).strip()

@@ -54,4 +54,5 @@ def test_alice_adds_renames_and_deletes_a_habit_with_the_keyboard(page: Page, st
     # The focus is not lost with the button that held it.
     expect(page.locator("#habits-title")).to_be_focused()
     # The stack runs on the real clock: deleted between the key press and now.
-    assert pressed <= Habit.objects.get(player=alice).deleted_at <= datetime.now(UTC)
+    deleted_at = Habit.objects.get(player=alice).deleted_at
+    assert deleted_at is not None and pressed <= deleted_at <= datetime.now(UTC)

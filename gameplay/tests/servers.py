@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.db import connection
@@ -54,7 +55,8 @@ class RedisServer:
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
-                "SERIALIZER": settings.CACHES["default"]["OPTIONS"]["SERIALIZER"],
+                # django-stubs types CACHES from Django's defaults: OPTIONS is ours, a dict.
+                "SERIALIZER": cast(dict, settings.CACHES["default"]["OPTIONS"])["SERIALIZER"],
             },
         }
         return {"default": cache, "live": cache}
