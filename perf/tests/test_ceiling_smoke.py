@@ -38,7 +38,8 @@ def test_both_modes_are_driven_and_every_step_is_measured(ceiling):
         assert step["actions"] > 0 and step["actions_per_second"] > 0
         assert step["postgres_cpu_ms_per_action"] > 0
         assert step["transactions_per_action"] > 0 and step["wal_bytes_per_action"] > 0
-        assert step["avg_lock_waiters"] >= 0 and step["peak_lock_waiters"] >= 0
+        # The mean of the samples never exceeds their peak (both 0 when nobody waited).
+        assert 0 <= step["avg_lock_waiters"] <= step["peak_lock_waiters"]
     # Direct mode commits about once per action, the flush once per batch.
     assert all(step["transactions_per_action"] >= 0.9 for step in direct)
     assert buffered[0]["transactions_per_action"] < 0.05

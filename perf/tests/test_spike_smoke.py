@@ -12,7 +12,7 @@ from perf import report as reports
 from perf import stack as stacks
 from perf.metrics import ACTIONS
 from perf.profiles import profile_named
-from perf.spike import connection_bound, run_mode
+from perf.spike import DRAIN_TIMEOUT, connection_bound, run_mode
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 
@@ -92,7 +92,8 @@ def test_postgres_redis_and_flush_figures_are_measured(smoke_run):
         assert pg["top_statements"]
     else:  # a server without pg_stat_statements: said so, not guessed
         assert pg["statements"] is None and pg["statements_per_action"] is None
-    assert pg["lock_wait_ms_per_action"] >= 0
+    # Waiting on locks is part of an action's time: never more than the whole load per action.
+    assert 0 <= pg["lock_wait_ms_per_action"] <= profile.load_seconds * 1000
     # The steady part (everyone signed up) is measured apart, up to the end of the load.
     assert pg["hold"]["to_second"] == profile.load_seconds
     assert 0 < pg["hold"]["actions"] <= result["actions"]
@@ -101,7 +102,10 @@ def test_postgres_redis_and_flush_figures_are_measured(smoke_run):
     assert result["redis"]["commands_per_second_under_load"] > 0
     # Beat flushes every 5 s, so some event waited in the stream; all were flushed after.
     assert result["flush_lag"]["max_seconds"] > 0
-    assert result["flush_lag"]["drained_after_load_seconds"] is not None
+    # Drained after the load ended, within the run's wait for the drain (which starts once
+    # the load generator has stopped: a few seconds of slack).
+    drained = result["flush_lag"]["drained_after_load_seconds"]
+    assert drained is not None and 0 <= drained <= DRAIN_TIMEOUT + 10
 
 
 def test_every_socket_opened_and_push_latencies_were_measured(smoke_run):
