@@ -302,16 +302,26 @@ def valkey_binary(name: str = "valkey-server") -> Path:
     return binary
 
 
+# The live store's durability, on one server and on every cluster node: an AOF synced every
+# second (a crash loses at most the last second), no RDB snapshots (their fork doubles the
+# memory of a large dataset for nothing the AOF does not already give).
+DURABILITY = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
+
+
+def maxmemory() -> str:
+    """The memory budget of a server that holds the live store (REDIS_MAXMEMORY)."""
+    return os.environ.get("REDIS_MAXMEMORY", "2gb")
+
+
 def redis_args(socket_path: Path, directory: Path, *extra: str) -> list[str]:
     """valkey-server as the project runs it: no TCP port, one unix socket, and the live
-    store's durability (an AOF synced every second, no RDB snapshots); `extra` after."""
+    store's durability (`DURABILITY`); `extra` after."""
     return [
         str(valkey_binary()),
         *("--port", "0"),
         *("--unixsocket", str(socket_path)),
         *("--dir", str(directory)),
-        *("--appendonly", "yes", "--appendfsync", "everysec"),
-        *("--save", ""),
+        *DURABILITY,
         *extra,
     ]
 
@@ -403,7 +413,7 @@ class EmbeddedRedis:
             # One server holds the live store, so it must never evict: at its memory budget
             # it refuses writes (actions answer 503) and the flush, which only frees memory,
             # keeps draining the stream. REDIS_MAXMEMORY sets the budget.
-            *("--maxmemory", os.environ.get("REDIS_MAXMEMORY", "2gb")),
+            *("--maxmemory", maxmemory()),
             *("--maxmemory-policy", "noeviction"),
             *("--daemonize", "no", "--pidfile", str(layout.redis_pidfile)),
             *("--logfile", str(layout.redis_log)),
