@@ -326,6 +326,15 @@ def redis_args(socket_path: Path, directory: Path, *extra: str) -> list[str]:
     ]
 
 
+def server_version(info: dict[str, object]) -> str:
+    """ "Valkey 9.1.2" or "Redis 7.0.15" from INFO server. Valkey answers `redis_version`
+    7.2.4 (what it is compatible with, for clients that check it); its own version is
+    `valkey_version`, and a report that said "Redis 7.2.4" would name the wrong server."""
+    if "valkey_version" in info:
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info['redis_version']}"
+
+
 def redis_ping(socket_path: Path) -> bool:
     """PING over the unix socket, without a client library (this runs before the venv's)."""
     try:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import redis
 
-from devstack.servers import redis_start
+from devstack.servers import redis_start, server_version
 from perf.profiles import DEFAULT_MIX, PROFILES
 
 PLAYERS = 2_000
@@ -207,7 +207,7 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     client = live.client()
     if client.dbsize():
         raise RuntimeError("the Redis database is not empty")
-    redis_version = client.info("server")["redis_version"]
+    server = server_version(client.info("server"))
     cast = cast_make(players)
     before = client.info("memory")["used_memory"]
     started = time.perf_counter()
@@ -222,7 +222,7 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     per_event_stream = stream_bytes / xlen
     hour = ACTIONS_PER_SECOND * 3600
     return {
-        "redis_version": redis_version,
+        "server": server,
         "players": players,
         "events": sum(kinds.values()),
         "kinds": dict(sorted(kinds.items())),
@@ -277,7 +277,7 @@ def render(report: dict) -> str:
         ("time to make the events", f"{report['seconds']:.1f} s"),
     ]
     width = max(len(name) for name, _ in rows)
-    lines = [f"| {'':{width}} | Redis {report['redis_version']} |", f"|-{'-' * width}-|---|"]
+    lines = [f"| {'':{width}} | {report['server']} |", f"|-{'-' * width}-|---|"]
     lines += [f"| {name:{width}} | {value} |" for name, value in rows]
     return "\n".join(lines)
 
