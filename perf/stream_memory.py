@@ -52,7 +52,7 @@ READ_CHUNK = 5_000
 
 @contextlib.contextmanager
 def private_redis(directory: Path) -> Iterator[str]:
-    """A redis-server of this process's own, started as the tests start theirs; yields its
+    """A valkey-server of this process's own, started as the tests start theirs; yields its
     URL and kills it at the end."""
     socket_path = directory / "redis.sock"
     server = redis_start(socket_path, directory, timeout=10)
