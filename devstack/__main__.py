@@ -9,6 +9,9 @@ Subcommands (`python -m devstack COMMAND`)::
                             `services`, or (none running) servers started just for it
     system-packages [NAMES] check for chromium and wrk (or NAMES); install the missing
                             ones with apt-get when root, else name the command and fail
+    cluster                 a local Valkey cluster (3 masters + 3 replicas on free ports of
+                            127.0.0.1, under .data/cluster, fresh each time); prints its
+                            seed URL, Ctrl-C stops it
 
 If DATABASE_URL / REDIS_URL are already set they are used as they are and the matching
 embedded server is not started. Otherwise the servers live under `.data/run/` (`run`,
@@ -47,7 +50,7 @@ import sys
 from collections.abc import Sequence
 
 from devstack import DevstackError, log
-from devstack.commands import cmd_manage, cmd_run, cmd_services, cmd_test
+from devstack.commands import cmd_cluster, cmd_manage, cmd_run, cmd_services, cmd_test
 from devstack.packages import SYSTEM_PACKAGES, ensure_system_packages
 from devstack.proctree import become_subreaper
 from devstack.signals import Interrupted, Signals
@@ -58,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m devstack",
         description="Run FocusQuest locally with embedded PostgreSQL and Redis.",
     )
-    parser.add_argument("command", choices=["run", "test", "services", "manage", "system-packages"])
+    parser.add_argument(
+        "command", choices=["run", "test", "services", "manage", "system-packages", "cluster"]
+    )
     parser.add_argument(
         "args",
         nargs=argparse.REMAINDER,
@@ -88,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_test(signals, args)
         if options.command == "manage":
             return cmd_manage(signals, args)
+        if options.command == "cluster":
+            return cmd_cluster(signals)
         return cmd_services(signals)
     except Interrupted:
         return signals.exit_code()

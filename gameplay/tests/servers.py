@@ -1,4 +1,4 @@
-"""Real servers that a test owns: a private redis-server (to kill it, or to restart it
+"""Real servers that a test owns: a private valkey-server (to kill it, or to restart it
 from its AOF) and the project's processes (gunicorn, a Celery worker) on the test
 databases."""
 
