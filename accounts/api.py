@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.player import player_of
+from accounts.selectors import NAME_TAKEN, public_name_taken
 from accounts.services import player_logout, player_register, player_update
 from accounts.throttles import AUTH_THROTTLES
-from accounts.validators import NAME_TAKEN, public_name_taken, validate_timezone
+from accounts.validators import validate_timezone
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
 from gameplay import live

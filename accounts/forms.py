@@ -3,8 +3,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts.models import User
+from accounts.selectors import NAME_TAKEN, public_name_taken
 from accounts.throttles import ThrottledAttempts
-from accounts.validators import NAME_TAKEN, player_timezones, public_name_taken
+from accounts.validators import player_timezones
 
 
 def _timezone_choices() -> list[tuple[str, str]]:

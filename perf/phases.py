@@ -21,7 +21,7 @@ from devstack.proctree import process_tree
 from devstack.servers import server_version
 from gameplay import live
 from gameplay.models import LedgerEntry
-from perf import loadgen, pgstats, players, stack, writepath
+from perf import loadgen, pgstats, players, stack, writepath_targets
 from perf.databases import base_connect
 from perf.observe import postmaster_pid
 from perf.report import percentile
@@ -40,7 +40,7 @@ def log(message: str) -> None:
 
 def run(options, services: Services) -> dict:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    started = writepath.now_iso()
+    started = writepath_targets.now_iso()
     log("migrating the benchmark database")
     call_command("migrate", verbosity=0)
     _autovacuum_off()
@@ -49,7 +49,7 @@ def run(options, services: Services) -> dict:
         report: dict[str, Any] = {
             "started_at": started,
             "cpus": os.cpu_count(),
-            "machine": writepath.machine(),
+            "machine": writepath_targets.machine(),
             "config": {
                 "players": options.players,
                 "connections": options.connections,
@@ -73,11 +73,11 @@ def run(options, services: Services) -> dict:
             "redis": {"version": server_version(live.client().info("server"))},
             "modes": {},
         }
-        for mode in writepath.MODES:
+        for mode in writepath_targets.MODES:
             report["modes"][mode] = mode_run(mode, options, observer)
         report["flush"] = flush_run(options, observer)
-    report["targets"] = writepath.targets(report)
-    report["finished_at"] = writepath.now_iso()
+    report["targets"] = writepath_targets.targets(report)
+    report["finished_at"] = writepath_targets.now_iso()
     return report
 
 
@@ -308,7 +308,7 @@ def _rounds(
         after = observer.snapshot()
         slices[key].append(
             {
-                "load": writepath.load_dict(outcome),
+                "load": writepath_targets.load_dict(outcome),
                 "cpu_seconds": cpu,
                 "postgres": observer.work_between(before, after),
             }
@@ -327,7 +327,7 @@ def flush_run(options, observer: pgstats.Observer) -> dict:
     last = players.pending_events_make(
         made,
         events=options.flush_events,
-        start=writepath.flush_start(),
+        start=writepath_targets.flush_start(),
         processes=os.cpu_count() or 1,
     )
     make_seconds = time.perf_counter() - started

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from perf.tests.runner import run_bench
-from perf.writepath import TARGETS
+from perf.writepath_targets import TARGETS
 
 pytestmark = pytest.mark.live
 
