@@ -132,9 +132,8 @@ class FocusQuestSchema(AutoSchema):
         return responses
 
 
-def schema_additions(result, generator, request, public):
-    """The error components, and /healthz: a plain Django view (no DRF on the monitor's
-    path), described here."""
+def health_schema() -> dict:
+    """The body of /healthz, 200 or 503."""
     backlog = {
         "type": "object",
         "nullable": True,
@@ -179,9 +178,15 @@ def schema_additions(result, generator, request, public):
             "problems",
         ],
     }
+    return health
+
+
+def schema_additions(result, generator, request, public):
+    """The error components, and /healthz: a plain Django view (no DRF on the monitor's
+    path), described here."""
     schemas = result["components"].setdefault("schemas", {})
     schemas.update(ERROR_COMPONENTS)
-    schemas["Health"] = health
+    schemas["Health"] = health_schema()
     ref = {"$ref": "#/components/schemas/Health"}
     result["paths"]["/healthz"] = {
         "get": {
