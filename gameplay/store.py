@@ -27,6 +27,7 @@ from typing import Any, cast
 import redis
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode
 from redis.commands.core import Script
 from redis.exceptions import (
@@ -37,6 +38,7 @@ from redis.exceptions import (
     RedisClusterException,
     TryAgainError,
 )
+from redis.retry import Retry
 from redis.typing import EncodableT
 
 # A node the health probe cannot reach within this is reported unreachable.
@@ -127,7 +129,7 @@ def cluster_client() -> redis.RedisCluster:
                 require_full_coverage=False,
                 # A command meeting a failover is retried a little, then answers 503:
                 # the request's client retries, de-duplicated.
-                cluster_error_retry_attempts=2,
+                retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
             )
             top.pid = os.getpid()
             top.replicas = None
