@@ -17,12 +17,14 @@ ARGS        ?=
 SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-fast lint fmt clean services manage system-packages bench-writepath \
+.PHONY: help venv run run-cluster test test-fast lint fmt clean services manage system-packages bench-writepath \
 	bench-fanout bench-stream-memory graph
 
 help:
 	@echo "make venv      create .venv and install all requirements (when they changed)"
 	@echo "make run       embedded PostgreSQL + Redis, migrate, then web/ws/worker/beat (honcho)"
+	@echo "make run-cluster  make run with the live store on a local 3+3 cluster, two flush"
+	@echo "               workers; fresh each start (actions need the sharded keys, not yet)"
 	@echo "make manage ARGS='make_moderator mo'  a manage.py command beside make run (or alone)"
 	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
 	@echo "make test-fast the suite without the tests that start server processes or a browser"
@@ -63,6 +65,12 @@ system-packages:
 # children reaches devstack (which then stops everything it started).
 run: $(RUNTIME)
 	exec $(DEVSTACK) run
+
+# `make run` with the live store on a local cluster of 3 masters + 3 replicas (AOF on,
+# cluster-require-full-coverage no, 3 s node timeout; devstack/cluster.py) and the
+# Procfile's worker twice; REDIS_URL stays a plain embedded Redis. Empty on every start.
+run-cluster: $(RUNTIME)
+	exec $(DEVSTACK) run-cluster
 
 # Beside a running `make run`/`make services` it uses their servers (devstack reads the
 # URLs they keep in .data/run/services.env); otherwise it starts them for the command only.

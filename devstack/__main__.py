@@ -3,6 +3,9 @@
 Subcommands (`python -m devstack COMMAND`)::
 
     run                     servers, `manage.py migrate`, then `honcho start` (Procfile)
+    run-cluster             `run` with the live store on a local 3+3 cluster (LIVE_REDIS_URL
+                            its seed, LIVE_REDIS_CLUSTER=true) and two flush workers; fresh
+                            on every start, under `.data/run-cluster/`
     test [PYTEST ARGS]      servers (separate data dir), then `python -m pytest ARGS`
     services                servers only; prints the `export ...` lines, waits for Ctrl-C
     manage [ARGS]           `manage.py ARGS` against the servers of a running `run` or
@@ -62,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run FocusQuest locally with embedded PostgreSQL and Redis.",
     )
     parser.add_argument(
-        "command", choices=["run", "test", "services", "manage", "system-packages", "cluster"]
+        "command",
+        choices=["run", "run-cluster", "test", "services", "manage", "system-packages", "cluster"],
     )
     parser.add_argument(
         "args",
@@ -87,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals.install()
     become_subreaper()
     try:
-        if options.command == "run":
-            return cmd_run(signals)
+        if options.command in ("run", "run-cluster"):
+            return cmd_run(signals, cluster=options.command == "run-cluster")
         if options.command == "test":
             return cmd_test(signals, args)
         if options.command == "manage":

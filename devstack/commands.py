@@ -1,4 +1,4 @@
-"""The launcher's commands: run, test, services, manage and cluster."""
+"""The launcher's commands: run (and run-cluster), test, services, manage and cluster."""
 
 from __future__ import annotations
 
@@ -190,10 +190,12 @@ def join_or_start(stack: Stack) -> None:
         time.sleep(0.5)
 
 
-def cmd_run(signals: Signals) -> int:
+def cmd_run(signals: Signals, *, cluster: bool = False) -> int:
+    """`run`; with `cluster`, `run-cluster`: the live store on a local 3+3 cluster and two
+    flush workers (the Procfile's worker twice), everything else as `run`."""
     endpoint = Endpoint.from_env()
     path = Path(os.environ.get("DEVSTACK_PROCFILE") or procfile.PROCFILE).resolve()
-    stack = Stack("run", signals)
+    stack = Stack("run-cluster" if cluster else "run", signals)
     honcho_pidfile = stack.layout.data / "honcho.pid"
     honcho: subprocess.Popen[bytes] | None = None
     relay: OutputRelay | None = None
@@ -215,7 +217,7 @@ def cmd_run(signals: Signals) -> int:
         if rc != 0:
             raise DevstackError(f"migrate failed with exit code {rc}")
 
-        args = procfile.honcho_args(path)
+        args = procfile.honcho_args(path, concurrency={"worker": 2} if cluster else None)
         log(f"starting honcho: {shlex.join(args)}")
         # A terminal cannot raise EPIPE (and keeps honcho's colours): relay only pipes.
         relay_output = not sys.stdout.isatty()

@@ -67,8 +67,12 @@ def variables(*, host: str, port: int, ws_port: int, beat_schedule: Path) -> dic
     }
 
 
-def honcho_args(path: Path = PROCFILE) -> list[str]:
-    """Every process of the Procfile under honcho. `-e /dev/null`: the caller owns the
-    environment; a .env must not override the DATABASE_URL/PORT it gives (and honcho
-    takes PORT from .env otherwise)."""
-    return [sys.executable, "-m", "honcho", "start", "-f", str(path), "-e", os.devnull]
+def honcho_args(path: Path = PROCFILE, concurrency: dict[str, int] | None = None) -> list[str]:
+    """Every process of the Procfile under honcho, `concurrency` of those it names (honcho
+    names them `worker.1`, `worker.2`, ... in HONCHO_PROCESS_NAME). `-e /dev/null`: the
+    caller owns the environment; a .env must not override the DATABASE_URL/PORT it gives
+    (and honcho takes PORT from .env otherwise)."""
+    args = [sys.executable, "-m", "honcho", "start", "-f", str(path), "-e", os.devnull]
+    if concurrency:
+        args += ["-c", ",".join(f"{name}={count}" for name, count in concurrency.items())]
+    return args

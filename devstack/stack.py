@@ -1,14 +1,23 @@
 """The servers one launcher uses: the URLs it was given, or the embedded servers it
-started; the environment its children get."""
+started; the environment its children get.
+
+Mode `run-cluster` adds a local 3+3 Valkey cluster for the live store (LIVE_REDIS_URL, a
+seed node, and LIVE_REDIS_CLUSTER=true); the plain Redis stays for REDIS_URL (the broker,
+the channel layer, the cache and the locks take no cluster). Everything of that mode is
+fresh on each start: the cluster cannot keep its data (devstack/cluster.py), so its
+PostgreSQL and Redis do not either, and the three always agree.
+"""
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack import DevstackError, log, procfile
+from devstack.cluster import LocalCluster
 from devstack.layout import DataLock, Layout
 from devstack.servers import (
     LIBPQ_TARGET_VARS,
@@ -59,6 +68,7 @@ class Stack:
         self.signals = signals
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
+        self.cluster: LocalCluster | None = None
         self.lock: DataLock | None = None
         self.database_url = os.environ.get("DATABASE_URL", "")
         self.redis_url = os.environ.get("REDIS_URL", "")
@@ -68,12 +78,18 @@ class Stack:
     def started_anything(self) -> bool:
         return self.postgres is not None or self.redis is not None
 
+    @property
+    def with_cluster(self) -> bool:
+        return self.layout.mode == "run-cluster"
+
     def server_pids(self) -> list[int]:
         pids = []
         if self.redis is not None and self.redis.proc is not None:
             pids.append(self.redis.proc.pid)
         if self.postgres is not None and self.postgres.pid is not None:
             pids.append(self.postgres.pid)
+        if self.cluster is not None:
+            pids.extend(node.pid for node in self.cluster.nodes if node.pid is not None)
         return pids
 
     def acquire_lock(self) -> None:
@@ -108,6 +124,8 @@ class Stack:
 
     def ensure(self) -> None:
         self.acquire_lock()
+        if self.with_cluster:
+            self._start_cluster()
         if self.database_url:
             log("DATABASE_URL is set: using it, not starting postgres")
         if self.redis_url:
@@ -116,15 +134,28 @@ class Stack:
             return
         self._prepare_socket_dir()
         if not self.redis_url:
-            self.redis = EmbeddedRedis(self.layout, fresh=self.layout.mode == "test")
+            fresh = self.layout.mode in ("test", "run-cluster")
+            self.redis = EmbeddedRedis(self.layout, fresh=fresh)
             self.redis.start()
             self.redis_url = self.redis.url
             self.signals.check()
         if not self.database_url:
+            if self.with_cluster:
+                shutil.rmtree(self.layout.pgdata, ignore_errors=True)
             self.postgres = EmbeddedPostgres(self.layout)
             self.postgres.start()
             self.database_url = self.postgres.url
             self.signals.check()
+
+    def _start_cluster(self) -> None:
+        """3 masters + 3 replicas under the mode's data dir; kept here before it starts,
+        so that stop() stops a cluster that failed half-way too."""
+        self.cluster = LocalCluster(self.layout.data / "cluster")
+        log("starting a local cluster of 3 masters + 3 replicas for the live store")
+        self.cluster.start()
+        for node in self.cluster.nodes:
+            log(f"  {node}; log {node.log}")
+        self.signals.check()
 
     def _prepare_socket_dir(self) -> None:
         base = self.layout.redis_socket.parent
@@ -145,6 +176,8 @@ class Stack:
                 log(f"error while stopping postgres: {exc}")
         if self.redis is not None:
             self.redis.stop()
+        if self.cluster is not None:
+            self.cluster.stop_all()
         if self.published:
             self.layout.services_env.unlink(missing_ok=True)
             self.published = False
@@ -169,6 +202,9 @@ class Stack:
             PATH=str(procfile.BIN) + os.pathsep + env.get("PATH", ""),
             PYTHONUNBUFFERED="1",
         )
+        if self.cluster is not None:
+            env["LIVE_REDIS_URL"] = self.cluster.seed_url
+            env["LIVE_REDIS_CLUSTER"] = "true"
         # The settings default to production (DEBUG off); a local run and the tests are
         # development unless the caller says otherwise.
         env.setdefault("DJANGO_DEBUG", "1")

@@ -132,9 +132,8 @@ class FocusQuestSchema(AutoSchema):
         return responses
 
 
-def schema_additions(result, generator, request, public):
-    """The error components, and /healthz: a plain Django view (no DRF on the monitor's
-    path), described here."""
+def health_schema() -> dict:
+    """The body of /healthz, 200 or 503."""
     backlog = {
         "type": "object",
         "nullable": True,
@@ -144,6 +143,20 @@ def schema_additions(result, generator, request, public):
         },
         "required": ["pending_events", "oldest_age_seconds"],
     }
+    # One entry per live-store node: one on a single server, every node of a cluster.
+    live_node = {
+        "type": "object",
+        "properties": {
+            "address": {"type": "string"},
+            # None: a single server that does not answer (its role is unknown).
+            "role": {"type": "string", "enum": ["master", "replica", None], "nullable": True},
+            "master": {"type": "string", "nullable": True},
+            "master_link_status": {"type": "string", "nullable": True},
+            "reachable": {"type": "boolean"},
+            "slots": {"type": "integer", "nullable": True},
+        },
+        "required": ["address", "role", "master", "master_link_status", "reachable", "slots"],
+    }
     health = {
         "type": "object",
         "properties": {
@@ -152,13 +165,28 @@ def schema_additions(result, generator, request, public):
             "redis": {"type": "string"},
             "backlog": backlog,
             "last_flush_at": {"type": "string", "format": "date-time", "nullable": True},
+            "live_store": {"type": "array", "items": live_node},
             "problems": {"type": "array", "items": {"type": "string"}},
         },
-        "required": ["status", "postgres", "redis", "backlog", "last_flush_at", "problems"],
+        "required": [
+            "status",
+            "postgres",
+            "redis",
+            "backlog",
+            "last_flush_at",
+            "live_store",
+            "problems",
+        ],
     }
+    return health
+
+
+def schema_additions(result, generator, request, public):
+    """The error components, and /healthz: a plain Django view (no DRF on the monitor's
+    path), described here."""
     schemas = result["components"].setdefault("schemas", {})
     schemas.update(ERROR_COMPONENTS)
-    schemas["Health"] = health
+    schemas["Health"] = health_schema()
     ref = {"$ref": "#/components/schemas/Health"}
     result["paths"]["/healthz"] = {
         "get": {

@@ -3,7 +3,9 @@
 503 (with the reasons in `problems`, so any monitor alerts) when PostgreSQL or Redis is
 down, when the oldest unflushed event is older than HEALTH_MAX_BACKLOG_AGE_SECONDS (a
 flusher gone for hours leaves the app answering while the stream grows by about 300
-bytes an event), or when events PostgreSQL refused wait as dead letters.
+bytes an event), when events PostgreSQL refused wait as dead letters, or when a node of
+the live store is unreachable or a master has no connected replica in a cluster whose
+masters should have one (`live_store` lists each node, its role and replica link).
 """
 
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from gameplay import live
+from gameplay import live, store
 from pipeline import flush
 
 
@@ -24,9 +26,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "backlog": None,
         "last_flush_at": None,
         "dead_letters": None,
+        "live_store": [],
         "problems": [],
     }
     problems = body["problems"]
+    body["live_store"] = live_store_nodes(problems)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -71,3 +75,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
         response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def live_store_nodes(problems: list[str]) -> list[dict]:
+    """Each node of the live store (gameplay.store.node_states); what is wrong with them
+    goes to `problems`."""
+    try:
+        nodes = store.node_states()
+    except Exception as exc:  # no node answers: the backlog's read reports it too
+        problems.append(f"no node of the live store answers ({exc.__class__.__name__})")
+        return []
+    for node in nodes:
+        if not node["reachable"]:
+            problems.append(f"live-store node {node['address']} is unreachable")
+    replicas = [node for node in nodes if node["role"] == "replica"]
+    if not (store.is_cluster() and replicas):
+        return nodes
+    listed = {node["master"] for node in replicas}
+    linked = {node["master"] for node in replicas if node["master_link_status"] == "up"}
+    for node in nodes:
+        if node["role"] != "master" or not node["slots"] or node["address"] in linked:
+            continue
+        if node["address"] in listed:
+            problems.append(
+                f"live-store master {node['address']} has no connected replica: actions "
+                "in its slots answer 503 until its replica is back"
+            )
+        else:
+            problems.append(
+                f"live-store master {node['address']} has no replica (a failover?): "
+                "actions in its slots are held on it alone"
+            )
+    return nodes

@@ -119,9 +119,17 @@ if not REDIS_URL:
 # stream, de-duplication state: what players earned until the flush) is LIVE_REDIS_URL and
 # must keep everything (AOF, noeviction). REDIS_URL holds what may be lost or evicted under
 # its own memory budget: the cache, throttles, the Celery broker and the channel layer.
-# gameplay.live.client() is the live store's one client (the "live" cache alias).
+# gameplay.store.client() is the live store's one client (the "live" cache alias, or a
+# cluster client with LIVE_REDIS_CLUSTER).
 LIVE_REDIS_URL = env_str("LIVE_REDIS_URL", "") or REDIS_URL
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+# true: LIVE_REDIS_URL names a seed node of a Redis Cluster, and gameplay.store holds one
+# cluster client per process (django-redis, Celery and channels_redis take no cluster:
+# what lives on REDIS_URL stays on a plain Redis).
+LIVE_REDIS_CLUSTER = env_bool("LIVE_REDIS_CLUSTER", False)
+# In a cluster with replicas an action is answered once a replica has it too (WAIT 1):
+# none within this many milliseconds answers 503 (gameplay.store.run_acknowledged).
+LIVE_WAIT_TIMEOUT_MS = env_int("LIVE_WAIT_TIMEOUT_MS", 100)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
 # (gameplay.live.store_safety_problem); true only for throwaway test servers.
 LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)

@@ -2,8 +2,9 @@
 
 One list of what "unavailable" means, for the API's error format (focusquest/api.py's
 exception handler) and for the pages (`UnavailableMiddleware`): Redis unreachable, timing
-out, loading, busy with a script, full under `noeviction` or read-only (a replica);
-PostgreSQL unreachable or gone away.
+out, loading, busy with a script, full under `noeviction` or read-only (a replica); a
+cluster slot failing over, or an action no replica acknowledged; PostgreSQL unreachable
+or gone away.
 """
 
 import logging
@@ -17,9 +18,19 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from gameplay.store import LiveStoreUnavailable
+
 logger = logging.getLogger(__name__)
 
-REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, ReadOnlyError)
+# LiveStoreUnavailable: the live store's own verdict (gameplay/store.py): a cluster slot
+# whose master is down or moving, or an action no replica acknowledged in time.
+REDIS_UNAVAILABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    LiveStoreUnavailable,
+)
 # The same refusals met inside a Lua script arrive as a plain ResponseError ("Error running
 # script ...: -OOM command not allowed ..."), and BUSY (a script past its time limit) has
 # no class. A script is refused before its first write, so nothing was half-written.

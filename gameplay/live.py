@@ -18,10 +18,9 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.utils.module_loading import import_string
-from django_redis import get_redis_connection
 from redis.typing import EncodableT
 
-from gameplay import events, keys, rules, scripts
+from gameplay import events, keys, rules, scripts, store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Long enough for a week's board and a day's counters to be read after they close.
@@ -34,8 +33,8 @@ CHECKIN_POINTS_JSON = json.dumps(rules.checkin_points_table())
 
 
 def client() -> redis.Redis:
-    """The one Redis client of the code (django-redis's connection pool)."""
-    return get_redis_connection("live")
+    """The one Redis client of the code: one server's pool, or a cluster (gameplay.store)."""
+    return store.client()
 
 
 # What the store's replies are, for the readers to say so (typing.cast). redis-py types a
@@ -99,7 +98,9 @@ def require_safe_store() -> None:
 
 
 def _run(name: str, keys_: Mapping[str, str], args: Mapping[str, EncodableT]) -> dict:
-    return scripts.run(client(), name, keys_, args)
+    # On a cluster all of a call's keys share one slot (one hash tag): the first names it.
+    call = scripts.prepare(name, keys_, args)
+    return json.loads(store.run_acknowledged(call, call.keys[0]))
 
 
 def micros(moment: datetime) -> int:

@@ -17,6 +17,8 @@ import redis
 from redis.commands.core import Script
 from redis.typing import EncodableT
 
+from gameplay.store import ScriptCall
+
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 
 
@@ -126,3 +128,14 @@ def run(
         client=client,
     )
     return json.loads(raw)
+
+
+def prepare(name: str, keys: Mapping[str, str], args: Mapping[str, EncodableT]) -> ScriptCall:
+    """The script `name` with its slots in signature order, for the store to send
+    (gameplay.store.run_acknowledged: on a cluster, with WAIT on the same connection)."""
+    signature = SIGNATURES[name]
+    return ScriptCall(
+        _script(name),
+        tuple(keys[n] for n in signature.keys),
+        tuple(args[n] for n in signature.args),
+    )
