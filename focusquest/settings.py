@@ -124,6 +124,12 @@ REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
 # (gameplay.live.store_safety_problem); true only for throwaway test servers.
 LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)
+# Virtual shards of the live store (gameplay/keys.py): a player's keys, their shard's stream,
+# boards and counters share one slot. Fixed for a deployment's life (a change needs
+# rebuild_redis); at least one.
+LIVE_SHARDS = env_int("LIVE_SHARDS", 256)
+if LIVE_SHARDS < 1:
+    raise ImproperlyConfigured(f"LIVE_SHARDS must be at least 1, got {LIVE_SHARDS}")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

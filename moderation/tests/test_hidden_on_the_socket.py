@@ -12,7 +12,7 @@ from accounts.services import moderator_make
 from common import clock
 from conftest import make_player
 from focusquest.asgi import application
-from gameplay import live
+from gameplay import boards, live
 from leaderboard.tests.sockets import drain
 from moderation.services import player_active_set, player_visibility_set
 
@@ -28,6 +28,9 @@ def people(transactional_db):
         live.adjust(
             actor=player.actor, points=points, moderator_id=mo.pk, reason="t", now=clock.now()
         )
+    # On the global boards before a socket opens, as a pusher running since the server
+    # started would have put them (these tests' pusher starts with their first socket).
+    boards.feed()
     return alice, bob, mo
 
 

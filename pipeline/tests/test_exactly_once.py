@@ -40,7 +40,7 @@ def assert_exactly_once(players, made, expected):
     for player in players:
         player.refresh_from_db()
         assert player.points == expected[player.pk]
-    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.backlog()["pending"] == 0
     check = manage("check_consistency")
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -133,7 +133,7 @@ def test_a_flush_that_cannot_reach_postgres_leaves_everything_pending(world):
     failed = manage("flush_counters", env=env)
 
     assert failed.returncode != 0
-    assert live.client().xlen(keys.STREAM) == made
+    assert flush.backlog()["pending"] == made
     assert manage("flush_counters").returncode == 0
     assert_exactly_once(players, made, expected)
 
@@ -146,7 +146,7 @@ def test_redis_killed_after_the_fsync_restarts_from_its_aof_with_totals_intact(
         focus_session(alice, start=now - timedelta(minutes=30))
         focus_session(bob, start=now - timedelta(minutes=30), planned=50, focused=1800)
         before = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
-        pending = live.client().xlen(keys.STREAM)
+        pending = flush.backlog()["pending"]
         time.sleep(1.5)  # appendfsync everysec: the last write is on disk after a second
 
         server.kill()
@@ -155,6 +155,6 @@ def test_redis_killed_after_the_fsync_restarts_from_its_aof_with_totals_intact(
         after = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
         assert after == before
         assert (before[alice.pk].points, before[bob.pk].points) == (35, 30)
-        assert live.client().xlen(keys.STREAM) == pending == 4
+        assert flush.backlog()["pending"] == pending == 4
         assert flush.flush_pending().events == 4
         assert consistency_drift() == []
