@@ -32,7 +32,8 @@ def adjust(player, points: int) -> live.Outcome:
 
 def global_board(name: str = "all") -> dict[int, int]:
     key = keys.BOARD_ALL if name == "all" else keys.board_week(WEEK)
-    return {int(p): int(s) for p, s in live.client().zrange(key, 0, -1, withscores=True)}
+    scores = cast(list[tuple[bytes, float]], live.client().zrange(key, 0, -1, withscores=True))
+    return {int(p): int(s) for p, s in scores}
 
 
 def stream_events(shard: int) -> list[dict]:
