@@ -133,6 +133,13 @@ LIVE_WAIT_TIMEOUT_MS = env_int("LIVE_WAIT_TIMEOUT_MS", 100)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
 # (gameplay.live.store_safety_problem); true only for throwaway test servers.
 LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)
+# Virtual shards of the live store (gameplay/keys.py): a player's keys, their shard's stream,
+# boards and counters share one slot. Fixed for a deployment's life (a change needs
+# rebuild_redis); at least one.
+LIVE_SHARDS = env_int("LIVE_SHARDS", 256)
+if LIVE_SHARDS < 1:
+    raise ImproperlyConfigured(f"LIVE_SHARDS must be at least 1, got {LIVE_SHARDS}")
+
 # Django's shape for it: typed from the literal alone, a cache's OPTIONS would read as
 # Collection[str] (its values mix strings and dicts) and could not be indexed.
 CACHES: dict[str, dict[str, Any]] = {

@@ -165,6 +165,16 @@ class CheckInRecord(TypedDict):
     longest: int  # the habit's longest streak ever, after this check-in
 
 
+class BoardRecord(TypedDict):
+    """What the global boards' feeder needs from an award (gameplay/boards.py): the
+    player's scores after it and their version. The flush ignores it."""
+
+    total: int  # all-time points after the award
+    weekly: int  # points in the event's `week` after the award
+    version: int  # bumped by every award and every hide or show of the player
+    listed: bool  # on the boards (not hidden): else the feeder takes the player off
+
+
 class SessionStarted(EventBase):
     type: Literal[EventKind.SESSION_STARTED]
     points: int
@@ -176,6 +186,7 @@ class SessionCompleted(EventBase):
     points: int
     focus_seconds: int
     badges: Badges
+    board: BoardRecord
     session: SessionAnswered
 
 
@@ -184,6 +195,7 @@ class SessionShort(EventBase):
     points: int
     focus_seconds: int
     badges: Badges
+    board: BoardRecord
     session: SessionAnswered
 
 
@@ -200,6 +212,7 @@ class CheckIn(EventBase):
     type: Literal[EventKind.CHECK_IN]
     points: int
     badges: Badges
+    board: BoardRecord
     check_in: CheckInRecord
 
 
@@ -207,6 +220,7 @@ class Adjustment(AdjustmentBase):
     type: Literal[EventKind.ADJUSTMENT]
     points: int
     badges: Badges
+    board: BoardRecord
 
 
 Event = SessionStarted | SessionCompleted | SessionShort | SessionAbandoned | CheckIn | Adjustment

@@ -1,20 +1,147 @@
 """Every Redis key FocusQuest uses, named in one place.
 
-Keys carry a hash tag (the part in braces) so that they can later be spread over a Redis
-Cluster by player: all of one player's keys share `{p:<id>}` and so one slot; the boards,
-the community counters and the event stream each have their own tag.
+Keys carry a Redis Cluster hash tag (the part in braces): only the tag decides a key's slot.
+Players live in virtual shards, `shard_of(player_id) = player_id % LIVE_SHARDS`, and every
+key one action touches (the player's keys, their shard's event stream, boards, hidden set,
+community counters, change counters and news channel) carries the shard's tag `{s<n>}`, so
+an action is one script on one slot, on one server or on a cluster. The global boards the
+players see live under `{lb}`, fed from the shard streams (gameplay/boards.py).
+
+LIVE_SHARDS is fixed for a deployment's life: changing it moves every player to another
+shard, which only `manage.py rebuild_redis` (from PostgreSQL) puts right.
 """
+
+from django.conf import settings
 
 PREFIX = "fq"
 
-# The event stream the flush reads, and the consumer group it reads through.
-STREAM = f"{PREFIX}:{{s}}:events"
+# Consumer groups on every shard's stream: the flush to PostgreSQL, and the feeder of the
+# global boards. The stream is trimmed past what both have finished.
 FLUSH_GROUP = "flushers"
+FEED_GROUP = "board-feeder"
 
-# Boards: sorted sets of visible players by points; hidden players are kept out of them.
+
+def shards() -> range:
+    return range(settings.LIVE_SHARDS)
+
+
+def shard_of(player_id: int) -> int:
+    return int(player_id) % settings.LIVE_SHARDS
+
+
+def _shard(n: int) -> str:
+    return f"{PREFIX}:{{s{n}}}"
+
+
+def _player(player_id: int) -> str:
+    return f"{_shard(shard_of(player_id))}:p:{player_id}"
+
+
+# --- A player's keys (in their shard's slot) ------------------------------------------------
+
+
+def player(player_id: int) -> str:
+    """Hash: points, sessions (completed), wk (ISO week id), wkpts (points in wk), v (the
+    version of the player's board scores: every award and every hide or show bumps it)."""
+    return f"{_player(player_id)}:player"
+
+
+def badges(player_id: int) -> str:
+    """Hash: badge code -> awarded_at (epoch microseconds)."""
+    return f"{_player(player_id)}:badges"
+
+
+def running_session(player_id: int) -> str:
+    """Hash of the player's running session: sid, started (epoch µs), planned, habit."""
+    return f"{_player(player_id)}:running"
+
+
+def session_result(player_id: int, session_id: str) -> str:
+    """JSON result of a finished session, so a repeated request answers the same."""
+    return f"{_player(player_id)}:session:{session_id}"
+
+
+def habit_days(player_id: int, habit_id: int) -> str:
+    """Set of checked days as ordinals (date.toordinal())."""
+    return f"{_player(player_id)}:habit:{habit_id}:days"
+
+
+def habit(player_id: int, habit_id: int) -> str:
+    """Hash: longest (longest streak ever)."""
+    return f"{_player(player_id)}:habit:{habit_id}"
+
+
+# --- A shard's keys ---------------------------------------------------------------------------
+
+
+def stream(n: int) -> str:
+    """The shard's events waiting for the flush and the board feeder."""
+    return f"{_shard(n)}:events"
+
+
+def dead_letters(n: int) -> str:
+    """Events of the shard PostgreSQL refused, each with its error, until an operator
+    retries or discards them (manage.py dead_letters). Same slot as the stream: moving one
+    is one MULTI."""
+    return f"{_shard(n)}:dead-letters"
+
+
+def shard_board_all(n: int) -> str:
+    """The shard's exact all-time board (visible players only): what `{lb}` is fed from
+    and rebuilt from."""
+    return f"{_shard(n)}:board:all"
+
+
+def shard_board_week(n: int, week_id: str) -> str:
+    return f"{_shard(n)}:board:week:{week_id}"
+
+
+def hidden(n: int) -> str:
+    """Set of the shard's players a moderator hid from the boards."""
+    return f"{_shard(n)}:hidden"
+
+
+def community(n: int, day_iso: str) -> str:
+    """Hash of the shard's totals for the UTC day: focus_minutes, sessions."""
+    return f"{_shard(n)}:day:{day_iso}"
+
+
+def community_active(n: int, day_iso: str) -> str:
+    """Set of the shard's players active on the UTC day."""
+    return f"{_shard(n)}:active:{day_iso}"
+
+
+def changes(n: int) -> str:
+    """Hash of the shard's change counters ("boards", "community") that every award
+    bumps; the pusher sums "community" over the shards instead of being sent a message
+    per award."""
+    return f"{_shard(n)}:changes"
+
+
+def news_channel(n: int, db: int) -> str:
+    """Sharded pub/sub channel (SPUBLISH): every award publishes the player's new totals
+    here, inside its script, so personal websocket news costs the request no extra round
+    trip. Channels are server-wide (not per database), hence the database number."""
+    return f"{_shard(n)}:news:{db}"
+
+
+# Patterns of the live values a rebuild deletes and restores (not the streams, their
+# groups or the dead letters: those are the way to PostgreSQL, not copies of it).
+SHARD_VALUE_PATTERNS = tuple(
+    f"{PREFIX}:{{s*}}:{part}" for part in ("p:*", "board:*", "hidden", "day:*", "active:*")
+)
+
+
+# --- The global boards ({lb}) -----------------------------------------------------------------
+
 BOARD_ALL = f"{PREFIX}:{{lb}}:all"
-HIDDEN = f"{PREFIX}:{{lb}}:hidden"
 NAMES = f"{PREFIX}:{{lb}}:names"
+# Hash: player -> the version of their scores on the global boards. The feeder sets a
+# score only from a newer version, so a replayed or reordered update never regresses it.
+VERSIONS = f"{PREFIX}:{{lb}}:versions"
+# Hash of change counters: "boards" (the feeder moved a score), "ranks" (a moderator hid or
+# showed a player, which moves everyone's rank below).
+BOARD_CHANGES = f"{PREFIX}:{{lb}}:changes"
 
 
 def board_week(week_id: str) -> str:
@@ -25,62 +152,8 @@ def board(board_name: str, week_id: str) -> str:
     return BOARD_ALL if board_name == "all" else board_week(week_id)
 
 
-def player(player_id: int) -> str:
-    """Hash: points, sessions (completed), wk (ISO week id), wkpts (points in wk)."""
-    return f"{PREFIX}:{{p:{player_id}}}:player"
-
-
-def badges(player_id: int) -> str:
-    """Hash: badge code -> awarded_at (epoch microseconds)."""
-    return f"{PREFIX}:{{p:{player_id}}}:badges"
-
-
-def running_session(player_id: int) -> str:
-    """Hash of the player's running session: sid, started (epoch µs), planned, habit."""
-    return f"{PREFIX}:{{p:{player_id}}}:running"
-
-
-def session_result(player_id: int, session_id: str) -> str:
-    """JSON result of a finished session, so a repeated request answers the same."""
-    return f"{PREFIX}:{{p:{player_id}}}:session:{session_id}"
-
-
-def habit_days(player_id: int, habit_id: int) -> str:
-    """Set of checked days as ordinals (date.toordinal())."""
-    return f"{PREFIX}:{{p:{player_id}}}:habit:{habit_id}:days"
-
-
-def habit(player_id: int, habit_id: int) -> str:
-    """Hash: longest (longest streak ever)."""
-    return f"{PREFIX}:{{p:{player_id}}}:habit:{habit_id}"
-
-
-def community(day_iso: str) -> str:
-    """Hash of the UTC day's totals: focus_minutes, sessions."""
-    return f"{PREFIX}:{{c}}:day:{day_iso}"
-
-
-def community_active(day_iso: str) -> str:
-    """Set of the players active on the UTC day."""
-    return f"{PREFIX}:{{c}}:active:{day_iso}"
-
-
-def news_channel(db: int) -> str:
-    """Pub/sub channel: every award publishes the player's new totals and ranks here, inside
-    its script, so personal websocket news costs the request no extra round trip. Channels
-    are server-wide (not per database), hence the database number in the name."""
-    return f"{PREFIX}:{{push}}:news:{db}"
-
+# --- Operations -------------------------------------------------------------------------------
 
 # Held (with an expiry, renewed) by the one websocket process that pushes for everyone.
 PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
-
-# Hash of change counters (fields "boards", "community") that every award bumps; the
-# websocket pusher reads them (when news arrives, and every 0.2 s) instead of being sent
-# a message per award.
-CHANGES = f"{PREFIX}:{{push}}:changes"
-
-LAST_FLUSH = f"{PREFIX}:{{s}}:last-flush"
-# Events PostgreSQL refused, each with its error, until an operator retries or discards
-# them (manage.py dead_letters). Same slot as the stream: moving one is one MULTI.
-DEAD_LETTERS = f"{PREFIX}:{{s}}:dead-letters"
+LAST_FLUSH = f"{PREFIX}:{{flush}}:last-flush"

@@ -148,17 +148,19 @@ def _event_base(actor: Actor, now: datetime, *, day: date | None = None) -> str:
 
 
 def _award_keys(player_id: int, now: datetime) -> dict[str, str]:
+    """The prelude's keys: all of the player's shard, so one slot."""
     cday = rules.community_day(now).isoformat()
+    shard = keys.shard_of(player_id)
     return {
         "player": keys.player(player_id),
         "badges": keys.badges(player_id),
-        "board_all": keys.BOARD_ALL,
-        "board_week": keys.board_week(rules.week_id(now)),
-        "hidden": keys.HIDDEN,
-        "community": keys.community(cday),
-        "community_active": keys.community_active(cday),
-        "stream": keys.STREAM,
-        "changes": keys.CHANGES,
+        "board_all": keys.shard_board_all(shard),
+        "board_week": keys.shard_board_week(shard, rules.week_id(now)),
+        "hidden": keys.hidden(shard),
+        "community": keys.community(shard, cday),
+        "community_active": keys.community_active(shard, cday),
+        "stream": keys.stream(shard),
+        "changes": keys.changes(shard),
     }
 
 
@@ -170,7 +172,7 @@ def _award_args(actor: Actor, now: datetime, base: str) -> dict[str, EncodableT]
         "now": micros(now),
         "badge_rules": BADGE_RULES_JSON,
         "period_ttl": PERIOD_TTL_SECONDS,
-        "news_channel": keys.news_channel(settings.LIVE_REDIS_DB),
+        "news_channel": keys.news_channel(keys.shard_of(actor.player_id), settings.LIVE_REDIS_DB),
     }
 
 
@@ -189,7 +191,9 @@ def _record(
     )
     if outcome.get("stream_id") and settings.WRITE_MODE == "direct":
         _direct_writer(settings.LIVE_DIRECT_WRITER)(
-            stream_id=outcome["stream_id"], event_json=outcome["event"]
+            stream=keys.stream(keys.shard_of(actor.player_id)),
+            stream_id=outcome["stream_id"],
+            event_json=outcome["event"],
         )
     return outcome
 
@@ -309,31 +313,11 @@ def adjust(*, actor: Actor, points: int, moderator_id: int, reason: str, now: da
     return Outcome(Status(outcome["status"]), outcome)
 
 
-# --- Moderation and names -------------------------------------------------------------------
+# --- Names (the global boards show them) -----------------------------------------------------
 
 
 def player_name_set(*, player_id: int, name: str) -> None:
     client().hset(keys.NAMES, str(player_id), name)
-
-
-def player_visibility_set(*, player_id: int, hidden: bool, now: datetime) -> None:
-    week = rules.week_id(now)
-    _run(
-        "visibility",
-        {
-            "player": keys.player(player_id),
-            "board_all": keys.BOARD_ALL,
-            "board_week": keys.board_week(week),
-            "hidden": keys.HIDDEN,
-            "changes": keys.CHANGES,
-        },
-        {
-            "player_id": player_id,
-            "week": week,
-            "hidden": "1" if hidden else "0",
-            "period_ttl": PERIOD_TTL_SECONDS,
-        },
-    )
 
 
 # --- Reading live values --------------------------------------------------------------------
@@ -359,6 +343,8 @@ class PlayerSnapshot:
 
 
 def player_snapshot(*, player_id: int, now: datetime | None = None) -> PlayerSnapshot:
+    """The player's exact live values from their shard, and their ranks on the global
+    boards for those values (which lag other players' awards by the feeder's delay)."""
     now = now or datetime.now(UTC)
     week = rules.week_id(now)
     data = _run(
@@ -366,12 +352,15 @@ def player_snapshot(*, player_id: int, now: datetime | None = None) -> PlayerSna
         {
             "player": keys.player(player_id),
             "badges": keys.badges(player_id),
-            "board_all": keys.BOARD_ALL,
-            "board_week": keys.board_week(week),
-            "hidden": keys.HIDDEN,
+            "hidden": keys.hidden(keys.shard_of(player_id)),
         },
         {"player_id": player_id, "week": week},
     )
+    ranks = {"rank_all": None, "rank_week": None}
+    if not data["hidden"]:
+        ranks = player_ranks(
+            player_id=player_id, points=int(data["points"]), weekly=int(data["weekly"]), week=week
+        )
     flat = _list(data["badges"])
     order = {code: i for i, code in enumerate(rules.BADGE_CODES)}
     badges = sorted(
@@ -383,9 +372,19 @@ def player_snapshot(*, player_id: int, now: datetime | None = None) -> PlayerSna
         weekly_points=int(data["weekly"]),
         completed_sessions=int(data["sessions"]),
         hidden=bool(data["hidden"]),
-        rank_all=data["rank_all"],
-        rank_week=data["rank_week"],
+        rank_all=ranks["rank_all"],
+        rank_week=ranks["rank_week"],
         badges=badges,
+    )
+
+
+def player_ranks(*, player_id: int, points: int, weekly: int, week: str) -> dict:
+    """A visible player's competition ranks on the global boards for these live points:
+    {"rank_all": n, "rank_week": n}."""
+    return _run(
+        "ranks",
+        {"board_all": keys.BOARD_ALL, "board_week": keys.board_week(week)},
+        {"player_id": player_id, "points": points, "weekly": weekly},
     )
 
 
@@ -400,26 +399,35 @@ class BoardEntry:
 def leaderboard_top(
     *, board: str, limit: int, me_id: int | None = None, now: datetime | None = None
 ) -> tuple[list[BoardEntry], dict | None]:
+    """The top of a global board, and the asker's place: their exact live points, ranked
+    among the global board's (one round trip for the top and the asker's shard, one more
+    for a visible asker's rank)."""
     now = now or datetime.now(UTC)
     week = rules.week_id(now)
-    data = _run(
-        "board",
-        {
-            "board": keys.board(board, week),
-            "names": keys.NAMES,
-            "hidden": keys.HIDDEN,
-            "asker": keys.player(me_id) if me_id else keys.player(0),
-        },
-        {"limit": limit, "asker_id": me_id or "", "board": board, "week": week},
+    pipe = client().pipeline(transaction=False)
+    scripts.queue(
+        pipe, "board", {"board": keys.board(board, week), "names": keys.NAMES}, {"limit": limit}
     )
+    if me_id:
+        pipe.hmget(keys.player(me_id), "points", "wk", "wkpts")
+        pipe.sismember(keys.hidden(keys.shard_of(me_id)), str(me_id))
+    replies = pipe.execute()
     entries: list[BoardEntry] = []
-    for position, (user_id, points, name) in enumerate(_list(data["entries"]), start=1):
+    for position, (user_id, points, name) in enumerate(
+        _list(json.loads(replies[0])["entries"]), start=1
+    ):
         points = int(points)
         # Competition ranking down the top of the board: a tie keeps the rank above it.
         tied = entries and entries[-1].points == points
         rank = entries[-1].rank if tied else position
         entries.append(BoardEntry(rank, int(user_id), name, points))
-    me = data["me"] if isinstance(data.get("me"), dict) else None
+    me = None
+    if me_id and not replies[2]:
+        total, wk, wkpts = replies[1]
+        weekly = int(wkpts or 0) if (wk or b"").decode() == week else 0
+        points = int(total or 0) if board == "all" else weekly
+        ranks = player_ranks(player_id=me_id, points=int(total or 0), weekly=weekly, week=week)
+        me = {"rank": ranks["rank_all" if board == "all" else "rank_week"], "points": points}
     return entries, me
 
 
@@ -432,10 +440,18 @@ class CommunityToday:
 
 
 def community_today(*, now: datetime | None = None) -> CommunityToday:
+    """Today's community counters: the sum of every shard's (a player is active in one
+    shard only, so the sum is exact), pipelined, one round trip."""
     now = now or datetime.now(UTC)
-    day = rules.community_day(now)
+    day = rules.community_day(now).isoformat()
     pipe = client().pipeline(transaction=False)
-    pipe.hmget(keys.community(day.isoformat()), "focus_minutes", "sessions")
-    pipe.scard(keys.community_active(day.isoformat()))
-    (focus_minutes, sessions), active = pipe.execute()
-    return CommunityToday(day, int(focus_minutes or 0), int(sessions or 0), int(active))
+    for shard in keys.shards():
+        pipe.hmget(keys.community(shard, day), "focus_minutes", "sessions")
+        pipe.scard(keys.community_active(shard, day))
+    replies = pipe.execute()
+    focus_minutes = sessions = active = 0
+    for (minutes, count), players in zip(replies[0::2], replies[1::2], strict=True):
+        focus_minutes += int(minutes or 0)
+        sessions += int(count or 0)
+        active += int(players)
+    return CommunityToday(rules.community_day(now), focus_minutes, sessions, active)

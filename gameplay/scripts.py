@@ -8,12 +8,13 @@ together, and checks that the script reads no slot past them.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import redis
+from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.typing import EncodableT
 
@@ -85,18 +86,21 @@ SIGNATURES: Mapping[str, Signature] = {
         args=("day", "today", "points_table", "habit_id", "day_iso"),
     ),
     "adjust": _action(keys=(), args=("points",)),
-    # Read-only or moderation scripts: no prelude, no event.
+    # Read-only or moderation scripts: no prelude, no event. Each still touches one slot:
+    # the player's shard, or the global boards ({lb}).
     "visibility": Signature(
         keys=("player", "board_all", "board_week", "hidden", "changes"),
         args=("player_id", "week", "hidden", "period_ttl"),
     ),
-    "snapshot": Signature(
-        keys=("player", "badges", "board_all", "board_week", "hidden"),
-        args=("player_id", "week"),
+    "snapshot": Signature(keys=("player", "badges", "hidden"), args=("player_id", "week")),
+    "ranks": Signature(keys=("board_all", "board_week"), args=("player_id", "points", "weekly")),
+    "board": Signature(keys=("board", "names"), args=("limit",)),
+    # The global boards' feeder; its week boards follow its named KEYS (`extra_keys`).
+    "board_feed": Signature(
+        keys=("board_all", "versions", "changes"), args=("updates", "period_ttl")
     ),
-    "board": Signature(
-        keys=("board", "names", "hidden", "asker"), args=("limit", "asker_id", "board", "week")
-    ),
+    # Its groups follow its named ARGV (`extra_args`).
+    "stream_trim": Signature(keys=("stream",), args=()),
 }
 
 
@@ -118,24 +122,57 @@ def _script(name: str) -> Script:
 
 
 def run(
-    client: redis.Redis, name: str, keys: Mapping[str, str], args: Mapping[str, EncodableT]
+    client: redis.Redis,
+    name: str,
+    keys: Mapping[str, str],
+    args: Mapping[str, EncodableT],
+    *,
+    extra_keys: Sequence[str] = (),
+    extra_args: Sequence[EncodableT] = (),
 ) -> dict:
-    """One round trip: EVALSHA (EVAL once per server) with the slots in signature order."""
-    signature = SIGNATURES[name]
-    raw = _script(name)(
-        keys=[keys[n] for n in signature.keys],
-        args=[args[n] for n in signature.args],
-        client=client,
-    )
+    """One round trip: EVALSHA (EVAL once per server) with the slots in signature order,
+    then any `extra_` ones (a script that takes a list says so in its header)."""
+    raw = _script(name)(**_slots(name, keys, args, extra_keys, extra_args), client=client)
     return json.loads(raw)
 
 
-def prepare(name: str, keys: Mapping[str, str], args: Mapping[str, EncodableT]) -> ScriptCall:
+def prepare(
+    name: str,
+    keys: Mapping[str, str],
+    args: Mapping[str, EncodableT],
+    *,
+    extra_keys: Sequence[str] = (),
+    extra_args: Sequence[EncodableT] = (),
+) -> ScriptCall:
     """The script `name` with its slots in signature order, for the store to send
     (gameplay.store.run_acknowledged: on a cluster, with WAIT on the same connection)."""
+    slots = _slots(name, keys, args, extra_keys, extra_args)
+    return ScriptCall(_script(name), tuple(slots["keys"]), tuple(slots["args"]))
+
+
+def queue(
+    pipe: Pipeline,
+    name: str,
+    keys: Mapping[str, str],
+    args: Mapping[str, EncodableT],
+    *,
+    extra_args: Sequence[EncodableT] = (),
+) -> None:
+    """Queue the script on a pipeline (its reply, JSON, comes back with the others'):
+    several slots in one round trip. The pipeline loads it should the server not know it
+    yet."""
+    _script(name)(**_slots(name, keys, args, (), extra_args), client=pipe)
+
+
+def _slots(
+    name: str,
+    keys: Mapping[str, str],
+    args: Mapping[str, EncodableT],
+    extra_keys: Sequence[str],
+    extra_args: Sequence[EncodableT],
+) -> dict[str, list]:
     signature = SIGNATURES[name]
-    return ScriptCall(
-        _script(name),
-        tuple(keys[n] for n in signature.keys),
-        tuple(args[n] for n in signature.args),
-    )
+    return {
+        "keys": [keys[n] for n in signature.keys] + list(extra_keys),
+        "args": [args[n] for n in signature.args] + list(extra_args),
+    }

@@ -5,7 +5,7 @@ from leaderboard.models import CommunityActivity, CommunityDay
 
 @admin.register(CommunityDay)
 class CommunityDayAdmin(admin.ModelAdmin):
-    list_display = ("day", "focus_minutes", "sessions", "active_players")
+    list_display = ("day", "shard", "focus_minutes", "sessions", "active_players")
 
 
 @admin.register(CommunityActivity)

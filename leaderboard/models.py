@@ -2,20 +2,38 @@ from django.conf import settings
 from django.db import models
 
 
-class CommunityDay(models.Model):
-    """Everyone's totals for one UTC day: the hot row of a naive design, moved here only
-    by the flush, once per batch."""
+class CommunityDayQuerySet(models.QuerySet):
+    def totals(self, day) -> dict[str, int]:
+        """The UTC day's totals: the sum of its shards' rows."""
+        sums = self.filter(day=day).aggregate(
+            focus_minutes=models.Sum("focus_minutes"),
+            sessions=models.Sum("sessions"),
+            active_players=models.Sum("active_players"),
+        )
+        return {name: int(value or 0) for name, value in sums.items()}
 
-    day = models.DateField(primary_key=True)
+
+class CommunityDay(models.Model):
+    """Everyone's totals for one UTC day in one live-store shard: the hot row of a naive
+    design, moved here only by the flush, once per batch, and split by shard so that the
+    flushers of different shards never write the same row (reads sum the day's rows)."""
+
+    day = models.DateField()
+    shard = models.PositiveIntegerField(default=0)
     focus_minutes = models.BigIntegerField(default=0)
     sessions = models.PositiveIntegerField(default=0)
     active_players = models.PositiveIntegerField(default=0)
 
+    objects = CommunityDayQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-day"]
+        ordering = ["-day", "shard"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "shard"], name="community_day_shard_once")
+        ]
 
     def __str__(self) -> str:
-        return str(self.day)
+        return f"{self.day} shard {self.shard}"
 
 
 class CommunityActivity(models.Model):

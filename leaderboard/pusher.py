@@ -3,13 +3,18 @@
 Every websocket process runs a `Pusher` task, but only the one holding the Redis leader
 lock works; the others wait to take over should it die. The leader:
 
-- listens to the news channel that every award publishes from its script and forwards
-  each player's news to that player's group only, as soon as it arrives;
+- feeds the global boards from the shard streams (gameplay/boards.py) every time it wakes:
+  when news arrives (so an award is on the boards within milliseconds) and every
+  `POLL_SECONDS`; a flush feeds the shards it flushes too, should no pusher run;
+- listens to the shards' news channels (sharded pub/sub) that every award publishes on
+  from its script, and forwards each player's news to that player's group only, as soon
+  as it arrives, with the player's ranks read from the global boards;
 - sends ONE snapshot per board (and per community) to the shared group when it changed,
   at most once per `SNAPSHOT_INTERVAL` however many awards arrived: a change after a
   quiet spell goes out `GATHER_SECONDS` later (so a burst makes few snapshots), a change
   while snapshots are flowing goes out exactly one interval after the previous one.
-  Changes come from the change counters that awards bump (`keys.CHANGES`), read when
+  Changes come from the change counters: the global boards' (`keys.BOARD_CHANGES`, bumped
+  by the feeder) and the shards' community counters, summed (`keys.changes`), read when
   news arrives and every `POLL_SECONDS` (a moderator's hide makes no news);
 - after a moderator hid or showed players (`ranks_moved`), coalesced the same way, asks
   every socket to send its player a fresh `me`: a hide moves the rank of everyone below,
@@ -34,7 +39,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from gameplay import keys, live, rules
+from gameplay import boards, keys, live, rules
 from leaderboard.selectors import board_payload, community_payload, me_message
 
 logger = logging.getLogger(__name__)
@@ -82,7 +87,7 @@ async def community_message() -> dict:
 def ranks_moved() -> None:
     """Players left or joined the boards without an award (a moderator's hide or show):
     other players' ranks moved, so the pusher refreshes every connected player's `me`."""
-    live.client().hincrby(keys.CHANGES, "ranks", 1)
+    live.client().hincrby(keys.BOARD_CHANGES, "ranks", 1)
 
 
 def news_messages(news: dict) -> list[dict]:
@@ -182,6 +187,12 @@ class Pusher:
                 await self.redis.delete(keys.PUSH_LEADER)
 
     async def _tick(self, now: float) -> None:
+        # Feed first: the news' ranks and the snapshots then include what just arrived. A
+        # failed feed is retried on the next tick (its entries stay pending); news goes on.
+        try:
+            await sync_to_async(boards.feed)()
+        except aioredis.RedisError:
+            logger.warning("board feed failed; retrying on the next tick", exc_info=True)
         await self._send_news()
         unscheduled = any(topic not in self.due for topic in AWARD_TOPICS)
         if (self.news_arrived and unscheduled) or now >= self.polled_at + POLL_SECONDS:
@@ -193,8 +204,15 @@ class Pusher:
             await self._send_snapshots(ready, now)
 
     async def _counters(self) -> dict[str, int]:
-        changes = cast(live.Fields, await self.redis.hgetall(keys.CHANGES))
-        return {k.decode(): int(v) for k, v in changes.items()}
+        # One round trip: the global boards' counters and every shard's community counter.
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.BOARD_CHANGES)
+        for shard in keys.shards():
+            pipe.hget(keys.changes(shard), "community")
+        board_changes, *community = await pipe.execute()
+        counters = {k.decode(): int(v) for k, v in cast(live.Fields, board_changes).items()}
+        counters["community"] = sum(int(n or 0) for n in community)
+        return counters
 
     def _schedule(self, counters: dict[str, int], now: float) -> None:
         for topic in ADOPTED_ON_TAKEOVER:
@@ -222,6 +240,12 @@ class Pusher:
 
     async def _send_news(self) -> None:
         news, self.pending_news = self.pending_news, {}
+        listed = [(p, item) for p, item in news.items() if item.get("listed")]
+        ranks = await sync_to_async(boards.ranks_many)(
+            [(p, int(item["points"]), int(item["weekly"]), item["week"]) for p, item in listed]
+        )
+        for (_player_id, item), rank in zip(listed, ranks, strict=True):
+            item.update(rank)
         for player_id, item in news.items():
             texts = [encode(message) for message in news_messages(item)]
             await self.layer.group_send(
@@ -232,7 +256,9 @@ class Pusher:
         while not self.stopping.is_set():
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(keys.news_channel(settings.LIVE_REDIS_DB))
+                await pubsub.ssubscribe(
+                    *[keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
+                )
                 self.listening.set()
                 while not self.stopping.is_set():
                     raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

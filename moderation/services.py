@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from accounts.models import User
-from gameplay import live
+from gameplay import boards, live
 from leaderboard.pusher import player_group, ranks_moved
 from moderation import fairplay
 from moderation.models import FairPlayDismissal, PendingEvents
@@ -105,7 +105,7 @@ def player_visibility_set(*, moderator: User, player: User, hidden: bool, now: d
         # Last, inside the transaction, so that PostgreSQL and Redis move together: if
         # Redis refuses, the flag rolls back. Sent even when PostgreSQL already agreed,
         # which repairs a live store that drifted.
-        live.player_visibility_set(player_id=player.pk, hidden=hidden, now=now)
+        boards.player_visibility_set(player_id=player.pk, hidden=hidden, now=now)
     ranks_moved()
     return changed
 

@@ -318,9 +318,12 @@ def _record_buffered(actors, events: int) -> None:
 def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
     from django.conf import settings
 
+    from gameplay import boards
     from pipeline import flush
 
     settings.WRITE_MODE = "buffered"
+    # One live-store shard: the batch sizes stepped through are batches of one stream.
+    settings.LIVE_SHARDS = 1
     actors = _players(2000)
     postmaster = _postmaster()
     steps = []
@@ -328,7 +331,7 @@ def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
         events = max(events_per_step, 3 * batch)
         _record_buffered(actors, events)
         times: list[float] = []
-        flush.ensure_group()
+        boards.ensure_groups([0])
         consumer = f"ceiling-{uuid.uuid4().hex[:6]}"
         with PostgresWork(postmaster) as work:
             began = time.perf_counter()
@@ -336,7 +339,7 @@ def buffered_steps(batches: list[int], events_per_step: int, log) -> list[dict]:
             while True:
                 t0 = time.perf_counter()
                 handled, new_events, _players_moved = flush.flush_batch(
-                    consumer=consumer, count=batch, reclaim_idle_ms=60_000
+                    shard=0, consumer=consumer, count=batch, reclaim_idle_ms=60_000
                 )
                 if not handled:
                     break

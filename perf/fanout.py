@@ -71,7 +71,7 @@ async def _move_boards(r: redis.Redis, options, moved: dict[tuple[int, int], flo
         pipe = r.pipeline(transaction=True)
         pipe.hset(keys.NAMES, str(player), f"Player {player}")
         pipe.zadd(keys.BOARD_ALL, {str(player): points})
-        pipe.hincrby(keys.CHANGES, "boards", 1)
+        pipe.hincrby(keys.BOARD_CHANGES, "boards", 1)
         pipe.execute()
         moved[(player, points)] = time.monotonic()
         await asyncio.sleep(rng.expovariate(options.rate))

@@ -54,6 +54,12 @@ def has_statements(conn: psycopg.Connection) -> bool:
         return False
 
 
+def stream_keys() -> list[str]:
+    """Every shard's event stream. The load driver runs without Django's settings, so it
+    reads LIVE_SHARDS from the environment as the servers it started do (their default)."""
+    return [keys.stream(n) for n in range(int(os.environ.get("LIVE_SHARDS") or 256))]
+
+
 @dataclass
 class PgCounters:
     statements: int | None
@@ -283,13 +289,13 @@ class Observer:
         info = self.redis.info("stats")
         self.samples.redis_commands.append((now, int(info["total_commands_processed"])))
         pipe = self.redis.pipeline(transaction=False)
-        pipe.xlen(keys.STREAM)
-        pipe.xrange(keys.STREAM, count=1)
-        length, first = pipe.execute()
-        age = 0.0
-        if first:
-            millis = int(first[0][0].split(b"-")[0])
-            age = max(0.0, time.time() - millis / 1000)
+        for stream in stream_keys():
+            pipe.xlen(stream)
+            pipe.xrange(stream, count=1)
+        replies = pipe.execute()
+        length = sum(replies[0::2])
+        oldest = [int(first[0][0].split(b"-")[0]) for first in replies[1::2] if first]
+        age = max(0.0, time.time() - min(oldest) / 1000) if oldest else 0.0
         self.samples.flush_lag.append((now, age, length))
         self.cpu_sample()
 

@@ -290,7 +290,7 @@ def _rounds(
 ) -> tuple[dict[str, list[dict]], dict]:
     """Each (key, load) in turn, with the CPU and PostgreSQL work of its window."""
     slices: dict[str, list[dict]] = {"noop": [], "action": []}
-    flushes = {"events": 0, "batches": 0, "seconds": 0.0}
+    flushes = {"events": 0, "batches": 0, "shards": 0, "seconds": 0.0}
     before = observer.snapshot()
     for key, load in loads:
         cpu_before = _cpu(roots)
@@ -304,6 +304,7 @@ def _rounds(
             flushes["seconds"] += time.perf_counter() - started
             flushes["events"] += done.events
             flushes["batches"] += done.batches
+            flushes["shards"] += len(done.shards)
         cpu = _cpu_delta(cpu_before, _cpu(roots))
         after = observer.snapshot()
         slices[key].append(
@@ -347,6 +348,7 @@ def flush_run(options, observer: pgstats.Observer) -> dict:
         "pending": pending,
         "events": report.events,
         "batches": report.batches,
+        "shards": len(report.shards),
         "seconds": seconds,
         "events_per_second": report.events / seconds if seconds else 0.0,
         "make_seconds": make_seconds,

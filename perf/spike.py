@@ -16,7 +16,6 @@ from typing import TypedDict
 
 import redis
 
-from gameplay import keys
 from perf import stack as stacks
 from perf.databases import database_beside
 from perf.load import LoadOutcome, Tally, run_load, warm_up
@@ -29,6 +28,7 @@ from perf.observe import (
     pg_connect,
     pg_counters,
     pg_work,
+    stream_keys,
 )
 from perf.profiles import Profile
 from perf.report import percentile, percentiles
@@ -202,7 +202,7 @@ def _measure(
 def _drain(r: redis.Redis, clock) -> float | None:
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while time.monotonic() < deadline:
-        if r.xlen(keys.STREAM) == 0:
+        if sum(r.xlen(stream) for stream in stream_keys()) == 0:
             return clock()
         time.sleep(0.5)
     return None

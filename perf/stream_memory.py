@@ -196,7 +196,7 @@ def _session_results_bytes(client: redis.Redis) -> tuple[int, int]:
     flushed or not, until they expire."""
     from gameplay import keys
 
-    names = list(client.scan_iter(match=f"{keys.PREFIX}:{{p:*}}:session:*", count=1000))
+    names = list(client.scan_iter(match=f"{keys.PREFIX}:{{s*}}:p:*:session:*", count=1000))
     total = 0
     for start in range(0, len(names), READ_CHUNK):
         pipe = client.pipeline(transaction=False)
@@ -220,11 +220,12 @@ def measure(*, players: int = PLAYERS, events: int = EVENTS, seed: int = 1) -> d
     kinds = backlog_make(cast, events, seed=seed)
     seconds = time.perf_counter() - started
     after = client.info("memory")["used_memory"]
-    xlen = client.xlen(keys.STREAM)
-    stream_bytes = client.memory_usage(keys.STREAM, samples=0)
+    # One shard (LIVE_SHARDS=1, set by main): the backlog is one stream to weigh.
+    xlen = client.xlen(keys.stream(0))
+    stream_bytes = client.memory_usage(keys.stream(0), samples=0)
     if stream_bytes is None:  # no such key
         raise RuntimeError("the backlog made no event stream")
-    read, json_bytes = _event_sizes(client, keys.STREAM)
+    read, json_bytes = _event_sizes(client, keys.stream(0))
     results, results_bytes = _session_results_bytes(client)
     per_event_redis = (after - before) / xlen
     per_event_stream = stream_bytes / xlen
@@ -310,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             DJANGO_SETTINGS_MODULE="focusquest.settings",
             # Buffered, as production runs: direct mode would write PostgreSQL per event.
             WRITE_MODE="buffered",
+            LIVE_SHARDS="1",
         )
         os.environ.setdefault("DATABASE_URL", UNUSED_DATABASE_URL)
         os.environ.setdefault("DJANGO_SECRET_KEY", "bench-stream-memory-only-not-a-secret")

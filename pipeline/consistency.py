@@ -78,8 +78,8 @@ def _player_drift(r, facts: dict, week: str) -> list[str]:
         for player_id, _player in chunk:
             pipe.hmget(keys.player(player_id), "points", "sessions", "wk", "wkpts")
             pipe.hkeys(keys.badges(player_id))
-            pipe.zscore(keys.BOARD_ALL, player_id)
-            pipe.sismember(keys.HIDDEN, player_id)
+            pipe.zscore(keys.shard_board_all(keys.shard_of(player_id)), player_id)
+            pipe.sismember(keys.hidden(keys.shard_of(player_id)), player_id)
         replies = pipe.execute()
         for index, (player_id, player) in enumerate(chunk):
             (points, sessions, wk, wkpts), badges, on_board, hidden = replies[
@@ -104,7 +104,9 @@ def _player_drift(r, facts: dict, week: str) -> list[str]:
                 ("hidden (postgres, redis)", (player.hidden, bool(hidden))),
             ]
             if not player.hidden and on_board is not None:
-                checks.append(("board score (redis hash, board)", (live_points, int(on_board))))
+                checks.append(
+                    ("board score (redis hash, shard board)", (live_points, int(on_board)))
+                )
             if player.hidden and on_board is not None:
                 drift.append(f"player {player_id}: hidden but on the board")
             for label, values in checks:
@@ -140,23 +142,60 @@ def _habit_drift(r) -> list[str]:
 
 
 def _community_drift(r, now: datetime) -> list[str]:
+    """Each shard's counters of yesterday and today against its (day, shard) row and the
+    activity rows of its players."""
     drift: list[str] = []
     today = rules.community_day(now)
-    for day in (today - timedelta(days=1), today):
-        row = CommunityDay.objects.filter(day=day).first()
-        stored = (row.focus_minutes, row.sessions, row.active_players) if row else (0, 0, 0)
-        active_rows = CommunityActivity.objects.filter(day=day).count()
-        minutes, sessions = r.hmget(keys.community(day.isoformat()), "focus_minutes", "sessions")
-        live_values = (
-            int(minutes or 0),
-            int(sessions or 0),
-            r.scard(keys.community_active(day.isoformat())),
-        )
-        if stored != live_values or stored[2] != active_rows:
+    days = (today - timedelta(days=1), today)
+    rows = {
+        (row.day, row.shard): (row.focus_minutes, row.sessions, row.active_players)
+        for row in CommunityDay.objects.filter(day__in=days)
+    }
+    active_rows: dict[tuple[date, int], int] = defaultdict(int)
+    for day, player_id in CommunityActivity.objects.filter(day__in=days).values_list(
+        "day", "player_id"
+    ):
+        active_rows[(day, keys.shard_of(player_id))] += 1
+    pipe = r.pipeline(transaction=False)
+    wanted = [(day, shard) for day in days for shard in keys.shards()]
+    for day, shard in wanted:
+        pipe.hmget(keys.community(shard, day.isoformat()), "focus_minutes", "sessions")
+        pipe.scard(keys.community_active(shard, day.isoformat()))
+    replies = pipe.execute()
+    for index, (day, shard) in enumerate(wanted):
+        (minutes, sessions), active = replies[2 * index], replies[2 * index + 1]
+        stored = rows.get((day, shard), (0, 0, 0))
+        live_values = (int(minutes or 0), int(sessions or 0), int(active))
+        if stored != live_values or stored[2] != active_rows[(day, shard)]:
             drift.append(
-                f"community {day}: postgres {stored} "
-                f"(activity rows {active_rows}), redis {live_values}"
+                f"community {day} shard {shard}: postgres {stored} "
+                f"(activity rows {active_rows[(day, shard)]}), redis {live_values}"
             )
+    return drift
+
+
+def _global_board_drift(r, week: str) -> list[str]:
+    """The global boards against the union of the shard boards (exact), score by score."""
+    pipe = r.pipeline(transaction=False)
+    for shard in keys.shards():
+        pipe.zrange(keys.shard_board_all(shard), 0, -1, withscores=True)
+        pipe.zrange(keys.shard_board_week(shard, week), 0, -1, withscores=True)
+    pipe.zrange(keys.BOARD_ALL, 0, -1, withscores=True)
+    pipe.zrange(keys.board_week(week), 0, -1, withscores=True)
+    *shard_boards, global_all, global_week = pipe.execute()
+    drift = []
+    for name, shards_part, global_board in (
+        ("all", shard_boards[0::2], global_all),
+        (f"week {week}", shard_boards[1::2], global_week),
+    ):
+        exact = {int(p): int(s) for board in shards_part for p, s in board}
+        fed = {int(p): int(s) for p, s in global_board}
+        for player_id in sorted(exact.keys() | fed.keys()):
+            if exact.get(player_id) != fed.get(player_id):
+                drift.append(
+                    f"board {name}, player {player_id}: (shard board, global board) = "
+                    f"{(exact.get(player_id), fed.get(player_id))}"
+                )
     return drift
 
 
@@ -171,4 +210,5 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
         *_player_drift(r, player_facts(now), rules.week_id(now)),
         *_habit_drift(r),
         *_community_drift(r, now),
+        *_global_board_drift(r, rules.week_id(now)),
     ]

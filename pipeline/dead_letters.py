@@ -4,6 +4,7 @@ the stream once the cause is fixed, or discards them with a reason
 (`manage.py dead_letters`)."""
 
 import json
+from collections import defaultdict
 from datetime import datetime
 from typing import cast
 
@@ -13,30 +14,50 @@ from gameplay import keys, live
 from gameplay.models import DiscardedEvent
 
 
+def _letter_id(shard: int, entry_id: bytes) -> str:
+    # Unique across the shards' dead-letter streams; what `manage.py dead_letters` shows.
+    return f"{shard}/{entry_id.decode()}"
+
+
 def listed(*, count: int = 100) -> list[dict]:
-    """The oldest dead-lettered events: stream id, original id, error, event JSON."""
-    return [
-        {
-            "id": entry_id.decode(),
-            "original_id": fields[b"id"].decode(),
-            "error": fields[b"error"].decode(),
-            "event": fields[b"e"].decode(),
-        }
-        for entry_id, fields in cast(
-            list[live.StreamEntry], live.client().xrange(keys.DEAD_LETTERS, count=count)
-        )
-    ]
+    """The oldest dead-lettered events of every shard (up to `count` a shard, one pipelined
+    round trip): id, shard, stream id, original id, error, event JSON."""
+    pipe = live.client().pipeline(transaction=False)
+    for shard in keys.shards():
+        pipe.xrange(keys.dead_letters(shard), count=count)
+    letters = []
+    for shard, entries in zip(keys.shards(), pipe.execute(), strict=True):
+        for entry_id, fields in cast(list[live.StreamEntry], entries):
+            letters.append(
+                {
+                    "id": _letter_id(shard, entry_id),
+                    "shard": shard,
+                    "entry_id": entry_id.decode(),
+                    "original_id": fields[b"id"].decode(),
+                    "error": fields[b"error"].decode(),
+                    "event": fields[b"e"].decode(),
+                }
+            )
+    return letters
+
+
+def _by_shard(letters: list[dict]) -> dict[int, list[dict]]:
+    shards: dict[int, list[dict]] = defaultdict(list)
+    for letter in letters:
+        shards[letter["shard"]].append(letter)
+    return shards
 
 
 def retry(*, letters: list[dict]) -> None:
-    """Put dead-lettered events back on the stream (each keeps its event id, so one
-    already in the ledger is a no-op), removing them from the dead letters in the same
-    MULTI."""
-    pipe = live.client().pipeline(transaction=True)
-    for letter in letters:
-        pipe.xadd(keys.STREAM, {"e": letter["event"]})
-        pipe.xdel(keys.DEAD_LETTERS, letter["id"])
-    pipe.execute()
+    """Put dead-lettered events back on their shard's stream (each keeps its event id, so
+    one already in the ledger is a no-op), removing them from the dead letters in the same
+    MULTI: one a shard, whose keys share its slot."""
+    for shard, chosen in _by_shard(letters).items():
+        pipe = live.client().pipeline(transaction=True)
+        for letter in chosen:
+            pipe.xadd(keys.stream(shard), {"e": letter["event"]})
+            pipe.xdel(keys.dead_letters(shard), letter["entry_id"])
+        pipe.execute()
 
 
 def discard(*, letters: list[dict], reason: str, by: str, now: datetime) -> None:
@@ -52,4 +73,5 @@ def discard(*, letters: list[dict], reason: str, by: str, now: datetime) -> None
                 discarded_by=by,
                 discarded_at=now,
             )
-    live.client().xdel(keys.DEAD_LETTERS, *[letter["id"] for letter in letters])
+    for shard, chosen in _by_shard(letters).items():
+        live.client().xdel(keys.dead_letters(shard), *[letter["entry_id"] for letter in chosen])

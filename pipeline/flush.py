@@ -1,9 +1,14 @@
-"""The flush: pending events from the Redis stream into PostgreSQL, exactly once.
+"""The flush: pending events from the shards' Redis streams into PostgreSQL, exactly once.
 
-One run reads a batch through the consumer group (first reclaiming what a dead flusher
-left pending), then in ONE transaction copies the batch into a temporary table, inserts
-it into the ledger (whose unique event id makes a replay insert nothing), and lets each
-app project only the newly inserted events into its own tables with set-based
+A run visits the shards whose stream holds entries and claims each with a PostgreSQL
+advisory lock of its own (`pg_try_advisory_lock`; a shard another flusher holds is
+skipped), so N flushers on N machines write different shards in parallel; the shards share
+no row (a player lives in one shard, the community day has a row per shard), so they
+cannot deadlock. On a claimed shard it first feeds the global boards (gameplay/boards.py),
+then reads batches through the shard's consumer group (first reclaiming what a dead
+flusher left pending) and writes each in ONE transaction: copies the batch into a temporary
+table, inserts it into the ledger (whose unique event id makes a replay insert nothing),
+and lets each app project only the newly inserted events into its own tables with set-based
 statements. The events are acknowledged in Redis only after COMMIT. A crash before
 COMMIT leaves them pending; a crash after it makes their replay a no-op. The number of
 statements is the same for a batch of 1 and of 10,000 events.
@@ -15,12 +20,13 @@ other event commits, exactly once. PostgreSQL being unreachable is not a refusal
 batch stays pending, whole, for the next run.
 """
 
+import contextlib
+import json
 import logging
 import os
 import signal
-import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -29,16 +35,17 @@ from typing import cast
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils.module_loading import import_string
-from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
+from redis.exceptions import RedisError
 
-from gameplay import keys, live
+from gameplay import boards, keys, live
 
 logger = logging.getLogger(__name__)
 
 BATCH_TABLE = "fq_events"
-# Serialises flushers (beat, the command, a second worker): two batches never interleave
-# their row locks, so they cannot deadlock. Released by COMMIT or by a dying connection.
-FLUSH_ADVISORY_LOCK = 0x46510001
+# pg_try_advisory_lock(FLUSH_LOCK_CLASS, shard): one flusher per shard at a time (beat, the
+# command, more workers); a session lock, released after the shard's batches or by a dying
+# connection.
+FLUSH_LOCK_CLASS = 0x4651
 
 
 Projection = Callable[[object, str], None]
@@ -60,6 +67,9 @@ class FlushReport:
     events: int = 0
     batches: int = 0
     player_ids: set[int] = field(default_factory=set)
+    # Shards flushed, and shards skipped because another flusher held them.
+    shards: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
     @property
     def players(self) -> int:
@@ -73,41 +83,32 @@ def _failpoint(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def ensure_group() -> None:
-    try:
-        live.client().xgroup_create(keys.STREAM, keys.FLUSH_GROUP, id="0", mkstream=True)
-    except OutOfMemoryError:
-        # A full Redis refuses XGROUP CREATE even when the group exists; the flush is
-        # what frees memory, so go on (a missing group then fails the read: NOGROUP).
-        pass
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
 def _decode(fields: dict) -> bytes:
     """The event's JSON as the live-store script wrote it: the flush hands it to
     PostgreSQL as it is, and SQL takes the fields out."""
     return fields[b"e"]
 
 
-def _read_batch(consumer: str, count: int, reclaim_idle_ms: int) -> list[live.PendingEntry]:
+def _read_batch(
+    shard: int, consumer: str, count: int, reclaim_idle_ms: int
+) -> list[live.PendingEntry]:
     r = live.client()
+    stream = keys.stream(shard)
     # This process's own batch that failed (PostgreSQL was down) comes first: its name is
     # stable, so it retries at once instead of waiting for the reclaim timeout.
     own = cast(
-        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: "0"}, count=count)
+        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: "0"}, count=count)
     )
     if own and own[0][1]:
         return own[0][1]
     # Then what a dead (or slow) flusher left pending, then new events.
     _cursor, claimed, *_ = r.xautoclaim(
-        keys.STREAM, keys.FLUSH_GROUP, consumer, reclaim_idle_ms, start_id="0-0", count=count
+        stream, keys.FLUSH_GROUP, consumer, reclaim_idle_ms, start_id="0-0", count=count
     )
     if claimed:
         return claimed
     response = cast(
-        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {keys.STREAM: ">"}, count=count)
+        live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: ">"}, count=count)
     )
     return response[0][1] if response else []
 
@@ -189,14 +190,15 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
 Message = tuple[bytes, dict | None]
 
 
-def _acknowledge(ids: list[bytes]) -> None:
-    """XACK and XDEL as plain commands, not one MULTI: Redis allows both at maxmemory
-    under noeviction (they free memory), where a MULTI holding a SET is refused whole and
-    the stream would never shrink. Both are idempotent, so a repeat after a crash is
-    harmless."""
+def _acknowledge(shard: int, ids: list[bytes]) -> None:
+    """XACK, then trim the stream past what both groups finished (the board feeder
+    normally read these events long before), as plain commands, not one MULTI: Redis allows
+    both at maxmemory under noeviction (they free memory), where a MULTI holding a SET is
+    refused whole and the stream would never shrink. Both are idempotent, so a repeat
+    after a crash is harmless."""
     pipe = live.client().pipeline(transaction=False)
-    pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
-    pipe.xdel(keys.STREAM, *ids)
+    pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, *ids)
+    boards.trim(pipe, shard)
     pipe.execute()
 
 
@@ -209,79 +211,120 @@ def mark_flushed(now: datetime | None = None) -> None:
         logger.warning("could not record the flush time: %s", exc)
 
 
-def _commit(messages: list[Message]) -> tuple[int, list[int]]:
+def _commit(shard: int, messages: list[Message]) -> tuple[int, list[int]]:
     """Write the messages' events in ONE transaction, then acknowledge them."""
     # An entry deleted after it was delivered comes back empty: nothing to write.
     events = [_decode(fields) for _, fields in messages if fields]
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FLUSH_ADVISORY_LOCK])
         new_events, players = apply_events(events)
         _failpoint("inside_transaction")
     _failpoint("after_commit")
-    _acknowledge([message_id for message_id, _ in messages])
+    _acknowledge(shard, [message_id for message_id, _ in messages])
     return new_events, players
 
 
-def _dead_letter(message: Message, error: DatabaseError) -> None:
+def _dead_letter(shard: int, message: Message, error: DatabaseError) -> None:
     message_id, fields = message
     logger.error("event %s refused by PostgreSQL, dead-lettered: %s", message_id, error)
-    # One MULTI: the event is in the dead-letter stream or still pending, never neither.
+    # One MULTI (one slot: the shard's): the event is in the dead-letter stream or still
+    # pending, never neither. The trim deletes it from the stream once the board feeder
+    # has read it too.
     pipe = live.client().pipeline(transaction=True)
     pipe.xadd(
-        keys.DEAD_LETTERS,
+        keys.dead_letters(shard),
         {"e": _decode(fields or {b"e": b"{}"}), "id": message_id, "error": str(error)[:2000]},
     )
-    pipe.xack(keys.STREAM, keys.FLUSH_GROUP, message_id)
-    pipe.xdel(keys.STREAM, message_id)
+    pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, message_id)
     pipe.execute()
 
 
-def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
+def _commit_isolating(shard: int, messages: list[Message]) -> tuple[int, list[int]]:
     """Commit the messages; where PostgreSQL refuses them, halve until the refused
     events stand alone and dead-letter those. log2(batch) extra transactions for each
     refused event, none at all when nothing is refused."""
     try:
-        return _commit(messages)
+        return _commit(shard, messages)
     except (OperationalError, InterfaceError):
         raise  # PostgreSQL unreachable: the whole batch stays pending for the next run
     except DatabaseError as error:
         if len(messages) == 1:
-            _dead_letter(messages[0], error)
+            _dead_letter(shard, messages[0], error)
             return 0, []
     half = len(messages) // 2
-    first_new, first_players = _commit_isolating(messages[:half])
-    second_new, second_players = _commit_isolating(messages[half:])
+    first_new, first_players = _commit_isolating(shard, messages[:half])
+    second_new, second_players = _commit_isolating(shard, messages[half:])
     return first_new + second_new, sorted({*first_players, *second_players})
 
 
-def flush_batch(*, consumer: str, count: int, reclaim_idle_ms: int) -> tuple[int, int, list[int]]:
-    """Flush one batch; returns (messages handled, new events, ids of players moved)."""
-    messages = _read_batch(consumer, count, reclaim_idle_ms)
+def flush_batch(
+    *, shard: int, consumer: str, count: int, reclaim_idle_ms: int
+) -> tuple[int, int, list[int]]:
+    """Flush one batch of a shard; returns (messages handled, new events, ids of players
+    moved). The caller holds the shard (`shard_claimed`)."""
+    messages = _read_batch(shard, consumer, count, reclaim_idle_ms)
     if not messages:
         return 0, 0, []
     _failpoint("before_transaction")
-    new_events, players = _commit_isolating(messages)
+    new_events, players = _commit_isolating(shard, messages)
     return len(messages), new_events, players
 
 
 def consumer_name() -> str:
     """The same name for every flush of one process (a worker process flushes every few
     seconds: a fresh name each time left a consumer behind per flush)."""
-    return f"{socket.gethostname()}-{os.getpid()}"
+    return boards.consumer_name()
 
 
-def forget_idle_consumers(*, idle_seconds: float) -> int:
-    """Remove the group's consumers that hold nothing pending and were idle this long
-    (processes that exited); returns how many. A consumer with pending events stays:
-    its events are reclaimed from it by name."""
+def forget_idle_consumers(*, shard: int, idle_seconds: float) -> int:
+    """Remove the shard's consumers (of both groups) that hold nothing pending and were
+    idle this long (processes that exited); returns how many. A consumer with pending
+    events stays: its events are reclaimed from it by name."""
     r = live.client()
     removed = 0
-    for consumer in r.xinfo_consumers(keys.STREAM, keys.FLUSH_GROUP):
-        if consumer["pending"] == 0 and consumer["idle"] >= idle_seconds * 1000:
-            r.xgroup_delconsumer(keys.STREAM, keys.FLUSH_GROUP, consumer["name"])
-            removed += 1
+    for group in boards.GROUPS:
+        for consumer in r.xinfo_consumers(keys.stream(shard), group):
+            if consumer["pending"] == 0 and consumer["idle"] >= idle_seconds * 1000:
+                r.xgroup_delconsumer(keys.stream(shard), group, consumer["name"])
+                removed += 1
     return removed
+
+
+@contextlib.contextmanager
+def shard_claimed(shard: int) -> Iterator[bool]:
+    """Whether this flusher holds the shard (a PostgreSQL session advisory lock), for the
+    block; False when another flusher holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
+
+
+def _flush_shard(shard: int, *, count: int, idle: float, deadline: float, report: FlushReport):
+    consumer = consumer_name()
+    boards.ensure_groups([shard])
+    # The global boards first: the stream is trimmed only past what the feeder read, and
+    # with no websocket process (whose pusher feeds) they catch up here.
+    boards.feed(shards=[shard], consumer=consumer, reclaim_idle_ms=int(idle * 1000))
+    while time.monotonic() < deadline:
+        handled, new_events, players = flush_batch(
+            shard=shard, consumer=consumer, count=count, reclaim_idle_ms=int(idle * 1000)
+        )
+        if not handled:
+            break
+        report.batches += 1
+        report.events += new_events
+        report.player_ids.update(players)
+    pipe = live.client().pipeline(transaction=False)
+    boards.trim(pipe, shard)
+    pipe.execute()
+    # A consumer with nothing pending loses nothing by going; an active one comes back on
+    # its next read.
+    forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
 
 
 def flush_pending(
@@ -290,30 +333,26 @@ def flush_pending(
     reclaim_idle_seconds: float | None = None,
     max_seconds: float = 60.0,
 ) -> FlushReport:
-    """Flush batches until nothing is pending (or `max_seconds` passed)."""
-    ensure_group()
+    """Flush every shard with entries that no other flusher holds, batch by batch, until
+    nothing is pending there (or `max_seconds` passed)."""
     count = batch_size or settings.FLUSH_BATCH_SIZE
     idle = (
         settings.FLUSH_RECLAIM_IDLE_SECONDS
         if reclaim_idle_seconds is None
         else reclaim_idle_seconds
     )
-    consumer = consumer_name()
     report = FlushReport()
     deadline = time.monotonic() + max_seconds
-    while time.monotonic() < deadline:
-        handled, new_events, players = flush_batch(
-            consumer=consumer, count=count, reclaim_idle_ms=int(idle * 1000)
-        )
-        if not handled:
+    for shard in boards.shards_with_entries():
+        if time.monotonic() >= deadline:
             break
-        report.batches += 1
-        report.events += new_events
-        report.player_ids.update(players)
+        with shard_claimed(shard) as held:
+            if not held:
+                report.skipped.append(shard)
+                continue
+            report.shards.append(shard)
+            _flush_shard(shard, count=count, idle=idle, deadline=deadline, report=report)
     mark_flushed()
-    # A consumer with nothing pending loses nothing by going; an active one comes back on
-    # its next read.
-    forget_idle_consumers(idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
     if report.events:
         logger.info(
             "flushed %s events for %s players in %s batches",
@@ -324,32 +363,37 @@ def flush_pending(
     return report
 
 
-def apply_in_request(*, stream_id: str, event_json: str) -> None:
+def apply_in_request(*, stream: str, stream_id: str, event_json: str) -> None:
     """WRITE_MODE=direct: the naive design, one event written in its own request.
 
     The event is in the stream already, so a failure here loses nothing (the flush writes
-    it later); after COMMIT it is deleted from the stream, and were the flush to read it
-    first, the ledger would make that replay a no-op.
+    it later); after COMMIT the request feeds the global boards from it as well and deletes
+    it from the stream, and were the flush (or the feeder) to read it first, the ledger
+    (and the versions) would make that replay a no-op.
     """
     with transaction.atomic():
         apply_events([event_json.encode()])
-    live.client().xdel(keys.STREAM, stream_id)
+    update = boards.update_of(json.loads(event_json))
+    if update is not None:
+        boards.board_updates_apply([update])
+    live.client().xdel(stream, stream_id)
 
 
 def backlog() -> dict:
-    """Events not yet flushed and the age of the oldest, for /healthz and the admin."""
-    r = live.client()
-    length = r.xlen(keys.STREAM)
-    oldest_age = None
-    if length:
-        first = cast(list[live.StreamEntry], r.xrange(keys.STREAM, count=1))
-        if first:
-            millis = int(first[0][0].split(b"-")[0])
-            oldest_age = max(0.0, time.time() - millis / 1000)
-    last = r.get(keys.LAST_FLUSH)
+    """Events not yet flushed and the age of the oldest, summed over the shards in one
+    pipelined round trip, for /healthz and the admin."""
+    pipe = live.client().pipeline(transaction=False)
+    for shard in keys.shards():
+        pipe.xlen(keys.stream(shard))
+        pipe.xrange(keys.stream(shard), count=1)
+        pipe.xlen(keys.dead_letters(shard))
+    pipe.get(keys.LAST_FLUSH)
+    *replies, last = pipe.execute()
+    oldest_millis = [int(first[0][0].split(b"-")[0]) for first in replies[1::3] if first]
+    oldest_age = max(0.0, time.time() - min(oldest_millis) / 1000) if oldest_millis else None
     return {
-        "dead_letters": r.xlen(keys.DEAD_LETTERS),
-        "pending": length,
+        "dead_letters": sum(replies[2::3]),
+        "pending": sum(replies[0::3]),
         "oldest_age_seconds": oldest_age,
         "last_flush_at": live.from_micros(last) if last else None,
     }

@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from gameplay import keys, live, rules
+from django.conf import settings
+
+from gameplay import boards, keys, live, rules
 from gameplay.models import LedgerEntry
 from habits.models import Habit
 from leaderboard.models import CommunityActivity, CommunityDay
@@ -36,8 +38,11 @@ class RebuildReport:
 
 
 def _delete_live_keys() -> None:
+    """Every live value (the streams, their groups and the dead letters stay: they are the
+    way to PostgreSQL, not a copy of it; so do the change counters the pusher compares)."""
     r = live.client()
-    for pattern in (f"{keys.PREFIX}:{{p:*", f"{keys.PREFIX}:{{lb}}:*", f"{keys.PREFIX}:{{c}}:*"):
+    global_boards = (f"{keys.PREFIX}:{{lb}}:all", f"{keys.PREFIX}:{{lb}}:week:*", keys.VERSIONS)
+    for pattern in (*keys.SHARD_VALUE_PATTERNS, *global_boards, keys.NAMES):
         batch = []
         for key in r.scan_iter(match=pattern, count=1000):
             batch.append(key)
@@ -62,12 +67,14 @@ def _board_members(now: datetime) -> tuple[set[int], set[int]]:
 
 
 def _restore_players(r, now: datetime, progress: Callable[[Iterable], Iterable]) -> int:
+    """Each player's hash, badges and place on their shard's boards (or in its hidden set)."""
     week = rules.week_id(now)
     on_board, on_week_board = _board_members(now)
     restored = 0
     for chunk in progress(list(chunks(list(player_facts(now).items())))):
         pipe = r.pipeline(transaction=False)
         for player_id, player in chunk:
+            shard = keys.shard_of(player_id)
             pipe.hset(
                 keys.player(player_id),
                 mapping={
@@ -84,15 +91,15 @@ def _restore_players(r, now: datetime, progress: Callable[[Iterable], Iterable])
                     mapping={code: live.micros(at) for code, at in player.badges.items()},
                 )
             if player.hidden:
-                pipe.sadd(keys.HIDDEN, player_id)
+                pipe.sadd(keys.hidden(shard), player_id)
                 continue
             if player_id in on_board:
-                pipe.zadd(keys.BOARD_ALL, {str(player_id): player.ledger_points})
+                pipe.zadd(keys.shard_board_all(shard), {str(player_id): player.ledger_points})
             if player_id in on_week_board:
-                pipe.zadd(keys.board_week(week), {str(player_id): player.weekly})
+                pipe.zadd(keys.shard_board_week(shard, week), {str(player_id): player.weekly})
+                pipe.expire(keys.shard_board_week(shard, week), live.PERIOD_TTL_SECONDS)
         pipe.execute()
         restored += len(chunk)
-    r.expire(keys.board_week(week), live.PERIOD_TTL_SECONDS)
     return restored
 
 
@@ -129,8 +136,10 @@ def live_state_rebuild(
     report.habits = _restore_habits(r)
     report.running_sessions = _restore_sessions(now)
     report.community_days = _restore_community(now)
-    r.hincrby(keys.CHANGES, "boards", 1)
-    r.hincrby(keys.CHANGES, "community", 1)
+    # The global boards from the shard boards alone (and the names from PostgreSQL).
+    boards.global_boards_rebuild(now=now)
+    r.hincrby(keys.BOARD_CHANGES, "boards", 1)
+    r.hincrby(keys.changes(0), "community", 1)
     return report
 
 
@@ -163,25 +172,28 @@ def _restore_sessions(now: datetime) -> int:
 
 
 def _restore_community(now: datetime) -> int:
+    """The shards' counters of the recent days, from their (day, shard) rows; returns the
+    number of days."""
     r = live.client()
     since = rules.community_day(now) - timedelta(days=COMMUNITY_DAYS_KEPT)
-    active: dict[date, list[int]] = defaultdict(list)
+    active: dict[tuple[date, int], list[int]] = defaultdict(list)
     for day, player_id in CommunityActivity.objects.filter(day__gte=since).values_list(
         "day", "player_id"
     ):
-        active[day].append(player_id)
-    restored = 0
+        active[(day, keys.shard_of(player_id))].append(player_id)
+    days = set()
     pipe = r.pipeline(transaction=False)
     for row in CommunityDay.objects.filter(day__gte=since):
         iso_day = row.day.isoformat()
-        pipe.hset(
-            keys.community(iso_day),
-            mapping={"focus_minutes": row.focus_minutes, "sessions": row.sessions},
-        )
-        pipe.expire(keys.community(iso_day), live.PERIOD_TTL_SECONDS)
-        if active[row.day]:
-            pipe.sadd(keys.community_active(iso_day), *active[row.day])
-            pipe.expire(keys.community_active(iso_day), live.PERIOD_TTL_SECONDS)
-        restored += 1
+        # Rows of a layout with fewer shards (before the split, all of a day is shard 0)
+        # land in the shard their number names now: the day's sum is the same.
+        shard = row.shard % settings.LIVE_SHARDS
+        pipe.hincrby(keys.community(shard, iso_day), "focus_minutes", row.focus_minutes)
+        pipe.hincrby(keys.community(shard, iso_day), "sessions", row.sessions)
+        pipe.expire(keys.community(shard, iso_day), live.PERIOD_TTL_SECONDS)
+        days.add(row.day)
+    for (day, shard), players in active.items():
+        pipe.sadd(keys.community_active(shard, day.isoformat()), *players)
+        pipe.expire(keys.community_active(shard, day.isoformat()), live.PERIOD_TTL_SECONDS)
     pipe.execute()
-    return restored
+    return len(days)

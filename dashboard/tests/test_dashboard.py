@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
+from gameplay import boards
 from habits.models import Habit
 from habits.services import habit_check_in, habit_create
 from sessions_app.services import focus_session_complete, focus_session_start
@@ -33,6 +34,7 @@ def test_the_dashboard_shows_alices_live_progress_board_and_running_session(alic
     running = focus_session_start(
         player=alice, planned_minutes=50, habit_id=None, now=T0 - timedelta(minutes=12)
     )
+    boards.feed()  # bob's award onto the global board, as the running pusher does
 
     response = browser_of(alice).get("/dashboard/")
 

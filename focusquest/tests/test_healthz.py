@@ -38,7 +38,7 @@ def test_healthz_answers_503_when_the_oldest_unflushed_event_is_too_old(anon, se
     assert anon.get("/healthz").status_code == 200
     # An event the stream has held for two minutes: no flush has run since.
     two_minutes_ago = int((time.time() - 120) * 1000)
-    live.client().xadd(keys.STREAM, {"e": "{}"}, id=f"{two_minutes_ago}-0")
+    live.client().xadd(keys.stream(3), {"e": "{}"}, id=f"{two_minutes_ago}-0")
 
     response = anon.get("/healthz")
 
@@ -58,7 +58,7 @@ def test_a_young_backlog_is_healthy(anon, settings):
     from gameplay import keys, live
 
     settings.HEALTH_MAX_BACKLOG_AGE_SECONDS = 50
-    live.client().xadd(keys.STREAM, {"e": "{}"}, id=f"{int((time.time() - 40) * 1000)}-0")
+    live.client().xadd(keys.stream(3), {"e": "{}"}, id=f"{int((time.time() - 40) * 1000)}-0")
 
     response = anon.get("/healthz")
 

@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.test import Client, override_settings
 
-from gameplay import keys, live
+from gameplay import boards, keys, live
 from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
 from pipeline import flush
@@ -47,7 +47,7 @@ def test_a_full_redis_refuses_actions_with_503_and_creates_each_habit_once(alice
         assert (checked.status_code, started.status_code) == (503, 503)
         assert checked["Retry-After"] == started["Retry-After"] == "5"
         assert "nothing was recorded" in checked.json()["detail"]
-        assert redis.xlen(keys.STREAM) == 0
+        assert sum(redis.xlen(keys.stream(n)) for n in keys.shards()) == 0
         # PostgreSQL committed the habit; the cache write after it is skipped, not an error.
         assert created.status_code == 201
         assert list(Habit.objects.values_list("name", flat=True).order_by("pk")) == ["Tea", "Walk"]
@@ -118,7 +118,7 @@ def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
         assert (
             client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json").status_code == 201
         )
-        flush.ensure_group()
+        boards.ensure_groups([keys.shard_of(alice.pk)])
         redis = live.client()
         redis.config_set("maxmemory-policy", "noeviction")
         redis.config_set("maxmemory", 1)
@@ -126,7 +126,7 @@ def test_the_flush_drains_the_stream_of_a_full_redis(alice, tmp_path):
         report = flush.flush_pending(reclaim_idle_seconds=0)
 
         assert report.events == 1
-        assert redis.xlen(keys.STREAM) == 0
+        assert sum(redis.xlen(keys.stream(n)) for n in keys.shards()) == 0
         assert LedgerEntry.objects.filter(player=alice).count() == 1
 
 
@@ -147,7 +147,7 @@ def test_the_cache_may_live_on_an_evicting_redis_beside_a_safe_live_store(alice,
             assert checked.status_code == 201
             live_keys = {k.decode() for k in live.client().keys("*")}
             cache_keys = {k.decode() for k in cache_redis.keys("*")}
-            assert keys.STREAM in live_keys
+            assert keys.stream(keys.shard_of(alice.pk)) in live_keys
             assert not any("auth:token:" in k for k in live_keys)
             assert any("auth:token:" in k for k in cache_keys)
-            assert keys.STREAM not in cache_keys
+            assert keys.stream(keys.shard_of(alice.pk)) not in cache_keys

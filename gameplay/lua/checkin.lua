@@ -39,11 +39,11 @@ local longest = math.max(tonumber(redis.call('HGET', HABIT, 'longest')) or 0, ru
 redis.call('HSET', HABIT, 'longest', longest)
 
 local points = points_table[math.min(streak, #points_table)]
-local total, weekly = add_points(points)
+local total, weekly, board = add_points(points)
 count_activity(0, 0)
 local new_badges = award_badges({streak = run, total_points = total})
-notify(total, weekly, points, new_badges)
-local stream_id, event = emit({type = 'check_in', points = points, badges = new_badges,
+notify(board, points, new_badges)
+local stream_id, event = emit({type = 'check_in', points = points, badges = new_badges, board = board,
   check_in = {habit = ARGV[11], day = ARGV[12], streak = streak, longest = longest}})
 return cjson.encode({status = 'ok', points_awarded = points, current = current_streak(),
   longest = longest, points = total, weekly = weekly, new_badges = new_badges,

@@ -1,24 +1,27 @@
+#!lua
 -- Shared by every action script (prepended by gameplay/scripts.py). The script runs
--- atomically: either all of an action's effects and its event happen, or none.
+-- atomically: either all of an action's effects and its event happen, or none. The
+-- shebang makes Redis apply the script-flags rules: every key is declared in KEYS and all
+-- of them are of the player's shard, one slot (a cluster refuses anything else).
 --
 -- The slots, by the names gameplay/scripts.py gives them (a test holds the two together);
 -- an action script numbers its own after these.
 -- KEYS[1] player: the player's hash
 -- KEYS[2] badges: the player's badges hash
--- KEYS[3] board_all: board "all"
--- KEYS[4] board_week: board "week"
--- KEYS[5] hidden: the hidden set
--- KEYS[6] community: the community day's hash
--- KEYS[7] community_active: the community day's active players
--- KEYS[8] stream: the event stream
--- KEYS[9] changes: the change counters
+-- KEYS[3] board_all: the shard's board "all"
+-- KEYS[4] board_week: the shard's board "week"
+-- KEYS[5] hidden: the shard's hidden set
+-- KEYS[6] community: the shard's community day hash
+-- KEYS[7] community_active: the shard's community day active players
+-- KEYS[8] stream: the shard's event stream
+-- KEYS[9] changes: the shard's change counters
 -- ARGV[1] event_base: the event's base (JSON, gameplay.events.EventBase)
 -- ARGV[2] player_id: the player's id
 -- ARGV[3] week: the ISO week id
 -- ARGV[4] now: now (epoch µs)
 -- ARGV[5] badge_rules: [[code, measure, threshold], ...]
 -- ARGV[6] period_ttl: ttl (s) of the weekly board and community day keys
--- ARGV[7] news_channel: pub/sub channel for personal news
+-- ARGV[7] news_channel: the shard's (sharded) pub/sub channel for personal news
 local PLAYER, BADGES, BOARD_ALL, BOARD_WEEK = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local HIDDEN, COMMUNITY, ACTIVE, STREAM, CHANGES = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local base_json, player_id, week, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -34,21 +37,25 @@ local function totals()
   return tonumber(v[1]) or 0, weekly, tonumber(v[4]) or 0
 end
 
--- Moves the total, the week's points and (for visible players) both boards.
+-- Moves the total, the week's points and (for visible players) the shard's boards, and
+-- bumps the version of the player's scores. Returns what the global boards' feeder needs
+-- (gameplay.events.BoardRecord), which every award event carries.
 local function add_points(points)
   local total = redis.call('HINCRBY', PLAYER, 'points', points)
   if redis.call('HGET', PLAYER, 'wk') ~= week then
     redis.call('HSET', PLAYER, 'wk', week, 'wkpts', 0)
   end
   local weekly = redis.call('HINCRBY', PLAYER, 'wkpts', points)
-  if redis.call('SISMEMBER', HIDDEN, player_id) == 0 then
+  local version = redis.call('HINCRBY', PLAYER, 'v', 1)
+  local listed = redis.call('SISMEMBER', HIDDEN, player_id) == 0
+  if listed then
     -- Scores are set, not incremented, so a board always equals the player's hash.
     redis.call('ZADD', BOARD_ALL, total, player_id)
     redis.call('ZADD', BOARD_WEEK, weekly, player_id)
     redis.call('EXPIRE', BOARD_WEEK, ttl)
     redis.call('HINCRBY', CHANGES, 'boards', 1)
   end
-  return total, weekly
+  return total, weekly, {total = total, weekly = weekly, version = version, listed = listed}
 end
 
 -- Awards every badge whose measure reached its threshold and that the player lacks.
@@ -74,16 +81,12 @@ local function count_activity(focus_minutes, sessions)
   redis.call('HINCRBY', CHANGES, 'community', 1)
 end
 
--- Publishes the player's new totals and ranks for their websockets (fire and forget).
-local function notify(total, weekly, awarded, new_badges)
-  local rank_all, rank_week = cjson.null, cjson.null
-  if redis.call('SISMEMBER', HIDDEN, player_id) == 0 then
-    rank_all = redis.call('ZCOUNT', BOARD_ALL, '(' .. total, '+inf') + 1
-    rank_week = redis.call('ZCOUNT', BOARD_WEEK, '(' .. weekly, '+inf') + 1
-  end
-  redis.call('PUBLISH', news_channel, cjson.encode({player = tonumber(player_id),
-    points = total, weekly = weekly, awarded = awarded, badges = new_badges,
-    rank_all = rank_all, rank_week = rank_week}))
+-- Publishes the player's new totals for their websockets (fire and forget). Ranks are
+-- not the shard's to know: the pusher adds them from the global boards.
+local function notify(board, awarded, new_badges)
+  redis.call('SPUBLISH', news_channel, cjson.encode({player = tonumber(player_id),
+    points = board.total, weekly = board.weekly, awarded = awarded, badges = new_badges,
+    listed = board.listed, week = week}))
 end
 
 -- Appends one event (the base plus `fields`) to the stream; returns (stream id, JSON).

@@ -56,24 +56,26 @@ end
 local result = {id = sid, status = status, focused_seconds = focused, points_awarded = points}
 local new_badges = {}
 local total, weekly = totals()
+local board = nil
 if kind == 'session_completed' then
   local sessions = redis.call('HINCRBY', PLAYER, 'sessions', 1)
-  total, weekly = add_points(points)
+  total, weekly, board = add_points(points)
   count_activity(minutes, 1)
   new_badges = award_badges({completed_sessions = sessions, session_focused_seconds = focused,
                              total_points = total})
-  notify(total, weekly, points, new_badges)
+  notify(board, points, new_badges)
 elseif kind == 'session_short' then
   -- Its points (and so the points badge) and its minutes; no session anywhere.
-  total, weekly = add_points(points)
+  total, weekly, board = add_points(points)
   count_activity(minutes, 0)
   new_badges = award_badges({total_points = total})
-  notify(total, weekly, points, new_badges)
+  notify(board, points, new_badges)
 end
 local answer = {result = result, points = total, weekly = weekly, new_badges = new_badges}
 redis.call('SET', RESULT, cjson.encode(answer), 'EX', tonumber(ARGV[14]))
 redis.call('DEL', RUNNING)
-local stream_id, event = emit({type = kind, points = points,
+-- An abandonment awards nothing and carries no board record (board stays nil).
+local stream_id, event = emit({type = kind, points = points, board = board,
   focus_seconds = focused, badges = new_badges, session = {
     id = sid, started = run[2], planned = run[3], habit = run[4], status = status,
     ended = now, focused = focused,

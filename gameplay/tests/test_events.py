@@ -56,7 +56,9 @@ def play_every_kind() -> None:
 
 
 def stream_events() -> list[dict]:
-    entries = cast(list[live.StreamEntry], live.client().xrange(keys.STREAM))
+    entries = cast(
+        list[live.StreamEntry], live.client().xrange(keys.stream(keys.shard_of(ALICE.player_id)))
+    )
     return [json.loads(fields[b"e"]) for _, fields in entries]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from gameplay import keys, live
 from gameplay.tests.servers import celery_worker, gunicorn
+from pipeline import flush
 from testkit.personas import make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -31,7 +32,7 @@ def test_healthz_turns_503_while_the_flusher_is_down_and_200_once_it_drained(tmp
             http.post(f"/api/sessions/{session['id']}/abandon", json={})
             time.sleep(0.1)
         behind = http.get("/healthz")
-        pending = live.client().xlen(keys.STREAM)
+        pending = flush.backlog()["pending"]
 
         assert behind.status_code == 503
         assert behind.json()["backlog"]["oldest_age_seconds"] > THRESHOLD_SECONDS
@@ -40,7 +41,7 @@ def test_healthz_turns_503_while_the_flusher_is_down_and_200_once_it_drained(tmp
         for _ in range(2):  # a worker that exits, then another: the consumers stay bounded
             with celery_worker(beat_schedule=tmp_path / "beat", FLUSH_INTERVAL_SECONDS="1"):
                 deadline = time.monotonic() + 30
-                while live.client().xlen(keys.STREAM) and time.monotonic() < deadline:
+                while flush.backlog()["pending"] and time.monotonic() < deadline:
                     time.sleep(0.2)
                 for _ in range(3):
                     http.post("/api/sessions", json={"planned_minutes": 5})
@@ -49,5 +50,7 @@ def test_healthz_turns_503_while_the_flusher_is_down_and_200_once_it_drained(tmp
 
     assert pending > 2 * THRESHOLD_SECONDS
     assert healthy.status_code == 200, healthy.json()
-    consumers = live.client().xinfo_consumers(keys.STREAM, keys.FLUSH_GROUP)
+    consumers = live.client().xinfo_consumers(
+        keys.stream(keys.shard_of(alice.pk)), keys.FLUSH_GROUP
+    )
     assert len(consumers) <= 2

@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
-from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from gameplay.tests.servers import celery_worker, gunicorn, manage, postgres_link, project_env
+from pipeline import flush
 from testkit.personas import make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -61,14 +61,14 @@ def test_actions_keep_being_answered_while_postgres_is_down(tmp_path):
         assert health.status_code == 503 and health.json()["postgres"].startswith("error")
         assert "postgres is unreachable" in health.json()["problems"]
         assert page.status_code == 302  # the login redirect needs no database
-        assert live.client().xlen(keys.STREAM) >= answered  # waiting, not lost
+        assert flush.backlog()["pending"] >= answered  # waiting, not lost
 
         link.up()
         back = time.monotonic()
         deadline = back + 30
-        while live.client().xlen(keys.STREAM) and time.monotonic() < deadline:
+        while flush.backlog()["pending"] and time.monotonic() < deadline:
             time.sleep(0.25)
-        assert live.client().xlen(keys.STREAM) == 0
+        assert flush.backlog()["pending"] == 0
         # The batch that failed is retried at once, not after the 60 s reclaim timeout.
         assert time.monotonic() - back < 15
         assert http.get("/api/sessions").status_code == 200

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from gameplay import keys, live, rules, scripts
+from gameplay import boards, keys, live, rules, scripts
 from gameplay.live import Actor
 from gameplay.tests.test_rules import (
     BADGES_EARNED,
@@ -266,6 +266,9 @@ def test_a_players_rank_is_the_rules_competition_rank(points, others, rank) -> N
     for player_id, other in enumerate(others, start=2):
         give(player_id, other)
     give(ME.player_id, points)
+    # Ranks are read from the global boards, which the feeder moves from the shards'
+    # streams (the running pusher within 0.2 s).
+    boards.feed()
     snapshot = live.player_snapshot(player_id=ME.player_id, now=START)
     _, me = live.leaderboard_top(board="all", limit=1, me_id=ME.player_id, now=START)
     assert me is not None

@@ -17,8 +17,10 @@ SLOT_READ = re.compile(r"\b(KEYS|ARGV)\[(\d+)\]")
 
 
 def header(name: str) -> str:
-    """The comment lines a script begins with."""
+    """The comment lines a script begins with (after its shebang)."""
     lines = (scripts.LUA_DIR / f"{name}.lua").read_text().splitlines()
+    if lines and lines[0].startswith("#!"):
+        lines = lines[1:]
     return "\n".join(line for line in _leading_comments(lines))
 
 
@@ -71,3 +73,12 @@ def test_every_script_in_the_folder_has_a_signature() -> None:
     on_disk = {path.stem for path in scripts.LUA_DIR.glob("*.lua")} - {"prelude"}
 
     assert on_disk == set(scripts.SIGNATURES)
+
+
+@pytest.mark.parametrize("name", sorted(scripts.SIGNATURES))
+def test_every_script_redis_runs_starts_with_the_lua_shebang(name: str) -> None:
+    # Without it Redis applies none of the script-flags rules (declared keys, one slot,
+    # no-writes, allow-oom); an action script's text starts with the prelude's.
+    first_line = scripts.source(name).splitlines()[0]
+
+    assert first_line.split()[0] == "#!lua"

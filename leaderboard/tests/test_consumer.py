@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from common import clock
 from focusquest.asgi import application
-from gameplay import live
+from gameplay import boards, live
 from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
 from testkit.personas import make_player
 from testkit.sockets import PATH, closed_with, drain, token_header
@@ -49,6 +49,9 @@ async def test_an_anonymous_socket_gets_both_boards_and_the_community_on_connect
     alice, bob = players
     await sync_to_async(award)(alice, 40)
     await sync_to_async(award)(bob, 25)
+    # On the global boards before the socket opens, as a pusher running since the server
+    # started would have put them (this test's pusher starts with its first socket).
+    await sync_to_async(boards.feed)()
 
     socket = await connect()
     first = await opening(socket, 3)

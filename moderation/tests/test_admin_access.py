@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import moderator_make
-from gameplay import live
+from gameplay import boards, live
 from gameplay.models import Badge, LedgerEntry
 from moderation.player_admin import PlayerAdmin
 from moderation.services import player_visibility_set
@@ -127,6 +127,7 @@ def test_a_display_name_corrected_in_the_admin_is_the_one_on_the_live_board(
     as_mo_admin, alice, anon, clock
 ):
     focus_session(alice, start=T0, planned=5)
+    boards.feed()  # onto the global board, as the running pusher does within 0.2 s
 
     as_mo_admin.post(
         f"/admin/accounts/user/{alice.pk}/change/", profile_form(alice, display_name="A. Player")

@@ -172,7 +172,7 @@ def test_hiding_from_the_queue_hides_bob_on_the_boards_and_clears_his_flag(
     assert "bob" not in [i.player.username for i in response.context["queue"]]
     bob.refresh_from_db()
     assert bob.hidden_from_leaderboards is True
-    assert live.client().sismember(keys.HIDDEN, bob.pk)
+    assert live.client().sismember(keys.hidden(keys.shard_of(bob.pk)), bob.pk)
     names = [e["display_name"] for e in anon.get("/api/leaderboard?limit=100").json()["entries"]]
     assert "Bob" not in names and "Alice" in names
     assert log_messages(mo) == ["Hid from the leaderboards."]

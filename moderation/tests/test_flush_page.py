@@ -77,7 +77,7 @@ def test_the_flush_page_has_no_object_pages_behind_it(as_mo_admin):
 
 
 def test_the_flush_page_shows_dead_letters(as_mo_admin):
-    live.client().xadd(keys.DEAD_LETTERS, {"e": "{}", "id": "1-0", "error": "refused"})
+    live.client().xadd(keys.dead_letters(3), {"e": "{}", "id": "1-0", "error": "refused"})
 
     page = as_mo_admin.get(URL)
 

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.services import moderator_make
 from common import clock
 from focusquest.asgi import application
-from gameplay import live
+from gameplay import boards, live
 from moderation.services import player_active_set, player_visibility_set
 from testkit.personas import make_player
 from testkit.sockets import PATH, closed_with, drain, token_socket
@@ -28,6 +28,9 @@ def people(transactional_db):
         live.adjust(
             actor=player.actor, points=points, moderator_id=mo.pk, reason="t", now=clock.now()
         )
+    # On the global boards before a socket opens, as a pusher running since the server
+    # started would have put them (these tests' pusher starts with their first socket).
+    boards.feed()
     return alice, bob, mo
 
 

@@ -5,6 +5,7 @@ These tests start real processes (manage.py, celery) on the test databases, so t
 data must be committed: they use `transactional_db`.
 """
 
+import json
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ def assert_exactly_once(players, made, expected):
     for player in players:
         player.refresh_from_db()
         assert player.points == expected[player.pk]
-    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.backlog()["pending"] == 0
     check = manage("check_consistency")
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -48,15 +49,30 @@ def assert_exactly_once(players, made, expected):
 @pytest.mark.parametrize("step", ["before_transaction", "inside_transaction", "after_commit"])
 def test_a_flusher_killed_at_any_step_loses_and_doubles_nothing(world, step):
     players, made, expected = world
+    # The flush visits the shards in order; killed after its first COMMIT, that batch of the
+    # first shard (up to 150 events) is all that was written.
+    first_shard = min(keys.shard_of(p.pk) for p in players)
+    first_batch = min(150, live.client().xlen(keys.stream(first_shard)))
 
     killed = manage("flush_counters", "--batch-size", "150", env=project_env(FLUSH_FAILPOINT=step))
 
     assert killed.returncode == -9
     written = LedgerEntry.objects.count()
-    assert written == (150 if step == "after_commit" else 0)
+    assert written == (first_batch if step == "after_commit" else 0)
+    # The players the second flush moves: those with an event not written yet.
+    written_ids = {str(i) for i in LedgerEntry.objects.values_list("event_id", flat=True)}
+    waiting = {
+        event["player"]
+        for shard in {keys.shard_of(p.pk) for p in players}
+        for _, fields in live.client().xrange(keys.stream(shard))
+        for event in [json.loads(fields[b"e"])]
+        if event["id"] not in written_ids
+    }
     again = manage("flush_counters")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == f"Flushed {made - written} events for 20 players."
+    assert again.stdout.strip() == f"Flushed {made - written} events for {len(waiting)} players."
+    if step != "after_commit":
+        assert len(waiting) == 20
     assert_exactly_once(players, made, expected)
 
 
@@ -133,7 +149,7 @@ def test_a_flush_that_cannot_reach_postgres_leaves_everything_pending(world):
     failed = manage("flush_counters", env=env)
 
     assert failed.returncode != 0
-    assert live.client().xlen(keys.STREAM) == made
+    assert flush.backlog()["pending"] == made
     assert manage("flush_counters").returncode == 0
     assert_exactly_once(players, made, expected)
 
@@ -146,7 +162,7 @@ def test_redis_killed_after_the_fsync_restarts_from_its_aof_with_totals_intact(
         focus_session(alice, start=now - timedelta(minutes=30))
         focus_session(bob, start=now - timedelta(minutes=30), planned=50, focused=1800)
         before = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
-        pending = live.client().xlen(keys.STREAM)
+        pending = flush.backlog()["pending"]
         time.sleep(1.5)  # appendfsync everysec: the last write is on disk after a second
 
         server.kill()
@@ -155,6 +171,6 @@ def test_redis_killed_after_the_fsync_restarts_from_its_aof_with_totals_intact(
         after = {p.pk: live.player_snapshot(player_id=p.pk) for p in (alice, bob)}
         assert after == before
         assert (before[alice.pk].points, before[bob.pk].points) == (35, 30)
-        assert live.client().xlen(keys.STREAM) == pending == 4
+        assert flush.backlog()["pending"] == pending == 4
         assert flush.flush_pending().events == 4
         assert consistency_drift() == []

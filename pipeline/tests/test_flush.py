@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from gameplay import keys, live
+from gameplay import boards, keys, live
 from gameplay.models import Badge, LedgerEntry
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
@@ -19,6 +19,10 @@ from testkit.actions import burst, check_in, focus_session
 from testkit.personas import T0, make_player
 
 pytestmark = pytest.mark.django_db
+
+
+def alice_stream(alice) -> str:
+    return keys.stream(keys.shard_of(alice.pk))
 
 
 def test_a_flush_writes_the_ledger_and_every_projection(alice, bob, clock):
@@ -52,10 +56,10 @@ def test_a_flush_writes_the_ledger_and_every_projection(alice, bob, clock):
         ("alice", "first_focus"),
         ("bob", "first_focus"),
     ]
-    today = CommunityDay.objects.get(day=T0.date())
-    assert (today.focus_minutes, today.sessions, today.active_players) == (25 + 30, 2, 2)
+    today = CommunityDay.objects.totals(T0.date())
+    assert (today["focus_minutes"], today["sessions"], today["active_players"]) == (25 + 30, 2, 2)
     assert CommunityActivity.objects.count() == 3  # alice and bob on T0, alice on T0+1
-    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.backlog()["pending"] == 0
     assert consistency_drift(now=T0 + timedelta(days=1)) == []
 
 
@@ -87,7 +91,7 @@ def test_a_session_started_and_finished_in_different_flushes_is_one_row(alice, c
 
 def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
     focus_session(alice, start=T0)
-    events = [flush._decode(fields) for _, fields in live.client().xrange(keys.STREAM)]
+    events = [flush._decode(fields) for _, fields in live.client().xrange(alice_stream(alice))]
     flush.flush_pending()
 
     with connection.cursor():
@@ -97,12 +101,14 @@ def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
     alice.refresh_from_db()
     assert alice.points == 35
     assert LedgerEntry.objects.count() == 2
-    assert CommunityDay.objects.get().sessions == 1
+    assert CommunityDay.objects.totals(T0.date())["sessions"] == 1
 
 
 def test_an_event_twice_in_one_batch_is_written_once(alice, clock):
     focus_session(alice, start=T0)
-    started, completed = [flush._decode(fields) for _, fields in live.client().xrange(keys.STREAM)]
+    started, completed = [
+        flush._decode(fields) for _, fields in live.client().xrange(alice_stream(alice))
+    ]
 
     new_events, players = flush.apply_events([started, completed, completed, started])
 
@@ -111,14 +117,16 @@ def test_an_event_twice_in_one_batch_is_written_once(alice, clock):
     assert (alice.points, alice.completed_sessions) == (35, 1)
     assert LedgerEntry.objects.count() == 2
     assert FocusSession.objects.get().status == "completed"
-    assert CommunityDay.objects.get().sessions == 1
+    assert CommunityDay.objects.totals(T0.date())["sessions"] == 1
 
 
 def test_the_ledger_keeps_each_event_as_the_live_store_wrote_it(alice, clock):
     focus_session(alice, start=T0)
     written = {
         event["id"]: event
-        for event in (json.loads(fields[b"e"]) for _, fields in live.client().xrange(keys.STREAM))
+        for event in (
+            json.loads(fields[b"e"]) for _, fields in live.client().xrange(alice_stream(alice))
+        )
     }
 
     flush.flush_pending()
@@ -150,21 +158,23 @@ def count_statements(callable_):
 
 
 @pytest.mark.parametrize("events", [100, 10_000])
-def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, events):
+def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, events, settings):
+    # One shard, so that every event is in the one batch measured.
+    settings.LIVE_SHARDS = 1
     players = [make_player(f"p{i}") for i in range(50)]
     habits = {p.pk: Habit.objects.create(player=p, name="h") for p in players}
     made = burst(players, habits, start=T0, events=events)
-    assert live.client().xlen(keys.STREAM) == made
+    assert flush.backlog()["pending"] == made
 
-    flush.ensure_group()
+    boards.ensure_groups([0])
     statements = count_statements(
-        lambda: flush.flush_batch(consumer="t", count=20_000, reclaim_idle_ms=0)
+        lambda: flush.flush_batch(shard=0, consumer="t", count=20_000, reclaim_idle_ms=0)
     )
 
-    # 1 advisory lock, 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers,
-    # (the COPY is one more, on the raw cursor), 1 ledger insert, 1 count, 5 projections.
+    # 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers, (the COPY is one
+    # more, on the raw cursor), 1 ledger insert, 1 count, 5 projections. The shard's
+    # advisory lock is taken once per shard, around its batches (flush_pending).
     assert statements == [
-        "SELECT",
         "CREATE",
         "DELETE",
         "WITH",
@@ -189,7 +199,7 @@ def test_direct_mode_writes_each_event_in_its_request_and_leaves_nothing_pending
     alice.refresh_from_db()
     assert alice.points == 35
     assert list(FocusSession.objects.values_list("status", flat=True)) == ["completed"]
-    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.backlog()["pending"] == 0
     assert flush.flush_pending().events == 0
     assert consistency_drift(now=T0 + timedelta(minutes=25)) == []
 
@@ -197,14 +207,14 @@ def test_direct_mode_writes_each_event_in_its_request_and_leaves_nothing_pending
 def test_consumers_stay_bounded_however_many_flushes_run(alice, settings):
     settings.FLUSH_RECLAIM_IDLE_SECONDS = 0
     habit = Habit.objects.create(player=alice, name="Tea")
-    flush.ensure_group()
+    boards.ensure_groups([keys.shard_of(alice.pk)])
     # What an exited worker leaves behind: a consumer with nothing pending.
-    live.client().xgroup_createconsumer(keys.STREAM, keys.FLUSH_GROUP, "gone-1234")
+    live.client().xgroup_createconsumer(alice_stream(alice), keys.FLUSH_GROUP, "gone-1234")
     for day in range(4):
         check_in(alice, habit, now=T0 + timedelta(days=day))
         assert flush.flush_pending().events == 1
 
-    consumers = live.client().xinfo_consumers(keys.STREAM, keys.FLUSH_GROUP)
+    consumers = live.client().xinfo_consumers(alice_stream(alice), keys.FLUSH_GROUP)
     # Reclaiming after 0 s, each flush forgets every consumer with nothing pending, its own
     # included: none is left, however many ran.
     assert [c["name"].decode() for c in consumers] == []

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from gameplay import keys, live
+from gameplay import boards, keys, live
 from habits.models import Habit
 from habits.services import habit_states
 from pipeline import flush
@@ -21,7 +21,7 @@ def everything_live(players, habits):
     snapshots = {
         p.pk: live.player_snapshot(player_id=p.pk, now=T0 + timedelta(days=2)) for p in players
     }
-    boards = {
+    tops = {
         board: live.leaderboard_top(board=board, limit=100, now=T0 + timedelta(days=2))[0]
         for board in ("all", "week")
     }
@@ -30,7 +30,7 @@ def everything_live(players, habits):
         for p in players
     }
     community = [live.community_today(now=T0 + timedelta(days=d)) for d in (0, 1, 2)]
-    return snapshots, boards, streaks, community
+    return snapshots, tops, streaks, community
 
 
 def test_rebuild_after_redis_lost_its_data_restores_every_live_value(alice, bob, charlie, clock):
@@ -43,7 +43,7 @@ def test_rebuild_after_redis_lost_its_data_restores_every_live_value(alice, bob,
     focus_session(alice, start=T0, planned=120, focused=5400)  # deep_work
     focus_session(charlie, start=T0 + timedelta(days=1), planned=25)
     live.adjust(actor=bob.actor, points=-5, moderator_id=charlie.pk, reason="typo", now=T0)
-    live.player_visibility_set(player_id=charlie.pk, hidden=True, now=T0)
+    boards.player_visibility_set(player_id=charlie.pk, hidden=True, now=T0)
     charlie.hidden_from_leaderboards = True
     charlie.save()
     flush.flush_pending()

@@ -8,9 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from gameplay import keys, live
+from gameplay import live
 from gameplay.models import LedgerEntry
 from habits.models import CheckIn, Habit
+from pipeline import flush
 from pipeline.consistency import consistency_drift
 from sessions_app.models import FocusSession
 from testkit.personas import T0
@@ -47,7 +48,7 @@ def test_a_small_run_is_exact_flushed_and_consistent(clock):
     # events: its start and its completion).
     assert counts() == (3, 5, 12, 13, 2 * 12 + 13)
     assert not FocusSession.objects.exclude(status=FocusSession.Status.COMPLETED).exists()
-    assert live.client().xlen(keys.STREAM) == 0  # all flushed
+    assert flush.backlog()["pending"] == 0  # all flushed
     assert consistency_drift(now=T0) == []
     assert sorted(User.objects.values_list("username", flat=True)) == [
         "demo0001",
@@ -122,4 +123,4 @@ def test_bad_input_is_refused_and_writes_nothing(clock, args):
         call_command("seed_demo", *args, stdout=io.StringIO(), stderr=io.StringIO())
 
     assert counts() == (0, 0, 0, 0, 0)
-    assert live.client().xlen(keys.STREAM) == 0
+    assert flush.backlog()["pending"] == 0

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gameplay import live
+from pipeline import flush
 from testkit.db import no_writes
 from testkit.personas import T0
 
@@ -39,7 +39,7 @@ def test_a_planned_length_outside_5_to_180_is_refused(as_alice, clock, planned):
 
     assert response.status_code == 400
     assert "planned_minutes" in response.json()
-    assert live.client().xlen("fq:{s}:events") == 0
+    assert flush.backlog()["pending"] == 0
 
 
 def test_a_second_running_session_answers_409_naming_the_running_one(as_alice, clock):
@@ -102,7 +102,7 @@ def test_focused_seconds_beyond_the_limits_are_refused_and_award_nothing(
     assert message in response.json()["focused_seconds"][0]
     assert as_alice.get("/api/me").json()["points"] == 0
     # The refused completion appended nothing: only the start is in the stream.
-    assert live.client().xlen("fq:{s}:events") == 1
+    assert flush.backlog()["pending"] == 1
 
 
 def test_negative_focused_seconds_are_refused(as_alice, clock):
@@ -152,7 +152,7 @@ def test_repeating_a_completion_answers_the_first_answer_byte_for_byte(as_alice,
     assert first.json()["new_badges"] == ["first_focus"]
     assert second.content == third.content == first.content
     assert as_alice.get("/api/me").json()["points"] == 35
-    assert live.client().xlen("fq:{s}:events") == 2
+    assert flush.backlog()["pending"] == 2
 
 
 def test_abandoning_awards_zero_and_a_later_completion_is_a_conflict(as_alice, clock):

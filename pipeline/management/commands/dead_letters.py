@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "action", nargs="?", choices=["list", "retry", "discard"], default="list"
         )
-        parser.add_argument("ids", nargs="*", help="dead-letter ids (as listed)")
+        parser.add_argument("ids", nargs="*", help="dead-letter ids (shard/stream id, as listed)")
         parser.add_argument("--all", action="store_true", help="every dead letter")
         parser.add_argument("--reason", default="", help="why (required to discard)")
 
