@@ -8,7 +8,6 @@ the request with the flush's own code (settings.LIVE_DIRECT_WRITER).
 """
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from redis.typing import EncodableT
 
-from gameplay import events, keys, rules, scripts, store
+from gameplay import eventids, events, keys, rules, scripts, store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Long enough for a week's board and a day's counters to be read after they close.
@@ -134,7 +133,8 @@ class Actor:
 def _base(actor: Actor, now: datetime, *, day: date | None = None) -> events.EventBase:
     """The half of an event Python writes (gameplay.events); the script adds the rest."""
     return events.EventBase(
-        id=str(uuid.uuid4()),
+        # Time-ordered, from the same moment as `ts`: the ledger's index and partitions.
+        id=str(eventids.time_ordered_uuid(micros(now))),
         player=actor.player_id,
         ts=str(micros(now)),
         day=(day or actor.day(now)).isoformat(),

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
-from django.db.models.functions import Now
 
 from gameplay.events import EventKind
 
@@ -9,8 +8,14 @@ from gameplay.events import EventKind
 class LedgerEntry(models.Model):
     """The append-only event log: every gamified event the flush has written, once.
 
-    The unique `event_id` is what makes a replayed batch insert nothing, and the sum of
-    a player's `points` here is their total.
+    The table is partitioned by month of `occurred_at` (migration 0005, gameplay.partitions),
+    which Django cannot express: the model describes the columns Django reads, and the
+    migrations keep its state and the table in step. The database's primary key is
+    (event_id, occurred_at), since a key of a partitioned table must hold the partition
+    key; Django's `pk` is `event_id`, unique all the same, because an event id is made
+    with its event's moment (a time-ordered UUIDv7, gameplay.eventids) and a replayed
+    event carries both unchanged. So the key is still the door a replayed batch cannot
+    pass, and the sum of a player's `points` here is their total.
     """
 
     # An entry's kind is its event's: the kinds are written once, in gameplay.events.
@@ -19,10 +24,10 @@ class LedgerEntry(models.Model):
         "Kind", [(kind.name, kind.value) for kind in EventKind]
     )
 
-    event_id = models.UUIDField(unique=True)
+    event_id = models.UUIDField(primary_key=True)
     # Every index is written by every event the flush inserts, so there are only those the
-    # reads need: (player, occurred_at) serves the player's own lookups, hence no index
-    # of the foreign key alone.
+    # reads need: (player, day) serves the player's own lookups (their stats by day, their
+    # history page), hence no index of the foreign key alone nor of (player, occurred_at).
     player = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -41,15 +46,18 @@ class LedgerEntry(models.Model):
         db_index=False,  # the partial index below: only adjustments have a moderator
     )
     reason = models.TextField(blank=True)
-    payload = models.JSONField(default=dict)
-    recorded_at = models.DateTimeField(db_default=Now())
+    # What the event says that neither a column here nor another table holds (the flush's
+    # LEDGER_ELIDED names what is held elsewhere); NULL when nothing is left, which is
+    # every event of today's contract. A field the contract gains is kept here until it
+    # gets a home.
+    payload = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger"
-        ordering = ["-occurred_at", "-id"]
+        # Event ids grow with time: the tie-break within a moment follows the events.
+        ordering = ["-occurred_at", "-event_id"]
         indexes = [
-            models.Index(fields=["player", "occurred_at"]),
             models.Index(fields=["player", "day"]),
             models.Index(
                 fields=["moderator"],

@@ -18,8 +18,8 @@ def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
         .annotate(
             # Whole minutes per session (integer division), as the points count them.
             focus_minutes=Sum(F("focus_seconds") / 60),
-            sessions=Count("id", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
-            check_ins=Count("id", filter=Q(kind=LedgerEntry.Kind.CHECK_IN)),
+            sessions=Count("pk", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
+            check_ins=Count("pk", filter=Q(kind=LedgerEntry.Kind.CHECK_IN)),
             points=Sum("points"),
         )
     )

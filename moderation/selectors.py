@@ -95,7 +95,7 @@ def _focus_day_flags(recent, limits: fairplay.Thresholds) -> list[fairplay.Flag]
         .annotate(
             # Whole minutes per session, as the points count them.
             minutes=Sum(F("focus_seconds") / 60),
-            sessions=Count("id"),
+            sessions=Count("pk"),
             latest=Max("occurred_at"),
         )
         .filter(minutes__gt=limits.max_focus_minutes_per_day)

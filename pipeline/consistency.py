@@ -51,7 +51,7 @@ def player_facts(now: datetime) -> dict[int, PlayerFacts]:
     week_start = rules.week_start(now)
     ledger = LedgerEntry.objects.values("player_id").annotate(
         total=Sum("points"),
-        sessions=Count("id", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
+        sessions=Count("pk", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
         weekly=Sum("points", filter=Q(occurred_at__gte=week_start)),
     )
     for row in ledger:

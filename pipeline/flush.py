@@ -37,7 +37,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from gameplay import boards, keys, live
+from common import clock
+from gameplay import boards, keys, live, partitions
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +147,49 @@ def _copy_text(events: Iterable[bytes]) -> bytes:
     return b"\n".join(events).replace(b"\\", b"\\\\")
 
 
+# The event's fields a ledger row does not keep in `payload`, because they are held
+# elsewhere: in its columns (id, type, player, ts, day, points, focus_seconds, moderator,
+# reason), computed from `ts` by gameplay.rules (cday: the UTC date; week: its ISO week),
+# or in the rows the projections write from the same event (badges: gameplay_badge with
+# this event id; session: the focus session's row, whose started and ended are the ts of
+# its first and last events; check_in: the check-in row with this event id, the habit's
+# longest streak; board: the board feeder's copy of the new totals, which the ledger's own
+# sums give). What is left (nothing, for every kind of today's contract) is kept.
+LEDGER_ELIDED = (
+    "id", "type", "player", "ts", "day", "points", "focus_seconds", "moderator", "reason",
+    "cday", "week", "badges", "session", "check_in", "board",
+)  # fmt: skip
+_ELIDED_SQL = "ARRAY[" + ", ".join(f"'{name}'" for name in LEDGER_ELIDED) + "]"
+
+# The ledger insert of a batch, and the pruning of the batch to the events it took. The
+# conflict target is the table's primary key, (event_id, occurred_at): the ledger is
+# partitioned by occurred_at, and a key of a partitioned table must hold its partition
+# key. It is the same door as the event id alone: `occurred_at` comes from the event's own
+# `ts`, so a replayed event (the same JSON) brings the same pair, and its time-ordered id
+# is made from that moment. No ORDER BY: the batch is in stream order, which is the ids'
+# order, so the inserts already land at the right edge of the key's index.
+LEDGER_INSERT = f"""WITH new AS (
+        INSERT INTO gameplay_ledgerentry
+            (occurred_at, player_id, event_id, points, day, focus_seconds, kind, reason,
+             moderator_id, payload)
+        SELECT occurred_at, player_id, event_id, points, day::date, focus_seconds, kind,
+               coalesce(payload->>'reason', ''), (payload->>'moderator')::bigint,
+               nullif(payload - {_ELIDED_SQL}, '{{}}')
+        FROM {BATCH_TABLE}
+        ON CONFLICT (event_id, occurred_at) DO NOTHING
+        RETURNING event_id
+    )
+    DELETE FROM {BATCH_TABLE}
+    WHERE seq NOT IN (
+        SELECT min(b.seq) FROM {BATCH_TABLE} b JOIN new USING (event_id) GROUP BY event_id)"""
+
+
 def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     """Write events (their JSON, as the stream holds it) to PostgreSQL inside the
     caller's transaction; returns (new events, ids of the players moved). Events already
     in the ledger are skipped, and so is a repeat of an event within the batch, so a
     replay changes nothing."""
+    partitions.ensure_ledger_partitions_daily(clock.now())
     with connection.cursor() as cursor:
         cursor.execute(BATCH_TABLE_DDL)
         # COMMIT empties the table; inside an enclosing transaction (a test, or two
@@ -160,24 +199,7 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
             copy.write(_copy_text(events))
         # Keep only the events the ledger did not have (the first copy of each): every
         # projection reads this table.
-        cursor.execute(
-            f"""WITH new AS (
-                    INSERT INTO gameplay_ledgerentry
-                        (event_id, player_id, kind, points, occurred_at, day, focus_seconds,
-                         moderator_id, reason, payload)
-                    SELECT event_id, player_id, kind, points, occurred_at, day::date,
-                           focus_seconds, (payload->>'moderator')::bigint,
-                           coalesce(payload->>'reason', ''),
-                           payload || jsonb_build_object('badges', badges)
-                    FROM {BATCH_TABLE} ORDER BY seq
-                    ON CONFLICT (event_id) DO NOTHING
-                    RETURNING event_id
-                )
-                DELETE FROM {BATCH_TABLE}
-                WHERE seq NOT IN (
-                    SELECT min(b.seq) FROM {BATCH_TABLE} b JOIN new USING (event_id)
-                    GROUP BY event_id)"""
-        )
+        cursor.execute(LEDGER_INSERT)
         cursor.execute(
             f"SELECT count(*), coalesce(array_agg(DISTINCT player_id), '{{}}') FROM {BATCH_TABLE}"
         )
