@@ -4,9 +4,10 @@ A run visits the shards whose stream holds entries and claims each with a Postgr
 advisory lock of its own (`pg_try_advisory_lock`; a shard another flusher holds is
 skipped), so N flushers on N machines write different shards in parallel; the shards share
 no row (a player lives in one shard, the community day has a row per shard), so they
-cannot deadlock. On a claimed shard it first feeds the global boards (gameplay/boards.py),
-then reads batches through the shard's consumer group (first reclaiming what a dead
-flusher left pending) and writes each in ONE transaction: copies the batch into a temporary
+cannot deadlock. On the shards it claimed it first feeds the global boards
+(gameplay/boards.py), then reads batches through each shard's consumer group (first
+reclaiming what a dead flusher left pending), a batch spanning the claimed shards, and
+writes each batch in ONE transaction: copies the batch into a temporary
 table, inserts it into the ledger (whose unique event id makes a replay insert nothing),
 and lets each app project only the newly inserted events into its own tables with set-based
 statements. The events are acknowledged in Redis only after COMMIT. A crash before
@@ -209,18 +210,23 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     return new_events, players
 
 
-Message = tuple[bytes, dict | None]
+# A stream entry with the shard it came from: a batch may hold several shards' entries.
+Message = tuple[int, bytes, dict | None]
 
 
-def _acknowledge(shard: int, ids: list[bytes]) -> None:
-    """XACK, then trim the stream past what both groups finished (the board feeder
+def _acknowledge(messages: list[Message]) -> None:
+    """XACK, then trim each stream past what both groups finished (the board feeder
     normally read these events long before), as plain commands, not one MULTI: Redis allows
     both at maxmemory under noeviction (they free memory), where a MULTI holding a SET is
     refused whole and the stream would never shrink. Both are idempotent, so a repeat
     after a crash is harmless."""
+    by_shard: dict[int, list[bytes]] = {}
+    for shard, message_id, _ in messages:
+        by_shard.setdefault(shard, []).append(message_id)
     pipe = live.client().pipeline(transaction=False)
-    pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, *ids)
-    boards.trim(pipe, shard)
+    for shard, ids in by_shard.items():
+        pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, *ids)
+        boards.trim(pipe, shard)
     pipe.execute()
 
 
@@ -233,20 +239,20 @@ def mark_flushed(now: datetime | None = None) -> None:
         logger.warning("could not record the flush time: %s", exc)
 
 
-def _commit(shard: int, messages: list[Message]) -> tuple[int, list[int]]:
+def _commit(messages: list[Message]) -> tuple[int, list[int]]:
     """Write the messages' events in ONE transaction, then acknowledge them."""
     # An entry deleted after it was delivered comes back empty: nothing to write.
-    events = [_decode(fields) for _, fields in messages if fields]
+    events = [_decode(fields) for _, _, fields in messages if fields]
     with transaction.atomic():
         new_events, players = apply_events(events)
         _failpoint("inside_transaction")
     _failpoint("after_commit")
-    _acknowledge(shard, [message_id for message_id, _ in messages])
+    _acknowledge(messages)
     return new_events, players
 
 
-def _dead_letter(shard: int, message: Message, error: DatabaseError) -> None:
-    message_id, fields = message
+def _dead_letter(message: Message, error: DatabaseError) -> None:
+    shard, message_id, fields = message
     logger.error("event %s refused by PostgreSQL, dead-lettered: %s", message_id, error)
     # One MULTI (one slot: the shard's): the event is in the dead-letter stream or still
     # pending, never neither. The trim deletes it from the stream once the board feeder
@@ -260,34 +266,62 @@ def _dead_letter(shard: int, message: Message, error: DatabaseError) -> None:
     pipe.execute()
 
 
-def _commit_isolating(shard: int, messages: list[Message]) -> tuple[int, list[int]]:
+def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
     """Commit the messages; where PostgreSQL refuses them, halve until the refused
     events stand alone and dead-letter those. log2(batch) extra transactions for each
     refused event, none at all when nothing is refused."""
     try:
-        return _commit(shard, messages)
+        return _commit(messages)
     except (OperationalError, InterfaceError):
         raise  # PostgreSQL unreachable: the whole batch stays pending for the next run
     except DatabaseError as error:
         if len(messages) == 1:
-            _dead_letter(shard, messages[0], error)
+            _dead_letter(messages[0], error)
             return 0, []
     half = len(messages) // 2
-    first_new, first_players = _commit_isolating(shard, messages[:half])
-    second_new, second_players = _commit_isolating(shard, messages[half:])
+    first_new, first_players = _commit_isolating(messages[:half])
+    second_new, second_players = _commit_isolating(messages[half:])
     return first_new + second_new, sorted({*first_players, *second_players})
 
 
+def _read_claimed(
+    shards: list[int], drained: set[int], consumer: str, count: int, reclaim_idle_ms: int
+) -> list[Message]:
+    """Up to `count` entries from the claimed shards, a shard after another; a shard that
+    gave nothing has nothing more for this run (`drained`). One that gave fewer than asked
+    may still hold more: its own pending, reclaimed and new entries come in separate reads."""
+    messages: list[Message] = []
+    for shard in shards:
+        if shard in drained or len(messages) >= count:
+            continue
+        wanted = count - len(messages)
+        entries = _read_batch(shard, consumer, wanted, reclaim_idle_ms)
+        if not entries:
+            drained.add(shard)
+        messages += [(shard, message_id, fields) for message_id, fields in entries]
+    return messages
+
+
 def flush_batch(
-    *, shard: int, consumer: str, count: int, reclaim_idle_ms: int
+    *,
+    shard: int | None = None,
+    shards: list[int] | None = None,
+    consumer: str,
+    count: int,
+    reclaim_idle_ms: int,
+    drained: set[int] | None = None,
 ) -> tuple[int, int, list[int]]:
-    """Flush one batch of a shard; returns (messages handled, new events, ids of players
-    moved). The caller holds the shard (`shard_claimed`)."""
-    messages = _read_batch(shard, consumer, count, reclaim_idle_ms)
+    """Flush one batch of the claimed shards (`shards`, or the one `shard`) in ONE
+    transaction, so the statements per batch do not grow with the shards it spans either;
+    returns (messages handled, new events, ids of players moved). The caller holds the
+    shards (`shard_claimed`)."""
+    claimed = shards if shards is not None else [shard if shard is not None else 0]
+    drained = set() if drained is None else drained
+    messages = _read_claimed(claimed, drained, consumer, count, reclaim_idle_ms)
     if not messages:
         return 0, 0, []
     _failpoint("before_transaction")
-    new_events, players = _commit_isolating(shard, messages)
+    new_events, players = _commit_isolating(messages)
     return len(messages), new_events, players
 
 
@@ -326,15 +360,20 @@ def shard_claimed(shard: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
 
 
-def _flush_shard(shard: int, *, count: int, idle: float, deadline: float, report: FlushReport):
+def _flush_claimed(shards: list[int], *, count: int, idle: float, deadline: float, report):
     consumer = consumer_name()
-    boards.ensure_groups([shard])
-    # The global boards first: the stream is trimmed only past what the feeder read, and
+    boards.ensure_groups(shards)
+    # The global boards first: a stream is trimmed only past what the feeder read, and
     # with no websocket process (whose pusher feeds) they catch up here.
-    boards.feed(shards=[shard], consumer=consumer, reclaim_idle_ms=int(idle * 1000))
-    while time.monotonic() < deadline:
+    boards.feed(shards=shards, consumer=consumer, reclaim_idle_ms=int(idle * 1000))
+    drained: set[int] = set()
+    while time.monotonic() < deadline and len(drained) < len(shards):
         handled, new_events, players = flush_batch(
-            shard=shard, consumer=consumer, count=count, reclaim_idle_ms=int(idle * 1000)
+            shards=shards,
+            consumer=consumer,
+            count=count,
+            reclaim_idle_ms=int(idle * 1000),
+            drained=drained,
         )
         if not handled:
             break
@@ -342,11 +381,13 @@ def _flush_shard(shard: int, *, count: int, idle: float, deadline: float, report
         report.events += new_events
         report.player_ids.update(players)
     pipe = live.client().pipeline(transaction=False)
-    boards.trim(pipe, shard)
+    for shard in shards:
+        boards.trim(pipe, shard)
     pipe.execute()
     # A consumer with nothing pending loses nothing by going; an active one comes back on
     # its next read.
-    forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
+    for shard in shards:
+        forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
 
 
 def flush_pending(
@@ -355,8 +396,10 @@ def flush_pending(
     reclaim_idle_seconds: float | None = None,
     max_seconds: float = 60.0,
 ) -> FlushReport:
-    """Flush every shard with entries that no other flusher holds, batch by batch, until
-    nothing is pending there (or `max_seconds` passed)."""
+    """Flush every shard with entries that no other flusher holds, until nothing is
+    pending there (or `max_seconds` passed). The shards it claims are flushed together:
+    a batch spans them, one transaction a batch, so a flush of events spread over many
+    shards costs PostgreSQL what one shard's would; other flushers take the rest."""
     count = batch_size or settings.FLUSH_BATCH_SIZE
     idle = (
         settings.FLUSH_RECLAIM_IDLE_SECONDS
@@ -365,15 +408,14 @@ def flush_pending(
     )
     report = FlushReport()
     deadline = time.monotonic() + max_seconds
-    for shard in boards.shards_with_entries():
-        if time.monotonic() >= deadline:
-            break
-        with shard_claimed(shard) as held:
-            if not held:
+    with contextlib.ExitStack() as held_shards:
+        for shard in boards.shards_with_entries():
+            if held_shards.enter_context(shard_claimed(shard)):
+                report.shards.append(shard)
+            else:
                 report.skipped.append(shard)
-                continue
-            report.shards.append(shard)
-            _flush_shard(shard, count=count, idle=idle, deadline=deadline, report=report)
+        if report.shards:
+            _flush_claimed(report.shards, count=count, idle=idle, deadline=deadline, report=report)
     mark_flushed()
     if report.events:
         logger.info(

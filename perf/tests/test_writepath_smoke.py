@@ -57,8 +57,9 @@ def test_the_buffered_server_was_flushed_once_a_round(report):
     action = report["modes"]["buffered"]["action"]
 
     assert action["load"]["rounds"] == ROUNDS
-    # One batch a live-store shard with events, each round: a shard's batch is one stream's.
-    assert ROUNDS <= flush["shards"] == flush["batches"]
+    # One batch a round, however many live-store shards its events came from: the flusher
+    # claims them all and a batch spans them (one transaction).
+    assert flush["batches"] == ROUNDS <= flush["shards"]
     assert flush["events"] == action["events_written"]
 
 
@@ -92,7 +93,7 @@ def test_the_flush_phase_flushes_every_event_it_made_consistently(report):
 
     assert flush["pending"] == FLUSH_EVENTS
     assert flush["events"] == FLUSH_EVENTS
-    assert 1 <= flush["shards"] == flush["batches"]  # one batch a shard
+    assert flush["batches"] == 1 <= flush["shards"]  # one batch across the shards
     assert flush["events_per_second"] == pytest.approx(FLUSH_EVENTS / flush["seconds"])
     assert flush["drift"] == 0
 
