@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -284,40 +285,12 @@ def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
     return first_new + second_new, sorted({*first_players, *second_players})
 
 
-def _read_claimed(
-    shards: list[int], drained: set[int], consumer: str, count: int, reclaim_idle_ms: int
-) -> list[Message]:
-    """Up to `count` entries from the claimed shards, a shard after another; a shard that
-    gave nothing has nothing more for this run (`drained`). One that gave fewer than asked
-    may still hold more: its own pending, reclaimed and new entries come in separate reads."""
-    messages: list[Message] = []
-    for shard in shards:
-        if shard in drained or len(messages) >= count:
-            continue
-        wanted = count - len(messages)
-        entries = _read_batch(shard, consumer, wanted, reclaim_idle_ms)
-        if not entries:
-            drained.add(shard)
-        messages += [(shard, message_id, fields) for message_id, fields in entries]
-    return messages
-
-
 def flush_batch(
-    *,
-    shard: int | None = None,
-    shards: list[int] | None = None,
-    consumer: str,
-    count: int,
-    reclaim_idle_ms: int,
-    drained: set[int] | None = None,
+    *, shard: int = 0, consumer: str, count: int, reclaim_idle_ms: int
 ) -> tuple[int, int, list[int]]:
-    """Flush one batch of the claimed shards (`shards`, or the one `shard`) in ONE
-    transaction, so the statements per batch do not grow with the shards it spans either;
-    returns (messages handled, new events, ids of players moved). The caller holds the
-    shards (`shard_claimed`)."""
-    claimed = shards if shards is not None else [shard if shard is not None else 0]
-    drained = set() if drained is None else drained
-    messages = _read_claimed(claimed, drained, consumer, count, reclaim_idle_ms)
+    """Flush one batch of one shard the caller holds (`shard_claimed`); returns (messages
+    handled, new events, ids of players moved). The benchmarks time it batch by batch."""
+    messages = [(shard, i, f) for i, f in _read_batch(shard, consumer, count, reclaim_idle_ms)]
     if not messages:
         return 0, 0, []
     _failpoint("before_transaction")
@@ -360,26 +333,53 @@ def shard_claimed(shard: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
 
 
-def _flush_claimed(shards: list[int], *, count: int, idle: float, deadline: float, report):
-    consumer = consumer_name()
-    boards.ensure_groups(shards)
-    # The global boards first: a stream is trimmed only past what the feeder read, and
-    # with no websocket process (whose pusher feeds) they catch up here.
-    boards.feed(shards=shards, consumer=consumer, reclaim_idle_ms=int(idle * 1000))
-    drained: set[int] = set()
-    while time.monotonic() < deadline and len(drained) < len(shards):
-        handled, new_events, players = flush_batch(
-            shards=shards,
-            consumer=consumer,
-            count=count,
-            reclaim_idle_ms=int(idle * 1000),
-            drained=drained,
-        )
-        if not handled:
+@dataclass
+class _Run:
+    """One flush run's reading state: where it stands in each shard."""
+
+    consumer: str
+    count: int
+    reclaim_idle_ms: int
+    deadline: float
+    report: FlushReport
+    drained: set[int] = field(default_factory=set)  # nothing more for this run
+    prepared: set[int] = field(default_factory=set)  # groups made, boards fed
+
+
+def _take(run: _Run, shard: int, wanted: int) -> list[Message]:
+    if shard not in run.prepared:
+        boards.ensure_groups([shard])
+        # The global boards first: a stream is trimmed only past what the feeder read, and
+        # with no websocket process (whose pusher feeds) they catch up here.
+        boards.feed(shards=[shard], consumer=run.consumer, reclaim_idle_ms=run.reclaim_idle_ms)
+        run.prepared.add(shard)
+    entries = _read_batch(shard, run.consumer, wanted, run.reclaim_idle_ms)
+    if not entries:  # fewer than asked may still leave more: pending, reclaimed, new
+        run.drained.add(shard)
+    return [(shard, message_id, fields) for message_id, fields in entries]
+
+
+def _fill(run: _Run, candidates: list[int], held: contextlib.ExitStack) -> list[Message]:
+    """A batch of up to `count` entries, claiming shards (one advisory lock each, held for
+    the batch) only until it is full: under load one shard fills a batch and N flushers
+    write N shards in parallel; when few events wait, one batch spans many shards."""
+    messages: list[Message] = []
+    start = random.randrange(len(candidates))  # flushers starting at once spread out
+    for shard in candidates[start:] + candidates[:start]:
+        if len(messages) >= run.count:
             break
-        report.batches += 1
-        report.events += new_events
-        report.player_ids.update(players)
+        if not held.enter_context(shard_claimed(shard)):
+            run.report.skipped.append(shard)
+            run.drained.add(shard)  # another flusher has it
+            continue
+        taken = _take(run, shard, run.count - len(messages))
+        if taken and shard not in run.report.shards:
+            run.report.shards.append(shard)
+        messages += taken
+    return messages
+
+
+def _tidy(shards: list[int]) -> None:
     pipe = live.client().pipeline(transaction=False)
     for shard in shards:
         boards.trim(pipe, shard)
@@ -396,27 +396,39 @@ def flush_pending(
     reclaim_idle_seconds: float | None = None,
     max_seconds: float = 60.0,
 ) -> FlushReport:
-    """Flush every shard with entries that no other flusher holds, until nothing is
-    pending there (or `max_seconds` passed). The shards it claims are flushed together:
-    a batch spans them, one transaction a batch, so a flush of events spread over many
-    shards costs PostgreSQL what one shard's would; other flushers take the rest."""
-    count = batch_size or settings.FLUSH_BATCH_SIZE
+    """Flush every shard with entries that no other flusher holds, batch by batch, until
+    nothing is pending there (or `max_seconds` passed). A batch is one transaction,
+    however many shards it spans, so a flush of events spread over many shards costs
+    PostgreSQL what one shard's would."""
     idle = (
         settings.FLUSH_RECLAIM_IDLE_SECONDS
         if reclaim_idle_seconds is None
         else reclaim_idle_seconds
     )
-    report = FlushReport()
-    deadline = time.monotonic() + max_seconds
-    with contextlib.ExitStack() as held_shards:
-        for shard in boards.shards_with_entries():
-            if held_shards.enter_context(shard_claimed(shard)):
-                report.shards.append(shard)
-            else:
-                report.skipped.append(shard)
-        if report.shards:
-            _flush_claimed(report.shards, count=count, idle=idle, deadline=deadline, report=report)
+    run = _Run(
+        consumer=consumer_name(),
+        count=batch_size or settings.FLUSH_BATCH_SIZE,
+        reclaim_idle_ms=int(idle * 1000),
+        deadline=time.monotonic() + max_seconds,
+        report=FlushReport(),
+    )
+    candidates = boards.shards_with_entries()
+    while time.monotonic() < run.deadline:
+        candidates = [shard for shard in candidates if shard not in run.drained]
+        if not candidates:
+            break
+        with contextlib.ExitStack() as held:
+            messages = _fill(run, candidates, held)
+            if not messages:
+                continue  # every shard tried came back drained or held
+            _failpoint("before_transaction")
+            new_events, players = _commit_isolating(messages)
+        run.report.batches += 1
+        run.report.events += new_events
+        run.report.player_ids.update(players)
+    _tidy(run.report.shards)
     mark_flushed()
+    report = run.report
     if report.events:
         logger.info(
             "flushed %s events for %s players in %s batches",
