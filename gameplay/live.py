@@ -404,14 +404,17 @@ def leaderboard_top(
     for a visible asker's rank)."""
     now = now or datetime.now(UTC)
     week = rules.week_id(now)
-    pipe = client().pipeline(transaction=False)
+    # Two slots ({lb} and the asker's shard): one pipeline per node on a cluster.
+    pipes = store.NodePipelines()
+    board_key = keys.board(board, week)
     scripts.queue(
-        pipe, "board", {"board": keys.board(board, week), "names": keys.NAMES}, {"limit": limit}
+        pipes.on(board_key), "board", {"board": board_key, "names": keys.NAMES}, {"limit": limit}
     )
     if me_id:
+        pipe = pipes.on(keys.player(me_id))
         pipe.hmget(keys.player(me_id), "points", "wk", "wkpts")
         pipe.sismember(keys.hidden(keys.shard_of(me_id)), str(me_id))
-    replies = pipe.execute()
+    replies = pipes.execute()
     entries: list[BoardEntry] = []
     for position, (user_id, points, name) in enumerate(
         _list(json.loads(replies[0])["entries"]), start=1

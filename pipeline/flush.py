@@ -37,7 +37,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from gameplay import boards, keys, live
+from gameplay import boards, keys, live, store
 
 logger = logging.getLogger(__name__)
 
@@ -196,10 +196,11 @@ def _acknowledge(shard: int, ids: list[bytes]) -> None:
     both at maxmemory under noeviction (they free memory), where a MULTI holding a SET is
     refused whole and the stream would never shrink. Both are idempotent, so a repeat
     after a crash is harmless."""
-    pipe = live.client().pipeline(transaction=False)
+    pipes = store.NodePipelines()  # one slot: one round trip on a cluster too
+    pipe = pipes.on(keys.stream(shard))
     pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, *ids)
     boards.trim(pipe, shard)
-    pipe.execute()
+    pipes.execute()
 
 
 def mark_flushed(now: datetime | None = None) -> None:
@@ -319,9 +320,9 @@ def _flush_shard(shard: int, *, count: int, idle: float, deadline: float, report
         report.batches += 1
         report.events += new_events
         report.player_ids.update(players)
-    pipe = live.client().pipeline(transaction=False)
-    boards.trim(pipe, shard)
-    pipe.execute()
+    pipes = store.NodePipelines()
+    boards.trim(pipes.on(keys.stream(shard)), shard)
+    pipes.execute()
     # A consumer with nothing pending loses nothing by going; an active one comes back on
     # its next read.
     forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
