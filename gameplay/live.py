@@ -61,27 +61,40 @@ def store_safety_problem() -> str | None:
     """
     if settings.LIVE_STORE_ALLOW_UNSAFE:
         return None
-    persistence = client().info("persistence")
-    memory = client().info("memory")
-    if int(persistence.get("aof_enabled", 0)) != 1:
-        return (
-            "The live store's Redis runs without AOF (appendonly no): set appendonly yes "
-            "and appendfsync everysec, or it loses answered actions on a restart."
-        )
-    policy = memory.get("maxmemory_policy", "noeviction")
-    if policy != "noeviction":
-        return (
-            f"The live store's Redis evicts keys (maxmemory-policy {policy}): set "
-            "maxmemory-policy noeviction, or it may drop points and running sessions."
-        )
+    persistence = store.masters_info("persistence")
+    memory = store.masters_info("memory")
+    # On a cluster every master holds some players' only copy: each must keep all.
+    for address, fields in persistence.items():
+        if int(fields.get("aof_enabled", 0)) != 1:
+            return (
+                f"The live store's Redis{_at(address)} runs without AOF (appendonly no): set "
+                "appendonly yes and appendfsync everysec, or it loses answered actions on a "
+                "restart."
+            )
+    for address, fields in memory.items():
+        policy = fields.get("maxmemory_policy", "noeviction")
+        if policy != "noeviction":
+            return (
+                f"The live store's Redis{_at(address)} evicts keys (maxmemory-policy "
+                f"{policy}): set maxmemory-policy noeviction, or it may drop points and "
+                "running sessions."
+            )
     return None
 
 
+def _at(address: str) -> str:
+    return f" {address}" if address else ""
+
+
 def memory_share() -> float | None:
-    """used_memory / maxmemory of the live store's Redis; None without a maxmemory."""
-    memory = client().info("memory")
-    limit = int(memory.get("maxmemory", 0))
-    return int(memory["used_memory"]) / limit if limit else None
+    """used_memory / maxmemory of the live store's Redis, the fullest master's on a
+    cluster (at 100% its slots refuse actions); None where no server has a maxmemory."""
+    shares = [
+        int(memory["used_memory"]) / int(memory["maxmemory"])
+        for memory in store.masters_info("memory").values()
+        if int(memory.get("maxmemory", 0))
+    ]
+    return max(shares) if shares else None
 
 
 def require_safe_store() -> None:

@@ -318,6 +318,18 @@ class NodePipelines:
         return ordered
 
 
+def masters_info(section: str) -> dict[str, dict[str, Any]]:
+    """INFO `section` of each server that holds live data: the one server, or every
+    master of the cluster (address -> its fields), each asked on its own client."""
+    if not is_cluster():
+        return {"": client().info(section)}
+    cluster = cluster_client()
+    return {
+        node.name: cluster.get_redis_connection(node).info(section)
+        for node in cluster.get_primaries()
+    }
+
+
 # --- What /healthz reports -------------------------------------------------------------------
 
 
