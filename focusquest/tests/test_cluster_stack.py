@@ -16,6 +16,7 @@ from devstack.processes import free_port, port_open, process
 from gameplay.models import LedgerEntry
 from gameplay.tests.servers import celery_worker, gunicorn, manage, project_env
 from sessions_app.models import FocusSession
+from testkit.cluster import empty_masters
 from testkit.personas import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -48,6 +49,7 @@ def news_points(socket, points: int) -> dict:
 
 
 def test_a_player_plays_on_the_cluster_stack_and_the_flush_writes_it_once(cluster_store, tmp_path):
+    empty_masters()  # the session's cluster: earlier tests' players are not this one's
     ws_port, ws = ws_server()
     with (
         gunicorn(workers=1) as url,
