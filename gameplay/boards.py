@@ -21,7 +21,7 @@ from typing import Literal, cast
 
 from redis.exceptions import OutOfMemoryError, ResponseError
 
-from gameplay import keys, live, rules, scripts
+from gameplay import keys, live, rules, scripts, store
 
 FEED_BATCH = 1000
 # A feeder that died holding entries: another takes them over after this long.
@@ -183,11 +183,12 @@ def _feed_round(shards: list[int], consumer: str, count: int, reclaim_idle_ms: i
             if update is not None:
                 updates.append(update)
     moved = board_updates_apply(updates)
-    pipe = live.client().pipeline(transaction=False)
+    pipes = store.NodePipelines()
     for shard, entries in read.items():
+        pipe = pipes.on(keys.stream(shard))
         pipe.xack(keys.stream(shard), keys.FEED_GROUP, *[entry_id for entry_id, _ in entries])
         trim(pipe, shard)
-    pipe.execute()
+    pipes.execute()
     full = [shard for shard, entries in read.items() if len(entries) >= count]
     return moved, full
 
@@ -217,15 +218,15 @@ def feed(
 def ranks_many(players: list[tuple[int, int, int, str]]) -> list[dict]:
     """Competition ranks on the global boards of several visible players, each for their
     exact live (player_id, points, weekly, week): one pipelined round trip, in order."""
-    pipe = live.client().pipeline(transaction=False)
+    pipes = store.NodePipelines()  # all on {lb}: one node, one round trip on a cluster too
     for player_id, points, weekly, week in players:
         scripts.queue(
-            pipe,
+            pipes.on(keys.BOARD_ALL),
             "ranks",
             {"board_all": keys.BOARD_ALL, "board_week": keys.board_week(week)},
             {"player_id": player_id, "points": points, "weekly": weekly},
         )
-    return [json.loads(reply) for reply in pipe.execute()] if players else []
+    return [json.loads(reply) for reply in pipes.execute()] if players else []
 
 
 def global_boards_rebuild(*, now: datetime) -> int:

@@ -60,27 +60,40 @@ def store_safety_problem() -> str | None:
     """
     if settings.LIVE_STORE_ALLOW_UNSAFE:
         return None
-    persistence = client().info("persistence")
-    memory = client().info("memory")
-    if int(persistence.get("aof_enabled", 0)) != 1:
-        return (
-            "The live store's Redis runs without AOF (appendonly no): set appendonly yes "
-            "and appendfsync everysec, or it loses answered actions on a restart."
-        )
-    policy = memory.get("maxmemory_policy", "noeviction")
-    if policy != "noeviction":
-        return (
-            f"The live store's Redis evicts keys (maxmemory-policy {policy}): set "
-            "maxmemory-policy noeviction, or it may drop points and running sessions."
-        )
+    persistence = store.masters_info("persistence")
+    memory = store.masters_info("memory")
+    # On a cluster every master holds some players' only copy: each must keep all.
+    for address, fields in persistence.items():
+        if int(fields.get("aof_enabled", 0)) != 1:
+            return (
+                f"The live store's Redis{_at(address)} runs without AOF (appendonly no): set "
+                "appendonly yes and appendfsync everysec, or it loses answered actions on a "
+                "restart."
+            )
+    for address, fields in memory.items():
+        policy = fields.get("maxmemory_policy", "noeviction")
+        if policy != "noeviction":
+            return (
+                f"The live store's Redis{_at(address)} evicts keys (maxmemory-policy "
+                f"{policy}): set maxmemory-policy noeviction, or it may drop points and "
+                "running sessions."
+            )
     return None
 
 
+def _at(address: str) -> str:
+    return f" {address}" if address else ""
+
+
 def memory_share() -> float | None:
-    """used_memory / maxmemory of the live store's Redis; None without a maxmemory."""
-    memory = client().info("memory")
-    limit = int(memory.get("maxmemory", 0))
-    return int(memory["used_memory"]) / limit if limit else None
+    """used_memory / maxmemory of the live store's Redis, the fullest master's on a
+    cluster (at 100% its slots refuse actions); None where no server has a maxmemory."""
+    shares = [
+        int(memory["used_memory"]) / int(memory["maxmemory"])
+        for memory in store.masters_info("memory").values()
+        if int(memory.get("maxmemory", 0))
+    ]
+    return max(shares) if shares else None
 
 
 def require_safe_store() -> None:
@@ -404,14 +417,17 @@ def leaderboard_top(
     for a visible asker's rank)."""
     now = now or datetime.now(UTC)
     week = rules.week_id(now)
-    pipe = client().pipeline(transaction=False)
+    # Two slots ({lb} and the asker's shard): one pipeline per node on a cluster.
+    pipes = store.NodePipelines()
+    board_key = keys.board(board, week)
     scripts.queue(
-        pipe, "board", {"board": keys.board(board, week), "names": keys.NAMES}, {"limit": limit}
+        pipes.on(board_key), "board", {"board": board_key, "names": keys.NAMES}, {"limit": limit}
     )
     if me_id:
+        pipe = pipes.on(keys.player(me_id))
         pipe.hmget(keys.player(me_id), "points", "wk", "wkpts")
         pipe.sismember(keys.hidden(keys.shard_of(me_id)), str(me_id))
-    replies = pipe.execute()
+    replies = pipes.execute()
     entries: list[BoardEntry] = []
     for position, (user_id, points, name) in enumerate(
         _list(json.loads(replies[0])["entries"]), start=1

@@ -264,6 +264,72 @@ def _send(connection: redis.Redis, call: ScriptCall, wait: bool) -> list[Any]:
     return pipe.execute(raise_on_error=False)
 
 
+class NodePipelines:
+    """Commands on keys of many slots, pipelined: on one server ONE pipeline of its client
+    (one round trip, as always); on a cluster one pipeline per master, on that master's
+    own client, since a RedisCluster pipeline refuses scripts (EVALSHA is "blocked" in
+    it) and Redis runs nothing across nodes. A plain pipeline loads a script its node
+    lacks (a new or promoted master) before it sends.
+
+    `on(key)` is the pipeline to queue the commands of `key` on, right away; `execute()`
+    answers every reply in the order the commands were queued, whichever node ran them.
+    """
+
+    def __init__(self) -> None:
+        self._single = None if is_cluster() else client().pipeline(transaction=False)
+        self._by_node: dict[str, Any] = {}
+        # (pipeline, commands it held when `on` handed it out): where each run of
+        # commands starts, in the order the caller queued them.
+        self._runs: list[tuple[Any, int]] = []
+
+    def on(self, key: str) -> Any:
+        if self._single is not None:
+            return self._single
+        cluster = cluster_client()
+        node = cluster.get_node_from_key(key)
+        pipe = self._by_node.get(node.name)
+        if pipe is None:
+            pipe = cluster.get_redis_connection(node).pipeline(transaction=False)
+            self._by_node[node.name] = pipe
+        self._runs.append((pipe, len(pipe.command_stack)))
+        return pipe
+
+    def execute(self, *, raise_on_error: bool = True) -> list[Any]:
+        if self._single is not None:
+            return self._single.execute(raise_on_error=raise_on_error)
+        try:
+            replies = {id(p): p.execute(raise_on_error=False) for p in self._by_node.values()}
+        except TOPOLOGY_ERRORS as exc:
+            refresh_topology()
+            raise SlotUnavailable(f"a node of the live store is unavailable: {exc}") from exc
+        backwards: list[list[Any]] = []
+        ends: dict[int, int] = {}
+        for pipe, start in reversed(self._runs):
+            own = replies[id(pipe)]
+            backwards.append(own[start : ends.get(id(pipe), len(own))])
+            ends[id(pipe)] = start
+        ordered = [reply for run in reversed(backwards) for reply in run]
+        for reply in ordered:
+            if isinstance(reply, TOPOLOGY_ERRORS):
+                refresh_topology()
+                raise SlotUnavailable(f"a slot of the live store moved or is down: {reply}")
+            if raise_on_error and isinstance(reply, Exception):
+                raise reply
+        return ordered
+
+
+def masters_info(section: str) -> dict[str, dict[str, Any]]:
+    """INFO `section` of each server that holds live data: the one server, or every
+    master of the cluster (address -> its fields), each asked on its own client."""
+    if not is_cluster():
+        return {"": client().info(section)}
+    cluster = cluster_client()
+    return {
+        node.name: cluster.get_redis_connection(node).info(section)
+        for node in cluster.get_primaries()
+    }
+
+
 # --- What /healthz reports -------------------------------------------------------------------
 
 

@@ -38,9 +38,11 @@ import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import RedisClusterException
 
 from gameplay import boards, keys, live, rules
 from leaderboard.selectors import board_payload, community_payload, me_message
+from leaderboard.subscription import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +110,22 @@ def news_messages(news: dict) -> list[dict]:
     return messages
 
 
+def live_client() -> aioredis.Redis | aioredis.RedisCluster:
+    """The pusher's own asyncio client of the live store: one server, or the cluster
+    (gameplay.store's settings). Timeouts: a command must never wait forever on a Redis
+    that stopped answering."""
+    timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
+    if settings.LIVE_REDIS_CLUSTER:
+        return aioredis.RedisCluster.from_url(
+            settings.LIVE_REDIS_URL, require_full_coverage=False, **timeouts
+        )
+    return aioredis.from_url(settings.LIVE_REDIS_URL, **timeouts)
+
+
 class Pusher:
     def __init__(self) -> None:
         self.identity = uuid.uuid4().hex
-        # Timeouts: a command must never wait forever on a Redis that stopped answering.
-        self.redis = aioredis.from_url(
-            settings.LIVE_REDIS_URL, socket_timeout=5, socket_connect_timeout=5
-        )
+        self.redis = live_client()
         self.layer = get_channel_layer()
         self.leading = False
         self.renew_at = 0.0
@@ -253,23 +264,18 @@ class Pusher:
             )
 
     async def _listen(self) -> None:
+        channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
         while not self.stopping.is_set():
-            pubsub = self.redis.pubsub()
+            subscription = Subscription(self.redis, channels, self._merge)
             try:
-                await pubsub.ssubscribe(
-                    *[keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
-                )
+                await subscription.open()
                 self.listening.set()
-                while not self.stopping.is_set():
-                    raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if raw is not None:
-                        self._merge(json.loads(raw["data"]))
-            except (ConnectionError, OSError, aioredis.RedisError):
-                logger.warning("news subscription lost; subscribing again")
+                await subscription.receive(self.stopping)
+            except (ConnectionError, OSError, aioredis.RedisError, RedisClusterException):
+                logger.warning("news subscription lost; subscribing again", exc_info=True)
                 await asyncio.sleep(1)
             finally:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 2)
+                await subscription.close()
 
     def _merge(self, news: dict) -> None:
         """Keep the latest totals per player, all new badges, and where they started."""

@@ -40,7 +40,7 @@ from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from common import clock
-from gameplay import boards, keys, live, partitions
+from gameplay import boards, keys, live, partitions, store
 
 logger = logging.getLogger(__name__)
 
@@ -224,11 +224,13 @@ def _acknowledge(messages: list[Message]) -> None:
     by_shard: dict[int, list[bytes]] = {}
     for shard, message_id, _ in messages:
         by_shard.setdefault(shard, []).append(message_id)
-    pipe = live.client().pipeline(transaction=False)
+    # A batch may span shards on several masters: one pipeline a master.
+    pipes = store.NodePipelines()
     for shard, ids in by_shard.items():
+        pipe = pipes.on(keys.stream(shard))
         pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, *ids)
         boards.trim(pipe, shard)
-    pipe.execute()
+    pipes.execute()
 
 
 def mark_flushed(now: datetime | None = None) -> None:
@@ -380,10 +382,10 @@ def _fill(run: _Run, candidates: list[int], held: contextlib.ExitStack) -> list[
 
 
 def _tidy(shards: list[int]) -> None:
-    pipe = live.client().pipeline(transaction=False)
+    pipes = store.NodePipelines()
     for shard in shards:
-        boards.trim(pipe, shard)
-    pipe.execute()
+        boards.trim(pipes.on(keys.stream(shard)), shard)
+    pipes.execute()
     # A consumer with nothing pending loses nothing by going; an active one comes back on
     # its next read.
     for shard in shards:

@@ -5,6 +5,11 @@ plugin the root conftest.py loads; the cluster starts only when a test asks for 
 session's tmp directory: a test that faults it (SIGSTOP, SIGKILL) leaves it whole again, 3
 masters with a linked replica each, though not always on the same ports. `cluster_store`
 points the app's live store at it (LIVE_REDIS_CLUSTER, LIVE_REDIS_URL) for one test.
+
+`live_store` runs a test on both stores: once on the single server, once on the cluster
+(marked `live`, so `make test-fast` keeps to the single server). A module opts in with
+`pytestmark = pytest.mark.usefixtures("live_store")`; the same exact numbers must hold on
+both.
 """
 
 from __future__ import annotations
@@ -32,12 +37,30 @@ def cluster_store(live_cluster: LocalCluster, settings) -> Iterator[LocalCluster
     restore_whole(live_cluster)
     settings.LIVE_REDIS_CLUSTER = True
     settings.LIVE_REDIS_URL = live_cluster.seed_url
+    settings.LIVE_REDIS_DB = 0  # a cluster has database 0 only (the news channels' names)
     store.reset()
     try:
         yield live_cluster
     finally:
         store.reset()  # before the settings go back: the next test builds its own client
         restore_whole(live_cluster)
+
+
+@pytest.fixture(params=["single", pytest.param("cluster", marks=pytest.mark.live)])
+def live_store(request) -> Iterator[str]:
+    """The test's live store: "single" (the shared server, emptied by `clean_redis`) or
+    "cluster" (`live_cluster`, every master emptied first)."""
+    if request.param == "cluster":
+        request.getfixturevalue("cluster_store")
+        empty_masters()
+    yield request.param
+
+
+def empty_masters() -> None:
+    """FLUSHDB on every master of the session's own cluster (nobody else uses it); the
+    replicas follow. Cluster mode has database 0 only."""
+    cluster = store.cluster_client()
+    cluster.flushdb(target_nodes=redis.RedisCluster.PRIMARIES)
 
 
 def restore_whole(cluster: LocalCluster) -> None:

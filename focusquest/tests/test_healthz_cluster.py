@@ -2,6 +2,7 @@
 role and its replica link; a stalled replica is a problem."""
 
 import pytest
+import redis
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,34 @@ def test_healthz_on_a_single_server_lists_it_alone(anon):
 
     (node,) = response.json()["live_store"]
     assert (node["role"], node["reachable"], node["master"]) == ("master", True, None)
+
+
+@pytest.mark.live
+def test_every_master_must_keep_everything_and_the_fullest_sets_the_memory_share(
+    anon, cluster_store, settings
+):
+    settings.LIVE_STORE_ALLOW_UNSAFE = False
+    settings.HEALTH_MAX_MEMORY_SHARE = 0.8
+    assert anon.get("/healthz").status_code == 200  # AOF and noeviction on all three
+    last = cluster_store.masters[-1]
+    node = redis.Redis(port=last.port, socket_timeout=2)
+    used = int(node.info("memory")["used_memory"])
+    limit = node.config_get("maxmemory")["maxmemory"]
+    try:
+        node.config_set("appendonly", "no")
+        node.config_set("maxmemory", int(used * 1.1))
+
+        response = anon.get("/healthz")
+    finally:
+        node.config_set("appendonly", "yes")
+        node.config_set("maxmemory", limit)
+        node.close()
+
+    assert response.status_code == 503
+    assert anon.get("/healthz").status_code == 200  # that master whole again
+    problems = response.json()["problems"]
+    assert len(problems) == 2
+    assert "of its maxmemory (more than 80%)" in problems[0]
+    assert problems[1].startswith(
+        f"The live store's Redis 127.0.0.1:{last.port} runs without AOF (appendonly no)"
+    )

@@ -92,6 +92,9 @@ def project_env(**overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="focusquest.settings",
         PYTHONUNBUFFERED="1",
     )
+    if settings.LIVE_REDIS_CLUSTER:
+        # The test's live store is the cluster (testkit.cluster): so is the processes'.
+        env.update(LIVE_REDIS_CLUSTER="true", LIVE_REDIS_URL=settings.LIVE_REDIS_URL)
     env.update(overrides)
     return env
 

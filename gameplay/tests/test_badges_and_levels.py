@@ -9,7 +9,7 @@ from gameplay import live
 from gameplay.live import Actor
 from testkit.personas import T0
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_store")]
 
 
 def focus(client, clock, *, planned=25, focused=None):

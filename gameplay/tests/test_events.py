@@ -16,6 +16,8 @@ from gameplay import events, keys, live
 from gameplay.events import EventKind
 from gameplay.live import Actor
 
+pytestmark = pytest.mark.usefixtures("live_store")
+
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 ALICE = Actor(1, "Europe/Berlin", 4)
 

@@ -32,6 +32,8 @@ from gameplay.tests.test_rules import (
     TODAY,
 )
 
+pytestmark = pytest.mark.usefixtures("live_store")
+
 ME = Actor(1, "UTC", 0)
 HABIT = 5
 

@@ -14,7 +14,7 @@ from pipeline.consistency import consistency_drift
 from testkit.actions import check_in, focus_session
 from testkit.personas import T0, make_player
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_store")]
 
 WEEK = rules.week_id(T0)
 

@@ -18,7 +18,11 @@ from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
 from testkit.personas import make_player
 from testkit.sockets import PATH, closed_with, drain, token_header
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("live_store"),
+]
 
 
 def award(player, points):

@@ -16,7 +16,11 @@ from moderation.services import player_active_set, player_visibility_set
 from testkit.personas import make_player
 from testkit.sockets import PATH, closed_with, drain, token_socket
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("live_store"),
+]
 
 
 @pytest.fixture

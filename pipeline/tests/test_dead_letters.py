@@ -18,7 +18,7 @@ from pipeline.consistency import consistency_drift
 from testkit.actions import burst, check_in
 from testkit.personas import make_player
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_store")]
 
 START = datetime.now(UTC) - timedelta(days=150)
 

@@ -18,7 +18,7 @@ from sessions_app.models import FocusSession
 from testkit.actions import burst, check_in, focus_session
 from testkit.personas import T0, make_player
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_store")]
 
 
 def alice_stream(alice) -> str:

@@ -14,7 +14,7 @@ from pipeline.rebuild import live_state_rebuild
 from testkit.actions import check_in, focus_session
 from testkit.personas import T0, client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_store")]
 
 
 def everything_live(players, habits):

@@ -16,7 +16,7 @@ from pipeline.consistency import consistency_drift
 from testkit.actions import burst
 from testkit.personas import make_player
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_store")]
 
 # Far enough back that the burst's days (it checks in over weeks) are all in the past.
 START = datetime.now(UTC) - timedelta(days=90)
