@@ -24,7 +24,7 @@ help:
 	@echo "make venv      create .venv and install all requirements (when they changed)"
 	@echo "make run       embedded PostgreSQL + Redis, migrate, then web/ws/worker/beat (honcho)"
 	@echo "make run-cluster  make run with the live store on a local 3+3 cluster, two flush"
-	@echo "               workers; fresh each start (actions need the sharded keys, not yet)"
+	@echo "               workers; fresh each start"
 	@echo "make manage ARGS='make_moderator mo'  a manage.py command beside make run (or alone)"
 	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
 	@echo "make test-fast the suite without the tests that start server processes or a browser"
