@@ -90,7 +90,6 @@ def player_visibility_set(*, player_id: int, hidden: bool, now: datetime) -> Non
             "board_all": keys.shard_board_all(shard),
             "board_week": keys.shard_board_week(shard, week),
             "hidden": keys.hidden(shard),
-            "changes": keys.changes(shard),
         },
         {
             "player_id": player_id,

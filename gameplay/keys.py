@@ -112,9 +112,9 @@ def community_active(n: int, day_iso: str) -> str:
 
 
 def changes(n: int) -> str:
-    """Hash of the shard's change counters ("boards", "community") that every award
-    bumps; the pusher sums "community" over the shards instead of being sent a message
-    per award."""
+    """Hash of the shard's change counter "community", which every award bumps; the pusher
+    sums it over the shards instead of being sent a message per award (board moves are
+    counted in `{lb}` by the feeder: BOARD_CHANGES)."""
     return f"{_shard(n)}:changes"
 
 

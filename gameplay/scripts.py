@@ -89,7 +89,7 @@ SIGNATURES: Mapping[str, Signature] = {
     # Read-only or moderation scripts: no prelude, no event. Each still touches one slot:
     # the player's shard, or the global boards ({lb}).
     "visibility": Signature(
-        keys=("player", "board_all", "board_week", "hidden", "changes"),
+        keys=("player", "board_all", "board_week", "hidden"),
         args=("player_id", "week", "hidden", "period_ttl"),
     ),
     "snapshot": Signature(keys=("player", "badges", "hidden"), args=("player_id", "week")),

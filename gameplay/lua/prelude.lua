@@ -53,7 +53,6 @@ local function add_points(points)
     redis.call('ZADD', BOARD_ALL, total, player_id)
     redis.call('ZADD', BOARD_WEEK, weekly, player_id)
     redis.call('EXPIRE', BOARD_WEEK, ttl)
-    redis.call('HINCRBY', CHANGES, 'boards', 1)
   end
   return total, weekly, {total = total, weekly = weekly, version = version, listed = listed}
 end

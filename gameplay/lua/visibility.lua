@@ -6,7 +6,6 @@
 -- KEYS[2] board_all: the shard's board "all"
 -- KEYS[3] board_week: the shard's board "week"
 -- KEYS[4] hidden: the shard's hidden set
--- KEYS[5] changes: the shard's change counters
 -- ARGV[1] player_id: the player's id
 -- ARGV[2] week: the week id
 -- ARGV[3] hidden: '1' hide | '0' show
@@ -30,5 +29,4 @@ else
     redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
   end
 end
-redis.call('HINCRBY', KEYS[5], 'boards', 1)
 return cjson.encode({status = 'ok', version = version, all = all, weekly = weekly})

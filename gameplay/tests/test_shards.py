@@ -219,7 +219,8 @@ def test_check_consistency_finds_a_global_board_that_drifted_from_the_shards(ali
 
 
 @pytest.mark.live
-def test_the_cluster_refuses_a_script_a_key_of_another_shard(alice, cluster_store):
+@pytest.mark.parametrize("live_store", ["cluster"], indirect=True)  # the cluster only
+def test_the_cluster_refuses_a_script_a_key_of_another_shard(alice, live_store):
     # Only cluster mode checks a #!lua script's keys (a standalone server runs anything):
     # on the suite's 3+3 cluster, a key of another shard (another slot) the script did not
     # declare is refused by the server itself, so a layout mistake fails here.
