@@ -46,6 +46,15 @@ class EventKind(StrEnum):
     SESSION_ABANDONED = "session_abandoned"
     CHECK_IN = "check_in"
     ADJUSTMENT = "adjustment"
+    # Streak freezes (no points): earned by a daily streak reaching a multiple of 7, spent
+    # on a missed expected day, refunded when that day is checked after all.
+    FREEZE_EARNED = "freeze_earned"
+    FREEZE_SPENT = "freeze_spent"
+    FREEZE_REFUNDED = "freeze_refunded"
+    # A player's vacations (no points): days that are skip days of every habit.
+    VACATION_ADDED = "vacation_added"
+    VACATION_ENDED = "vacation_ended"  # one under way, cut short to end yesterday
+    VACATION_REMOVED = "vacation_removed"  # one not yet begun, taken back
 
 
 def sql_in(*kinds: EventKind) -> str:
@@ -165,6 +174,18 @@ class CheckInRecord(TypedDict):
     longest: int  # the habit's longest streak ever, after this check-in
 
 
+class FreezeRecord(TypedDict):
+    habit: Annotated[str, DIGITS]  # the daily habit whose day it was earned on or spent on
+    day: Annotated[str, ISO_DATE]  # that day
+    delta: int  # the change of the player's freezes held: +1, -1, or 0 (a refund at the cap)
+
+
+class VacationRecord(TypedDict):
+    id: Annotated[str, UUID_TEXT]  # the vacation's id: its vacation_added event's id
+    start: Annotated[str, ISO_DATE]  # first local day
+    end: Annotated[str, ISO_DATE]  # last local day (after vacation_ended: the new last day)
+
+
 class BoardRecord(TypedDict):
     """What the global boards' feeder needs from an award (gameplay/boards.py): the
     player's scores after it and their version. The flush ignores it."""
@@ -223,7 +244,54 @@ class Adjustment(AdjustmentBase):
     board: BoardRecord
 
 
-Event = SessionStarted | SessionCompleted | SessionShort | SessionAbandoned | CheckIn | Adjustment
+class _Freeze(EventBase):
+    points: int  # always 0: a freeze is worth no points
+    freeze: FreezeRecord
+
+
+class FreezeEarned(_Freeze):
+    type: Literal[EventKind.FREEZE_EARNED]
+
+
+class FreezeSpent(_Freeze):
+    type: Literal[EventKind.FREEZE_SPENT]
+
+
+class FreezeRefunded(_Freeze):
+    type: Literal[EventKind.FREEZE_REFUNDED]
+
+
+class _Vacation(EventBase):
+    points: int  # always 0
+    vacation: VacationRecord
+
+
+class VacationAdded(_Vacation):
+    type: Literal[EventKind.VACATION_ADDED]
+
+
+class VacationEnded(_Vacation):
+    type: Literal[EventKind.VACATION_ENDED]
+
+
+class VacationRemoved(_Vacation):
+    type: Literal[EventKind.VACATION_REMOVED]
+
+
+Event = (
+    SessionStarted
+    | SessionCompleted
+    | SessionShort
+    | SessionAbandoned
+    | CheckIn
+    | Adjustment
+    | FreezeEarned
+    | FreezeSpent
+    | FreezeRefunded
+    | VacationAdded
+    | VacationEnded
+    | VacationRemoved
+)
 
 SCHEMAS: Mapping[EventKind, type] = {
     EventKind.SESSION_STARTED: SessionStarted,
@@ -232,6 +300,12 @@ SCHEMAS: Mapping[EventKind, type] = {
     EventKind.SESSION_ABANDONED: SessionAbandoned,
     EventKind.CHECK_IN: CheckIn,
     EventKind.ADJUSTMENT: Adjustment,
+    EventKind.FREEZE_EARNED: FreezeEarned,
+    EventKind.FREEZE_SPENT: FreezeSpent,
+    EventKind.FREEZE_REFUNDED: FreezeRefunded,
+    EventKind.VACATION_ADDED: VacationAdded,
+    EventKind.VACATION_ENDED: VacationEnded,
+    EventKind.VACATION_REMOVED: VacationRemoved,
 }
 
 

@@ -67,8 +67,21 @@ def habit_days(player_id: int, habit_id: int) -> str:
 
 
 def habit(player_id: int, habit_id: int) -> str:
-    """Hash: longest (longest streak ever)."""
+    """Hash: longest (longest streak ever, in the habit's unit: days or weeks)."""
     return f"{_player(player_id)}:habit:{habit_id}"
+
+
+def frozen(player_id: int) -> str:
+    """Hash of the days a freeze was spent on: "<habit id>:<day ordinal>" -> "1". Such a
+    day is a skip day of that habit until it is checked (which refunds the freeze). The
+    freezes the player holds are the player hash's `freezes`."""
+    return f"{_player(player_id)}:frozen"
+
+
+def vacations(player_id: int) -> str:
+    """Hash of the player's vacations: vacation id (UUID) -> "<first>:<last>", the local
+    days' ordinals, both included. Every vacation day is a skip day of every habit."""
+    return f"{_player(player_id)}:vacations"
 
 
 # --- A shard's keys ---------------------------------------------------------------------------
