@@ -71,6 +71,14 @@ def habit(player_id: int, habit_id: int) -> str:
     return f"{_player(player_id)}:habit:{habit_id}"
 
 
+def roster(player_id: int) -> str:
+    """Hash of the player's habits that hold check-ins, for settling missed days without
+    naming each habit's keys: habit id -> JSON {kind, rest (rest weekdays), target, last
+    (the last checked day's ordinal), streak (streak_at of it)}. The check-in script writes
+    an entry; deleting the habit removes it."""
+    return f"{_player(player_id)}:roster"
+
+
 def frozen(player_id: int) -> str:
     """Hash of the days a freeze was spent on: "<habit id>:<day ordinal>" -> "1". Such a
     day is a skip day of that habit until it is checked (which refunds the freeze). The

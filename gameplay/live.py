@@ -29,6 +29,15 @@ PERIOD_TTL_SECONDS = 15 * 24 * 3600
 RESULT_TTL_SECONDS = 2 * 24 * 3600
 BADGE_RULES_JSON = json.dumps([[r.code, r.measure, r.threshold] for r in rules.BADGE_RULES])
 CHECKIN_POINTS_JSON = json.dumps(rules.checkin_points_table())
+HABIT_RULES_JSON = json.dumps(
+    {
+        "freezes_max": rules.FREEZES_MAX,
+        "freeze_every": rules.FREEZE_EVERY,
+        "week_bonus_base": rules.WEEK_BONUS_BASE,
+        "week_bonus_cap": rules.WEEK_BONUS_CAP,
+        "base_points": rules.CHECKIN_BASE_POINTS,
+    }
+)
 
 
 def client() -> redis.Redis:
@@ -202,13 +211,23 @@ def _record(
         {**_award_keys(actor.player_id, now), **extra_keys},
         {**_award_args(actor, now, base), **extra_args},
     )
-    if outcome.get("stream_id") and settings.WRITE_MODE == "direct":
-        _direct_writer(settings.LIVE_DIRECT_WRITER)(
-            stream=keys.stream(keys.shard_of(actor.player_id)),
-            stream_id=outcome["stream_id"],
-            event_json=outcome["event"],
-        )
+    if settings.WRITE_MODE == "direct":
+        # The action's own event, and those it brought (freezes), in the stream's order.
+        written = _list(outcome.get("extra_events"))
+        if outcome.get("stream_id"):
+            written.append([outcome["stream_id"], outcome["event"]])
+        for stream_id, event_json in sorted(written, key=lambda item: _stream_order(item[0])):
+            _direct_writer(settings.LIVE_DIRECT_WRITER)(
+                stream=keys.stream(keys.shard_of(actor.player_id)),
+                stream_id=stream_id,
+                event_json=event_json,
+            )
     return outcome
+
+
+def _stream_order(stream_id: str) -> tuple[int, int]:
+    millis, _, sequence = stream_id.partition("-")
+    return int(millis), int(sequence or 0)
 
 
 @cache
@@ -299,25 +318,88 @@ def session_finish(
     return Outcome(Status(outcome["status"]), outcome)
 
 
-def check_in(*, actor: Actor, habit_id: int, day: date, today: date, now: datetime) -> Outcome:
+def _habits_keys(player_id: int) -> dict[str, str]:
+    return {
+        "roster": keys.roster(player_id),
+        "frozen": keys.frozen(player_id),
+        "vacations": keys.vacations(player_id),
+    }
+
+
+def _habits_args(today: date) -> dict[str, EncodableT]:
+    return {"today": today.toordinal(), "habit_rules": HABIT_RULES_JSON}
+
+
+def schedule_arg(schedule: rules.Schedule) -> str:
+    """A schedule as the scripts read it."""
+    if schedule.weekly:
+        return json.dumps({"kind": schedule.kind, "target": schedule.target})
+    return json.dumps({"kind": schedule.kind, "rest": sorted(schedule.rest_days)})
+
+
+def check_in(
+    *,
+    actor: Actor,
+    habit_id: int,
+    day: date,
+    today: date,
+    now: datetime,
+    schedule: rules.Schedule | None = None,
+) -> Outcome:
     outcome = _record(
         "checkin",
         actor,
         now,
         _event_base(actor, now, day=day),
         {
+            **_habits_keys(actor.player_id),
             "habit_days": keys.habit_days(actor.player_id, habit_id),
             "habit": keys.habit(actor.player_id, habit_id),
         },
         {
+            **_habits_args(today),
             "day": day.toordinal(),
-            "today": today.toordinal(),
             "points_table": CHECKIN_POINTS_JSON,
             "habit_id": habit_id,
+            "schedule": schedule_arg(schedule or rules.Schedule()),
             "day_iso": day.isoformat(),
         },
     )
     return Outcome(Status(outcome["status"]), outcome)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The player's freezes once every day that ended is settled, and what their streaks'
+    skip days are read with: the frozen days by habit, the vacations' spans."""
+
+    freezes: int
+    frozen: dict[int, set[date]]
+    vacations: dict[str, tuple[date, date]]
+
+
+def settle(*, actor: Actor, now: datetime) -> Settled:
+    """Spends the freezes the days that ended since the player last acted call for (one
+    script: the same rule as a check-in applies first), for a read that must see them."""
+    outcome = _record(
+        "settle",
+        actor,
+        now,
+        _event_base(actor, now),
+        _habits_keys(actor.player_id),
+        _habits_args(actor.day(now)),
+    )
+    frozen: dict[int, set[date]] = {}
+    pairs = _list(outcome.get("frozen"))
+    for field_ in pairs[::2]:
+        habit_id, ordinal = field_.split(":")
+        frozen.setdefault(int(habit_id), set()).add(date.fromordinal(int(ordinal)))
+    vacations = {}
+    spans = _list(outcome.get("vacations"))
+    for vacation_id, span in zip(spans[::2], spans[1::2], strict=True):
+        first, last = span.split(":")
+        vacations[vacation_id] = (date.fromordinal(int(first)), date.fromordinal(int(last)))
+    return Settled(int(outcome.get("freezes", 0)), frozen, vacations)
 
 
 def adjust(*, actor: Actor, points: int, moderator_id: int, reason: str, now: datetime) -> Outcome:

@@ -31,6 +31,7 @@ class Signature:
     keys: tuple[str, ...]
     args: tuple[str, ...]
     prelude: bool = False
+    habits: bool = False  # it runs after habits.lua too (after the prelude), whose slots follow
 
 
 # Every action script starts with the prelude's KEYS[1..9] and ARGV[1..7].
@@ -50,9 +51,15 @@ PRELUDE = Signature(
 )
 
 
-def _action(keys: tuple[str, ...], args: tuple[str, ...]) -> Signature:
-    """An action script's signature: the prelude's slots, then its own."""
-    return Signature(PRELUDE.keys + keys, PRELUDE.args + args, prelude=True)
+# A script that decides streaks adds habits.lua's KEYS[10..12] and ARGV[8..9].
+HABITS = Signature(keys=("roster", "frozen", "vacations"), args=("today", "habit_rules"))
+
+
+def _action(keys: tuple[str, ...], args: tuple[str, ...], *, habits: bool = False) -> Signature:
+    """An action script's signature: the prelude's slots (and habits.lua's), then its own."""
+    if habits:
+        keys, args = HABITS.keys + keys, HABITS.args + args
+    return Signature(PRELUDE.keys + keys, PRELUDE.args + args, prelude=True, habits=habits)
 
 
 SIGNATURES: Mapping[str, Signature] = {
@@ -83,8 +90,10 @@ SIGNATURES: Mapping[str, Signature] = {
     ),
     "checkin": _action(
         keys=("habit_days", "habit"),
-        args=("day", "today", "points_table", "habit_id", "day_iso"),
+        args=("day", "points_table", "habit_id", "schedule", "day_iso"),
+        habits=True,
     ),
+    "settle": _action(keys=(), args=(), habits=True),
     "adjust": _action(keys=(), args=("points",)),
     # Read-only or moderation scripts: no prelude, no event. Each still touches one slot:
     # the player's shard, or the global boards ({lb}).
@@ -106,10 +115,13 @@ SIGNATURES: Mapping[str, Signature] = {
 
 def source(name: str) -> str:
     """The Lua Redis runs for `name`: the prelude first for an action script."""
-    text = (LUA_DIR / f"{name}.lua").read_text()
-    if SIGNATURES[name].prelude:
-        text = (LUA_DIR / "prelude.lua").read_text() + "\n" + text
-    return text
+    signature = SIGNATURES[name]
+    parts = [
+        *(["prelude"] if signature.prelude else []),
+        *(["habits"] if signature.habits else []),
+        name,
+    ]
+    return "\n".join((LUA_DIR / f"{part}.lua").read_text() for part in parts)
 
 
 @cache

@@ -43,8 +43,10 @@ def code(name: str) -> str:
 
 
 def full_declaration(name: str, slot: str) -> list[tuple[int, str]]:
-    prelude = declared("prelude", slot) if scripts.SIGNATURES[name].prelude else []
-    return prelude + declared(name, slot)
+    signature = scripts.SIGNATURES[name]
+    prelude = declared("prelude", slot) if signature.prelude else []
+    habits = declared("habits", slot) if signature.habits else []
+    return prelude + habits + declared(name, slot)
 
 
 @pytest.mark.parametrize("name", sorted(scripts.SIGNATURES))
@@ -70,7 +72,7 @@ def test_the_script_reads_every_declared_slot_and_no_other(name: str, slot: str)
 
 
 def test_every_script_in_the_folder_has_a_signature() -> None:
-    on_disk = {path.stem for path in scripts.LUA_DIR.glob("*.lua")} - {"prelude"}
+    on_disk = {path.stem for path in scripts.LUA_DIR.glob("*.lua")} - {"prelude", "habits"}
 
     assert on_disk == set(scripts.SIGNATURES)
 
