@@ -18,7 +18,7 @@ from accounts.throttles import AUTH_THROTTLES
 from accounts.validators import validate_timezone
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
-from gameplay import live
+from gameplay import live, rules
 from gameplay.selectors import player_stats
 
 
@@ -63,9 +63,14 @@ class MeOutput(serializers.Serializer):
         {"code": serializers.CharField(), "awarded_at": serializers.DateTimeField()},
         many=True,
     )
+    freezes = inline_serializer(
+        "Freezes", {"held": serializers.IntegerField(), "max": serializers.IntegerField()}
+    )
 
 
 def me_payload(player: User) -> dict:
+    # The days that ended are settled first: a freeze they spend is gone from `held`.
+    settled = live.settle(actor=player.actor, now=clock.now())
     snapshot = live.player_snapshot(player_id=player.pk)
     return {
         "id": player.pk,
@@ -81,6 +86,7 @@ def me_payload(player: User) -> dict:
         "badges": [
             {"code": code, "awarded_at": awarded_at} for code, awarded_at in snapshot.badges
         ],
+        "freezes": {"held": settled.freezes, "max": rules.FREEZES_MAX},
     }
 
 

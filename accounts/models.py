@@ -21,6 +21,8 @@ class User(AbstractUser):
     hidden_from_leaderboards = models.BooleanField(default=False)
     points = models.BigIntegerField(default=0, editable=False)
     completed_sessions = models.PositiveIntegerField(default=0, editable=False)
+    # Streak freezes held, as flushed (the sum of the freeze events' deltas): 0..2.
+    freezes = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "player"

@@ -368,6 +368,11 @@ def check_in(
     return Outcome(Status(outcome["status"]), outcome)
 
 
+def habit_forget(*, player_id: int, habit_id: int) -> None:
+    """A deleted habit leaves the roster that missed days are settled over."""
+    client().hdel(keys.roster(player_id), str(habit_id))
+
+
 @dataclass(frozen=True)
 class Settled:
     """The player's freezes once every day that ended is settled, and what their streaks'

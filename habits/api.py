@@ -1,5 +1,7 @@
 """HTTP API for habits and check-ins."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -9,7 +11,8 @@ from rest_framework.views import APIView
 from accounts.player import player_of
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
-from habits.models import CheckIn, Habit
+from gameplay import rules
+from habits.models import CheckIn, FrozenDay, Habit
 from habits.selectors import habit_owned_active
 from habits.services import (
     habit_check_in,
@@ -20,12 +23,45 @@ from habits.services import (
 )
 
 
+class ScheduleInput(StrictInput):
+    kind = serializers.ChoiceField(choices=[rules.DAILY, rules.WEEKLY], default=rules.DAILY)
+    rest_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        required=False,
+        help_text="daily only: ISO weekdays (1 = Monday) the habit rests on, at most 6",
+    )
+    target = serializers.IntegerField(
+        required=False, help_text="weekly only: check-ins a week, 1..6"
+    )
+
+    def validate(self, attrs: dict) -> rules.Schedule:  # type: ignore[override]
+        kind, rest, target = attrs["kind"], attrs.get("rest_days", []), attrs.get("target", 0)
+        refusal = rules.schedule_refusal(kind, rest, target)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return rules.Schedule(kind=kind, rest_days=frozenset(rest), target=target)
+
+
 class HabitInput(StrictInput):
     name = serializers.CharField(min_length=1, max_length=80)
+    schedule = ScheduleInput(required=False, help_text="daily (the default) or weekly; fixed")
 
 
 class HabitRename(StrictInput):
     name = serializers.CharField(min_length=1, max_length=80, required=False)
+
+    def to_internal_value(self, data):
+        # Named apart from the other unknown fields: it is one, with a reason.
+        if isinstance(data, Mapping) and "schedule" in data:
+            raise serializers.ValidationError(
+                {
+                    "schedule": [
+                        "A habit's schedule is fixed when it is created; "
+                        "create a new habit to change it."
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
 
 
 class CheckInInput(StrictInput):
@@ -46,12 +82,11 @@ class CheckInOutput(serializers.Serializer):
     new_badges = serializers.ListField(child=serializers.CharField())
 
 
-class CheckInDay(serializers.ModelSerializer):
-    date = serializers.DateField(source="day")
-
-    class Meta:
-        model = CheckIn
-        fields = ["date", "points_awarded", "streak"]
+class CheckInDay(serializers.Serializer):
+    date = serializers.DateField()
+    points_awarded = serializers.IntegerField()
+    streak = serializers.IntegerField()
+    frozen = serializers.BooleanField(help_text="a freeze was spent on this (unchecked) day")
 
 
 class CheckInRange(QueryInput):
@@ -63,28 +98,54 @@ class CheckInRange(QueryInput):
         }
 
 
+class ScheduleOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    rest_days = serializers.ListField(child=serializers.IntegerField(), required=False)
+    target = serializers.IntegerField(required=False)
+
+
+class WeekProgress(serializers.Serializer):
+    done = serializers.IntegerField()
+    target = serializers.IntegerField()
+
+
 class HabitOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    schedule = ScheduleOutput()
+    streak_unit = serializers.ChoiceField(choices=["days", "weeks"])
     current_streak = serializers.IntegerField()
     longest_streak = serializers.IntegerField()
     checked_today = serializers.BooleanField()
+    this_week = WeekProgress(required=False, help_text="weekly habits only")
     created_at = serializers.DateTimeField()
 
 
-def _payload(habits: list[Habit], request: Request) -> list[dict]:
-    states = habit_states(player=player_of(request), habits=habits, now=clock.now())
-    return [
-        {
+def schedule_payload(schedule: rules.Schedule) -> dict:
+    if schedule.weekly:
+        return {"kind": schedule.kind, "target": schedule.target}
+    return {"kind": schedule.kind, "rest_days": sorted(schedule.rest_days)}
+
+
+def _payload(habits: list[Habit], request: Request, *, new: bool = False) -> list[dict]:
+    states = habit_states(player=player_of(request), habits=habits, now=clock.now(), settle=not new)
+    payloads = []
+    for habit in habits:
+        state = states[habit.pk]
+        payload = {
             "id": habit.pk,
             "name": habit.name,
-            "current_streak": states[habit.pk].current_streak,
-            "longest_streak": states[habit.pk].longest_streak,
-            "checked_today": states[habit.pk].checked_today,
+            "schedule": schedule_payload(habit.schedule),
+            "streak_unit": state.streak_unit,
+            "current_streak": state.current_streak,
+            "longest_streak": state.longest_streak,
+            "checked_today": state.checked_today,
             "created_at": habit.created_at,
         }
-        for habit in habits
-    ]
+        if state.this_week is not None:
+            payload["this_week"] = state.this_week
+        payloads.append(payload)
+    return payloads
 
 
 class HabitListApi(APIView):
@@ -101,7 +162,8 @@ class HabitListApi(APIView):
             player=player_of(request), now=clock.now(), **serializer.validated_data
         )
         return Response(
-            HabitOutput(_payload([habit], request)[0]).data, status=status.HTTP_201_CREATED
+            HabitOutput(_payload([habit], request, new=True)[0]).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -156,8 +218,13 @@ class CheckInApi(APIView):
         habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         params = CheckInRange.read(request)
         check_ins = CheckIn.objects.filter(habit=habit)
+        frozen = FrozenDay.objects.filter(habit=habit)
         if "from" in params:
-            check_ins = check_ins.filter(day__gte=params["from"])
+            check_ins, frozen = (q.filter(day__gte=params["from"]) for q in (check_ins, frozen))
         if "to" in params:
-            check_ins = check_ins.filter(day__lte=params["to"])
-        return Response(CheckInDay(check_ins.order_by("day"), many=True).data)
+            check_ins, frozen = (q.filter(day__lte=params["to"]) for q in (check_ins, frozen))
+        days = [
+            {"date": c.day, "points_awarded": c.points_awarded, "streak": c.streak, "frozen": False}
+            for c in check_ins
+        ] + [{"date": f.day, "points_awarded": 0, "streak": 0, "frozen": True} for f in frozen]
+        return Response(CheckInDay(sorted(days, key=lambda d: d["date"]), many=True).data)

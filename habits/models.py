@@ -1,8 +1,11 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+
+from gameplay import rules
 
 
 class HabitQuerySet(models.QuerySet):
@@ -11,13 +14,23 @@ class HabitQuerySet(models.QuerySet):
 
 
 class Habit(models.Model):
-    """A daily habit. Deleting one keeps its check-ins (and the points they earned) as
+    """A habit, daily (with rest days, perhaps) or N times a week: its schedule is fixed
+    when it is created. Deleting one keeps its check-ins (and the points they earned) as
     history, so a habit is marked deleted rather than removed."""
+
+    class Kind(models.TextChoices):
+        DAILY = rules.DAILY
+        WEEKLY = rules.WEEKLY
 
     player = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habits"
     )
     name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.DAILY)
+    # ISO weekdays (1 = Monday) a daily habit rests on; empty for a weekly one.
+    rest_days = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
+    # Check-ins a weekly habit asks for in each of the player's weeks; 0 for a daily one.
+    weekly_target = models.PositiveSmallIntegerField(default=0)
     # Set by habit_create from its clock: the day's creation limit counts by it.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -30,9 +43,30 @@ class Habit(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["player", "deleted_at"])]
+        constraints = [
+            # The rules' schedules only (gameplay.rules.schedule_refusal says why in words).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=rules.DAILY, weekly_target=0)
+                    | models.Q(
+                        kind=rules.WEEKLY,
+                        weekly_target__gte=rules.WEEKLY_TARGET_MIN,
+                        weekly_target__lte=rules.WEEKLY_TARGET_MAX,
+                        rest_days=[],
+                    )
+                ),
+                name="habit_schedule_is_a_rule",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def schedule(self) -> rules.Schedule:
+        return rules.Schedule(
+            kind=self.kind, rest_days=frozenset(self.rest_days), target=self.weekly_target
+        )
 
 
 class CheckIn(models.Model):
@@ -57,3 +91,25 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.habit_id} {self.day}"
+
+
+class FrozenDay(models.Model):
+    """A day of a daily habit a streak freeze was spent on, written by the flush; a check-in
+    of that day later refunds the freeze and removes the row."""
+
+    habit = models.ForeignKey(Habit, on_delete=models.CASCADE, related_name="frozen_days")
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="frozen_days"
+    )
+    day = models.DateField()
+    event_id = models.UUIDField(unique=True)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["habit", "day"], name="frozen_one_per_habit_day")
+        ]
+        indexes = [models.Index(fields=["player", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.habit_id} {self.day} (frozen)"

@@ -1,4 +1,5 @@
-"""The flush's projection of check-ins into check-in rows and habit counters."""
+"""The flush's projection of check-ins into check-in rows and habit counters, and of
+spent and refunded freezes into frozen days."""
 
 from gameplay.events import EventKind
 
@@ -31,4 +32,27 @@ def apply_batch(cursor, batch: str) -> None:
                 longest_streak = GREATEST(h.longest_streak, l.longest)
             FROM longest l LEFT JOIN counted USING (habit_id)
             WHERE h.id = l.habit_id"""
+    )
+
+    # A day refunded in the batch loses its row; one spent and refunded within the batch
+    # never gets one (after a refund the day is checked, so it is never spent again).
+    cursor.execute(
+        f"""WITH refunded AS (
+                SELECT (f.habit)::bigint AS habit_id, f.day
+                FROM {batch} b
+                CROSS JOIN LATERAL jsonb_to_record(b.payload->'freeze') AS f(habit text, day date)
+                WHERE b.kind = '{EventKind.FREEZE_REFUNDED}'
+            ),
+            removed AS (
+                DELETE FROM habits_frozenday z USING refunded r
+                WHERE z.habit_id = r.habit_id AND z.day = r.day
+            )
+            INSERT INTO habits_frozenday (habit_id, player_id, day, event_id)
+            SELECT (f.habit)::bigint, b.player_id, f.day, b.event_id
+            FROM {batch} b
+            CROSS JOIN LATERAL jsonb_to_record(b.payload->'freeze') AS f(habit text, day date)
+            WHERE b.kind = '{EventKind.FREEZE_SPENT}'
+              AND NOT EXISTS (
+                SELECT 1 FROM refunded r WHERE r.habit_id = (f.habit)::bigint AND r.day = f.day)
+            ON CONFLICT (habit_id, day) DO NOTHING"""
     )

@@ -18,14 +18,22 @@ from habits.models import Habit
 
 
 def habit_cache_key(habit_id: int) -> str:
-    return f"habit:{habit_id}"
+    return f"habit:v2:{habit_id}"  # v2: the record carries the schedule
 
 
 def habit_cache_remember(habit: Habit) -> None:
     """Best effort: the cache only saves reads, so a Redis that refuses the write (full,
     down) must not turn a committed creation into an error."""
     deleted_at = habit.deleted_at.isoformat() if habit.deleted_at else None
-    record = {"id": habit.pk, "player_id": habit.player_id, "name": habit.name}
+    record = {
+        "id": habit.pk,
+        "player_id": habit.player_id,
+        "name": habit.name,
+        "kind": habit.kind,
+        "rest_days": list(habit.rest_days),
+        "weekly_target": habit.weekly_target,
+        "created_at": habit.created_at.isoformat(),
+    }
     with cache_write_best_effort():
         cache.set(
             habit_cache_key(habit.pk),
@@ -36,7 +44,11 @@ def habit_cache_remember(habit: Habit) -> None:
 
 def _from_record(record: dict) -> Habit:
     deleted_at = record["deleted_at"]
-    record = {**record, "deleted_at": datetime.fromisoformat(deleted_at) if deleted_at else None}
+    record = {
+        **record,
+        "deleted_at": datetime.fromisoformat(deleted_at) if deleted_at else None,
+        "created_at": datetime.fromisoformat(record["created_at"]),
+    }
     return instance_from_fields(Habit, record)
 
 

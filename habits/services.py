@@ -25,7 +25,13 @@ class HabitLimitReached(Invalid):
 
 
 @transaction.atomic
-def habit_create(*, player: User, name: str, now: datetime | None = None) -> Habit:
+def habit_create(
+    *,
+    player: User,
+    name: str,
+    schedule: rules.Schedule | None = None,
+    now: datetime | None = None,
+) -> Habit:
     now = now or clock.now()
     # One creation of a player at a time, so two at once cannot both pass the limits.
     User.objects.select_for_update().filter(pk=player.pk).values_list("pk").first()
@@ -42,7 +48,15 @@ def habit_create(*, player: User, name: str, now: datetime | None = None) -> Hab
     refusal = rules.habit_creation_refusal(held=held, created_today=created_today)
     if refusal:
         raise HabitLimitReached(refusal)
-    habit = Habit.objects.create(player=player, name=name, created_at=now)
+    schedule = schedule or rules.Schedule()
+    habit = Habit.objects.create(
+        player=player,
+        name=name,
+        created_at=now,
+        kind=schedule.kind,
+        rest_days=sorted(schedule.rest_days),
+        weekly_target=schedule.target,
+    )
     # Its first check-in then reads nothing from PostgreSQL (after COMMIT: see selectors).
     transaction.on_commit(lambda: habit_cache_remember(habit))
     return habit
@@ -56,9 +70,12 @@ def habit_rename(*, habit: Habit, name: str) -> Habit:
 
 @transaction.atomic
 def habit_delete(*, habit: Habit, now: datetime) -> None:
-    """Marks the habit deleted; its check-ins, and the points they earned, stay."""
+    """Marks the habit deleted; its check-ins, and the points they earned, stay. It leaves
+    the live roster first (inside the transaction: a live store that refuses rolls the
+    deletion back), so no freeze is ever spent on a deleted habit."""
     habit.deleted_at = now
     habit.save(update_fields=["deleted_at"])
+    live.habit_forget(player_id=habit.player_id, habit_id=habit.pk)
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,9 @@ def habit_check_in(*, player: User, habit: Habit, day: date | None, now: datetim
     refusal = rules.checkin_day_refusal(day, today=today)
     if refusal:
         raise CheckInRefused(refusal)
-    outcome = live.check_in(actor=actor, habit_id=habit.pk, day=day, today=today, now=now)
+    outcome = live.check_in(
+        actor=actor, habit_id=habit.pk, day=day, today=today, now=now, schedule=habit.schedule
+    )
     created = outcome.status == live.Status.OK
     return CheckInResult(
         created=created,
@@ -97,24 +116,62 @@ class HabitState:
     current_streak: int
     longest_streak: int
     checked_today: bool
+    streak_unit: str  # "days" or "weeks"
+    this_week: dict | None = None  # a weekly habit's {done, target}
+    frozen_days: frozenset[date] = frozenset()
 
 
-def habit_states(*, player: User, habits: list[Habit], now: datetime) -> dict[int, HabitState]:
-    """Live streaks of several habits in one Redis round trip."""
+def habit_states(
+    *, player: User, habits: list[Habit], now: datetime, settle: bool = True
+) -> dict[int, HabitState]:
+    """Live streaks of several habits: the days that ended are settled first (freezes),
+    then every habit's days are read in one more round trip. A habit just created has no
+    days for settling to change (`settle=False`)."""
     if not habits:
         return {}
-    today = player.actor.day(now)
+    actor = player.actor
+    today = actor.day(now)
+    settled = live.settle(actor=actor, now=now) if settle else live.Settled(0, {}, {})
     pipe = live.client().pipeline(transaction=False)
     for habit in habits:
         pipe.smembers(keys.habit_days(player.pk, habit.pk))
         pipe.hget(keys.habit(player.pk, habit.pk), "longest")
     replies = pipe.execute()
-    states = {}
-    for index, habit in enumerate(habits):
-        days = {date.fromordinal(int(d)) for d in replies[2 * index]}
-        states[habit.pk] = HabitState(
-            current_streak=rules.current_streak(days, today=today),
-            longest_streak=int(replies[2 * index + 1] or 0),
-            checked_today=today in days,
+    spans = list(settled.vacations.values())
+    return {
+        habit.pk: _state(
+            habit,
+            {date.fromordinal(int(d)) for d in replies[2 * index]},
+            int(replies[2 * index + 1] or 0),
+            today=today,
+            spans=spans,
+            frozen=settled.frozen.get(habit.pk, set()),
         )
-    return states
+        for index, habit in enumerate(habits)
+    }
+
+
+def _state(
+    habit: Habit, days: set[date], longest: int, *, today: date, spans: list, frozen: set[date]
+) -> HabitState:
+    schedule = habit.schedule
+    if schedule.weekly:
+        on_vacation = rules.skip_days(vacations=spans)
+        done = sum(1 for d in days if rules.week_of(d) == rules.week_of(today) and d <= today)
+        return HabitState(
+            current_streak=rules.weekly_current_streak(
+                days, today=today, target=schedule.target, on_vacation=on_vacation
+            ),
+            longest_streak=longest,
+            checked_today=today in days,
+            streak_unit="weeks",
+            this_week={"done": done, "target": schedule.target},
+        )
+    skip = rules.skip_days(schedule=schedule, vacations=spans, frozen=frozen)
+    return HabitState(
+        current_streak=rules.current_streak(days, today=today, skip=skip),
+        longest_streak=longest,
+        checked_today=today in days,
+        streak_unit="days",
+        frozen_days=frozenset(frozen),
+    )

@@ -24,6 +24,7 @@ def test_a_new_player_reads_their_profile_with_zero_live_values(as_alice, alice)
         "weekly_points": 0,
         "rank": {"all": 1, "week": 1},
         "badges": [],
+        "freezes": {"held": 0, "max": 2},
     }
 
 

@@ -132,8 +132,12 @@ local function settle()
     for i = 1, #raw, 2 do
       local entry = cjson.decode(raw[i + 1])
       if entry.kind == 'daily' and entry.last and entry.last <= last then
-        table.insert(alive, {id = tonumber(raw[i]), rest = rest_set(entry),
-          last = entry.last, streak = entry.streak or 1})
+        local h = {id = tonumber(raw[i]), rest = rest_set(entry), last = entry.last,
+          streak = entry.streak or 1}
+        -- Alive when every day after its last check-in that was settled before is a skip.
+        local d = h.last + 1
+        while d <= settled and is_skip(h.id, h.rest, d) do d = d + 1 end
+        if d > settled then table.insert(alive, h) end
       end
     end
     local d = math.max(settled + 1, 1)

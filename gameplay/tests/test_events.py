@@ -20,6 +20,8 @@ pytestmark = pytest.mark.usefixtures("live_store")
 
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 ALICE = Actor(1, "Europe/Berlin", 4)
+# Emitted by the vacation script, whose tests play them.
+VACATION_KINDS = {EventKind.VACATION_ADDED, EventKind.VACATION_ENDED, EventKind.VACATION_REMOVED}
 
 
 def session(planned: int, *, at: datetime, habit_id: int | None = None) -> str:
@@ -55,6 +57,19 @@ def play_every_kind() -> None:
         )
     live.adjust(actor=ALICE, points=1000, moderator_id=9, reason="found points", now=START)
     live.adjust(actor=ALICE, points=-3, moderator_id=9, reason="a typo", now=START)
+    # Seven days running earn a freeze, the missed eighth spends it, its backfill refunds it.
+    for n in range(10, 17):
+        live.check_in(
+            actor=ALICE,
+            habit_id=8,
+            day=day + timedelta(days=n),
+            today=day + timedelta(days=n),
+            now=START + timedelta(days=n),
+        )
+    later = START + timedelta(days=18)
+    live.settle(actor=ALICE, now=later)
+    missed = day + timedelta(days=17)
+    live.check_in(actor=ALICE, habit_id=8, day=missed, today=ALICE.day(later), now=later)
 
 
 def stream_events() -> list[dict]:
@@ -82,8 +97,14 @@ def test_every_event_a_script_emits_matches_its_kinds_schema() -> None:
         EventKind.CHECK_IN,
         EventKind.ADJUSTMENT,
         EventKind.ADJUSTMENT,
+        *[EventKind.CHECK_IN] * 6,
+        EventKind.FREEZE_EARNED,  # by the seventh check-in, which follows
+        EventKind.CHECK_IN,
+        EventKind.FREEZE_SPENT,
+        EventKind.FREEZE_REFUNDED,
+        EventKind.CHECK_IN,
     ]
-    assert {event["type"] for event in emitted} == set(EventKind)
+    assert {event["type"] for event in emitted} == set(EventKind) - VACATION_KINDS
 
 
 def test_the_events_carry_the_values_of_the_action() -> None:

@@ -56,5 +56,5 @@ def test_every_record_column_the_sql_reads_is_in_that_records_schema() -> None:
         (field, column.split()[0]) for field, listing in records for column in listing.split(",")
     }
 
-    assert {field for field, _ in records} == {"session", "check_in"}
+    assert {field for field, _ in records} == {"session", "check_in", "freeze"}
     assert {(f, c) for f, c in columns if c not in nested_fields(f)} == set()
