@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from accounts.models import User
 from gameplay import keys, live, rules
 from gameplay.models import Badge, LedgerEntry
-from habits.models import CheckIn, Habit
+from habits.models import CheckIn, FrozenDay, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
 
 CHUNK = 1000
@@ -119,6 +121,7 @@ def _habit_drift(r) -> list[str]:
     drift: list[str] = []
     days = habit_days()
     habits = list(Habit.objects.values_list("pk", "player_id", "check_in_count", "longest_streak"))
+    kinds = dict(Habit.objects.values_list("pk", "kind"))
     for chunk in chunks(habits):
         pipe = r.pipeline(transaction=False)
         for habit_id, player_id, _count, _longest in chunk:
@@ -133,10 +136,49 @@ def _habit_drift(r) -> list[str]:
                     f"habit {habit_id}: check-ins (postgres, rows, redis) = "
                     f"{(count, len(checked), live_count)}"
                 )
-            if not longest == rules.longest_streak(checked) == live_longest:
+            # Skip days make a run longer than its consecutive days, never shorter; a weekly
+            # habit counts weeks.
+            plain = rules.longest_streak(checked)
+            if longest != live_longest or (kinds[habit_id] == rules.DAILY and plain > longest):
                 drift.append(
-                    f"habit {habit_id}: longest streak (postgres, rows, redis) = "
-                    f"{(longest, rules.longest_streak(checked), live_longest)}"
+                    f"habit {habit_id}: longest streak (postgres, rows' consecutive days, "
+                    f"redis) = {(longest, plain, live_longest)}"
+                )
+    return drift
+
+
+def _freeze_drift(r) -> list[str]:
+    """Each player's freezes held (postgres, the ledger's deltas, redis) and frozen days
+    (postgres rows, the live hash)."""
+    drift: list[str] = []
+    deltas = dict(
+        LedgerEntry.objects.filter(kind__startswith="freeze_")
+        .values("player_id")
+        .annotate(n=Sum(Cast(KeyTextTransform("delta", "payload__freeze"), IntegerField())))
+        .values_list("player_id", "n")
+    )
+    frozen: dict[int, set[str]] = defaultdict(set)
+    for player_id, habit_id, day in FrozenDay.objects.values_list("player_id", "habit_id", "day"):
+        frozen[player_id].add(f"{habit_id}:{day.toordinal()}")
+    players = list(User.objects.values_list("pk", "freezes"))
+    for chunk in chunks(players):
+        pipe = r.pipeline(transaction=False)
+        for player_id, _held in chunk:
+            pipe.hget(keys.player(player_id), "freezes")
+            pipe.hkeys(keys.frozen(player_id))
+        replies = pipe.execute()
+        for index, (player_id, held) in enumerate(chunk):
+            live_held = int(replies[2 * index] or 0)
+            live_frozen = {field.decode() for field in replies[2 * index + 1]}
+            if not held == (deltas.get(player_id) or 0) == live_held:
+                drift.append(
+                    f"player {player_id}: freezes held (postgres, ledger, redis) = "
+                    f"{(held, deltas.get(player_id) or 0, live_held)}"
+                )
+            if frozen[player_id] != live_frozen:
+                drift.append(
+                    f"player {player_id}: frozen days (postgres, redis) = "
+                    f"{(sorted(frozen[player_id]), sorted(live_frozen))}"
                 )
     return drift
 
@@ -209,6 +251,7 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
     return [
         *_player_drift(r, player_facts(now), rules.week_id(now)),
         *_habit_drift(r),
+        *_freeze_drift(r),
         *_community_drift(r, now),
         *_global_board_drift(r, rules.week_id(now)),
     ]

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Max
 
+from accounts.models import User
 from gameplay import boards, keys, live, rules
 from gameplay.models import LedgerEntry
-from habits.models import Habit
+from habits.models import FrozenDay, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
 from pipeline import flush
 from pipeline.consistency import CHUNK, chunks, habit_days, player_facts
@@ -103,21 +105,67 @@ def _restore_players(r, now: datetime, progress: Callable[[Iterable], Iterable])
     return restored
 
 
+def _frozen_days() -> dict[int, dict[int, set[date]]]:
+    """Frozen days by player, then habit."""
+    frozen: dict[int, dict[int, set[date]]] = defaultdict(lambda: defaultdict(set))
+    for player_id, habit_id, day in FrozenDay.objects.values_list("player_id", "habit_id", "day"):
+        frozen[player_id][habit_id].add(day)
+    return frozen
+
+
 def _restore_habits(r) -> int:
-    longest = dict(Habit.objects.values_list("pk", "longest_streak"))
+    """Each habit's days, longest streak and first day, the frozen days, and the roster
+    entry settling reads (its last checked day and the streak there)."""
+    habits = {habit.pk: habit for habit in Habit.objects.all()}
+    frozen = _frozen_days()
     restored = 0
     for chunk in chunks(list(habit_days().items())):
         pipe = r.pipeline(transaction=False)
         for (player_id, habit_id), checked in chunk:
+            habit = habits[habit_id]
+            skip = rules.skip_days(schedule=habit.schedule, frozen=frozen[player_id][habit_id])
             pipe.sadd(keys.habit_days(player_id, habit_id), *[d.toordinal() for d in checked])
             pipe.hset(
                 keys.habit(player_id, habit_id),
-                "longest",
-                max(longest.get(habit_id, 0), rules.longest_streak(checked)),
+                mapping={
+                    "longest": max(habit.longest_streak, rules.longest_streak(checked)),
+                    "first": min(checked).toordinal(),
+                },
             )
+            if habit.deleted_at is None:
+                last = max(checked)
+                entry = {**json.loads(live.schedule_arg(habit.schedule)), "last": last.toordinal()}
+                entry["streak"] = (
+                    0 if habit.schedule.weekly else rules.streak_at(checked, last, skip=skip)
+                )
+                pipe.hset(keys.roster(player_id), str(habit_id), json.dumps(entry))
         pipe.execute()
         restored += len(chunk)
+    pipe = r.pipeline(transaction=False)
+    for player_id, by_habit in frozen.items():
+        fields = {
+            f"{habit_id}:{d.toordinal()}": 1 for habit_id, days in by_habit.items() for d in days
+        }
+        if fields:
+            pipe.hset(keys.frozen(player_id), mapping=fields)
+    pipe.execute()
     return restored
+
+
+def _restore_freezes(r) -> None:
+    """The freezes held, and the day settling had reached: the eve of the player's local day
+    at their last event (any later settling spent nothing, or it would have left an event),
+    so no day is settled twice with a balance it did not have."""
+    last_events = LedgerEntry.objects.values("player_id").annotate(at=Max("occurred_at"))
+    last_at = {row["player_id"]: row["at"] for row in last_events}
+    pipe = r.pipeline(transaction=False)
+    for player in User.objects.filter(pk__in=last_at):
+        settled = player.actor.day(last_at[player.pk]) - timedelta(days=1)
+        pipe.hset(
+            keys.player(player.pk),
+            mapping={"freezes": player.freezes, "settled": settled.toordinal()},
+        )
+    pipe.execute()
 
 
 def live_state_rebuild(
@@ -134,6 +182,7 @@ def live_state_rebuild(
     report = RebuildReport()
     report.players = _restore_players(r, now, progress)
     report.habits = _restore_habits(r)
+    _restore_freezes(r)
     report.running_sessions = _restore_sessions(now)
     report.community_days = _restore_community(now)
     # The global boards from the shard boards alone (and the names from PostgreSQL).

@@ -36,6 +36,25 @@ def check_in(player: User, habit: Habit, *, now: datetime):
     return live.check_in(actor=actor, habit_id=habit.pk, day=today, today=today, now=now)
 
 
+def freeze_story(player: User, habit: Habit, *, start: datetime) -> int:
+    """Seven days running from `start` (10+12+...+20 = 110 points, a freeze earned), the
+    eighth missed (the freeze spent when the ninth day's read settles it), then that day
+    backfilled (the freeze refunded; 20 points): 11 events."""
+    for n in range(7):
+        check_in(player, habit, now=start + timedelta(days=n))
+    ninth = start + timedelta(days=8)
+    live.settle(actor=player.actor, now=ninth)
+    actor = player.actor
+    live.check_in(
+        actor=actor,
+        habit_id=habit.pk,
+        day=actor.day(ninth) - timedelta(days=1),
+        today=actor.day(ninth),
+        now=ninth,
+    )
+    return 11
+
+
 def burst(players: list[User], habits: dict[int, Habit], *, start: datetime, events: int) -> int:
     """About `events` stream events: sessions (2 events each) and check-ins, round robin."""
     made = 0

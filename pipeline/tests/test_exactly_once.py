@@ -20,7 +20,7 @@ from gameplay.tests.servers import ROOT, celery_worker, manage, project_env, red
 from habits.models import Habit
 from pipeline import flush
 from pipeline.consistency import consistency_drift
-from testkit.actions import burst, focus_session
+from testkit.actions import burst, focus_session, freeze_story
 from testkit.personas import client_for, make_player
 
 # On one server and on the suite's 3+3 cluster: a flusher killed mid-batch loses and doubles
@@ -34,10 +34,14 @@ pytestmark = [
 
 @pytest.fixture
 def world(transactional_db):
-    """Twenty players with a habit each and 400 pending events."""
+    """Twenty players with a habit each and 400 pending events; five of them also earn,
+    spend and get back a streak freeze on a second habit (55 events more)."""
     players = [make_player(f"player{i}") for i in range(20)]
     habits = {p.pk: Habit.objects.create(player=p, name="Stretch") for p in players}
     made = burst(players, habits, start=datetime.now(UTC) - timedelta(days=40), events=400)
+    for player in players[:5]:
+        walk = Habit.objects.create(player=player, name="Walk")
+        made += freeze_story(player, walk, start=datetime.now(UTC) - timedelta(days=15))
     expected = {p.pk: live.player_snapshot(player_id=p.pk).points for p in players}
     return players, made, expected
 

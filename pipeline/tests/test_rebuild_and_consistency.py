@@ -87,3 +87,37 @@ def test_check_consistency_prints_drift_and_fails(alice, clock, capsys):
         call_command("check_consistency")
     out = capsys.readouterr().out
     assert f"player {alice.pk}: points (postgres, ledger, redis) = (35, 35, 42)" in out
+
+
+def test_rebuild_gives_back_every_streak_freeze_and_frozen_day(alice, clock):
+    walk = Habit.objects.create(player=alice, name="Walk")
+    for n in range(7):  # a 7-day streak earns a freeze
+        check_in(alice, walk, now=T0 + timedelta(days=n))
+    ninth = T0 + timedelta(days=8)
+    live.settle(actor=alice.actor, now=ninth)  # the eighth day ended unchecked: it is spent
+    flush.flush_pending()
+    before = habit_states(player=alice, habits=[walk], now=ninth)[walk.pk]
+    assert (before.current_streak, before.longest_streak) == (7, 7)
+    assert before.frozen_days == {alice.actor.day(T0 + timedelta(days=7))}
+    assert live.settle(actor=alice.actor, now=ninth).freezes == 0
+    assert consistency_drift(now=ninth) == []
+
+    live.client().flushdb()
+    live_state_rebuild(now=ninth)
+
+    assert habit_states(player=alice, habits=[walk], now=ninth)[walk.pk] == before
+    assert live.settle(actor=alice.actor, now=ninth).freezes == 0
+    assert consistency_drift(now=ninth) == []
+    # The rebuilt frozen day still refunds its freeze when it is backfilled.
+    actor = alice.actor
+    backfill = live.check_in(
+        actor=actor,
+        habit_id=walk.pk,
+        day=actor.day(ninth) - timedelta(days=1),
+        today=actor.day(ninth),
+        now=ninth,
+    )
+    assert (backfill.data["points_awarded"], backfill.data["current"]) == (20, 8)
+    assert backfill.data["freezes"] == 1
+    flush.flush_pending()
+    assert consistency_drift(now=ninth) == []
