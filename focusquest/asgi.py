@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from gameplay.live import require_safe_store  # noqa: E402
+from gameplay.safety import require_safe_store  # noqa: E402
 from leaderboard.middleware import BrowserOriginValidator, TokenAuthMiddleware  # noqa: E402
 from leaderboard.pusher import ensure_pusher, stop_pusher  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402

@@ -15,6 +15,6 @@ app.autodiscover_tasks()
 @worker_init.connect
 def _refuse_an_unsafe_live_store(**kwargs) -> None:
     # The flush acknowledges events on the live store: it must not run on one that loses them.
-    from gameplay.live import require_safe_store
+    from gameplay.safety import require_safe_store
 
     require_safe_store()

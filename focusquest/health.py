@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from gameplay import live, store
+from gameplay import safety, store
 from pipeline import flush
 
 
@@ -55,13 +55,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 f"the oldest unflushed event is {age:.0f} s old (more than {limit:.0f} s): "
                 "is the flush running?"
             )
-        share = live.memory_share()
+        share = safety.memory_share()
         if share is not None and share > settings.HEALTH_MAX_MEMORY_SHARE:
             problems.append(
                 f"the live store uses {share:.0%} of its maxmemory (more than "
                 f"{settings.HEALTH_MAX_MEMORY_SHARE:.0%}): at 100% actions are refused"
             )
-        unsafe = live.store_safety_problem()
+        unsafe = safety.store_safety_problem()
         if unsafe:
             problems.append(unsafe)
         if state["dead_letters"]:

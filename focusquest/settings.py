@@ -131,7 +131,7 @@ LIVE_REDIS_CLUSTER = env_bool("LIVE_REDIS_CLUSTER", False)
 # none within this many milliseconds answers 503 (gameplay.store.run_acknowledged).
 LIVE_WAIT_TIMEOUT_MS = env_int("LIVE_WAIT_TIMEOUT_MS", 100)
 # The serving processes refuse a live-store Redis without AOF or with an eviction policy
-# (gameplay.live.store_safety_problem); true only for throwaway test servers.
+# (gameplay.safety.store_safety_problem); true only for throwaway test servers.
 LIVE_STORE_ALLOW_UNSAFE = env_bool("LIVE_STORE_ALLOW_UNSAFE", False)
 # Virtual shards of the live store (gameplay/keys.py): a player's keys, their shard's stream,
 # boards and counters share one slot. Fixed for a deployment's life (a change needs

@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "focusquest.settings")
 
 application = get_wsgi_application()
 
-from gameplay.live import require_safe_store  # noqa: E402  (needs the apps loaded)
+from gameplay.safety import require_safe_store  # noqa: E402  (needs the apps loaded)
 
 require_safe_store()

@@ -34,7 +34,7 @@ class ScheduleInput(StrictInput):
         required=False, help_text="weekly only: check-ins a week, 1..6"
     )
 
-    def validate(self, attrs: dict) -> rules.Schedule:  # type: ignore[override]
+    def validate(self, attrs: dict) -> rules.Schedule:
         kind, rest, target = attrs["kind"], attrs.get("rest_days", []), attrs.get("target", 0)
         refusal = rules.schedule_refusal(kind, rest, target)
         if refusal:
@@ -217,12 +217,13 @@ class CheckInApi(APIView):
     def get(self, request: Request, habit_id: int) -> Response:
         habit = habit_owned_active(player=player_of(request), habit_id=habit_id)
         params = CheckInRange.read(request)
-        check_ins = CheckIn.objects.filter(habit=habit)
-        frozen = FrozenDay.objects.filter(habit=habit)
+        bounds = {}
         if "from" in params:
-            check_ins, frozen = (q.filter(day__gte=params["from"]) for q in (check_ins, frozen))
+            bounds["day__gte"] = params["from"]
         if "to" in params:
-            check_ins, frozen = (q.filter(day__lte=params["to"]) for q in (check_ins, frozen))
+            bounds["day__lte"] = params["to"]
+        check_ins = CheckIn.objects.filter(habit=habit, **bounds)
+        frozen = FrozenDay.objects.filter(habit=habit, **bounds)
         days = [
             {"date": c.day, "points_awarded": c.points_awarded, "streak": c.streak, "frozen": False}
             for c in check_ins

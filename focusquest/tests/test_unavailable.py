@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.test import Client, override_settings
 
-from gameplay import boards, keys, live
+from gameplay import boards, keys, live, safety
 from gameplay.tests.servers import ROOT, project_env, redis_server
 from habits.models import Habit
 from pipeline import flush
@@ -139,7 +139,7 @@ def test_the_cache_may_live_on_an_evicting_redis_beside_a_safe_live_store(alice,
         cache_redis.config_set("maxmemory-policy", "allkeys-lru")
         caches = {"default": cache_server.caches()["default"], "live": live_server.caches()["live"]}
         with override_settings(CACHES=caches, LIVE_STORE_ALLOW_UNSAFE=False):
-            assert live.store_safety_problem() is None  # only the live store must keep all
+            assert safety.store_safety_problem() is None  # only the live store must keep all
             client = client_for(alice)
             habit_id = client.post("/api/habits", {"name": "Tea"}, format="json").json()["id"]
             checked = client.post(f"/api/habits/{habit_id}/check-ins", {}, format="json")
