@@ -21,7 +21,7 @@ from devstack.proctree import process_tree
 from devstack.servers import server_version
 from gameplay import live
 from gameplay.models import LedgerEntry
-from perf import loadgen, pgstats, players, stack, writepath_targets
+from perf import loadgen, pgstats, players, roundtrips, stack, writepath_targets
 from perf.databases import base_connect
 from perf.observe import postmaster_pid
 from perf.report import percentile
@@ -76,6 +76,7 @@ def run(options, services: Services) -> dict:
         for mode in writepath_targets.MODES:
             report["modes"][mode] = mode_run(mode, options, observer)
         report["flush"] = flush_run(options, observer)
+    report["check_in_round_trips"] = roundtrips.check_in_round_trips()
     report["targets"] = writepath_targets.targets(report)
     report["finished_at"] = writepath_targets.now_iso()
     return report

@@ -147,6 +147,9 @@ def render(found: dict) -> str:
         f"{flush['events_per_second']:,.0f} events/s ({flush['batches']} batches; events made "
         f"in {flush['make_seconds']:.1f} s; consistency drift afterwards: {flush['drift']})",
         "",
+        "Redis round trips of one check-in (the service call): "
+        + ", ".join(f"{kind} {n}" for kind, n in found["check_in_round_trips"].items()),
+        "",
         "Targets",
         "",
         report.targets_table(found["targets"]),

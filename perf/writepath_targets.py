@@ -81,6 +81,16 @@ def targets(found: dict) -> list[dict]:
             ratio=rate / TARGETS["flush_events_per_second_min"],
         )
     )
+    trips = found["check_in_round_trips"]
+    checks.append(
+        report.check(
+            "Redis round trips: a weekly check-in / a daily one",
+            trips["weekly"] == trips["daily"] == 1,
+            f"{trips['weekly']}/{trips['daily']}",
+            "1/1",
+            ratio=trips["weekly"] / trips["daily"],
+        )
+    )
     return checks
 
 

@@ -101,12 +101,13 @@ def test_the_flush_phase_flushes_every_event_it_made_consistently(report):
 def test_every_target_is_judged(report):
     names = [check["name"] for check in report["targets"]]
 
-    assert names[-5:] == [
+    assert names[-6:] == [
         "buffered: action/no-op latency p50",
         "buffered: action/no-op latency p99",
         "direct: action/no-op latency p50",
         "direct: action/no-op latency p99",
         "flush throughput, events/s",
+        "Redis round trips: a weekly check-in / a daily one",
     ]
     assert "buffered/direct transactions per action" in names
     assert "buffered/direct WAL bytes per action" in names
@@ -115,6 +116,9 @@ def test_every_target_is_judged(report):
     for check in report["targets"]:
         if check["name"].startswith("flush"):
             assert check["met"] is (check["ratio"] >= 1)
+        elif check["name"].startswith("Redis round trips"):
+            trips = report["check_in_round_trips"]
+            assert check["met"] is (trips["weekly"] == trips["daily"] == 1)
         elif "latency" in check["name"]:
             assert check["met"] is (check["ratio"] <= TARGETS["latency_ratio_max"])
         else:
