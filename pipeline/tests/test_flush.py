@@ -179,7 +179,7 @@ def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, 
     )
 
     # 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers, (the COPY is one
-    # more, on the raw cursor), 1 ledger insert, 1 count, 5 projections. The shard's
+    # more, on the raw cursor), 1 ledger insert, 1 count, 6 projections. The shard's
     # advisory lock is taken once per shard, around its batches (flush_pending).
     assert statements == [
         "CREATE",
@@ -188,6 +188,7 @@ def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, 
         "SELECT",
         "UPDATE",
         "INSERT",
+        "WITH",
         "WITH",
         "INSERT",
         "WITH",
