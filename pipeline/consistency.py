@@ -17,6 +17,7 @@ from gameplay import keys, live, rules
 from gameplay.models import Badge, LedgerEntry
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
+from pipeline.vacations import vacation_drift
 
 CHUNK = 1000
 
@@ -209,6 +210,7 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
     return [
         *_player_drift(r, player_facts(now), rules.week_id(now)),
         *_habit_drift(r),
+        *vacation_drift(r),
         *_community_drift(r, now),
         *_global_board_drift(r, rules.week_id(now)),
     ]
