@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import partials, views
+from dashboard import partials, vacations, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -21,6 +21,12 @@ urlpatterns = [
         "dashboard/habits/<int:habit_id>/check-in",
         partials.habit_check_in_view,
         name="partial-habit-check-in",
+    ),
+    path("dashboard/vacations", vacations.vacation_list, name="partial-vacations"),
+    path(
+        "dashboard/vacations/<uuid:vacation_id>/remove",
+        vacations.vacation_remove_view,
+        name="partial-vacation-remove",
     ),
     path("signup/", views.signup, name="signup"),
 ]

@@ -14,6 +14,7 @@ from accounts.services import player_register
 from accounts.throttles import throttled_response
 from common import clock
 from dashboard.selectors import habits_context, player_card_context, running_session
+from dashboard.vacations import vacations_context
 from gameplay import rules
 from leaderboard.selectors import board_payload, community_payload, me_message
 
@@ -74,6 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **card,
         **habits_context(player=player, now=now),
+        **vacations_context(player=player, now=now),
         "community": community_payload(),
         "presets": TIMER_PRESETS,
         "minutes_min": rules.PLANNED_MINUTES_MIN,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "habits",
+    "vacations",
     "sessions_app",
     "leaderboard",
     "gameplay",
@@ -225,13 +226,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "focusquest.api.FocusQuestSchema",
     # Throttles cost Redis round trips, so they sit where abuse costs us: sign-up and
-    # token issue (guessing passwords) and anonymous reads. Gamified actions are bounded
-    # by the rules themselves (one running session, one check-in per habit and day).
+    # token issue (guessing passwords), anonymous reads, and changes of vacations (which
+    # no rule bounds: adding and removing one in a loop would fill the ledger). Gamified
+    # actions are bounded by the rules themselves (one running session, one check-in per
+    # habit and day).
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "600/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "30/min"),
+        "vacations": env_str("THROTTLE_VACATIONS", "30/hour"),
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
@@ -271,6 +275,7 @@ FLUSH_PROJECTIONS = [
     "accounts.projections.apply_batch",
     "sessions_app.projections.apply_batch",
     "habits.projections.apply_batch",
+    "vacations.projections.apply_batch",
     "gameplay.projections.apply_batch",
     "leaderboard.projections.apply_batch",
 ]

@@ -8,6 +8,7 @@ from focusquest.health import healthz
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
 from leaderboard.api import CommunityApi, LeaderboardApi
 from sessions_app.api import SessionAbandonApi, SessionCompleteApi, SessionListCreateApi
+from vacations.api import VacationDetailApi, VacationListApi
 
 api = [
     path("auth/register", RegisterApi.as_view(), name="api-register"),
@@ -29,6 +30,8 @@ api = [
     path("habits", HabitListApi.as_view(), name="api-habits"),
     path("habits/<int:habit_id>", HabitDetailApi.as_view(), name="api-habit"),
     path("habits/<int:habit_id>/check-ins", CheckInApi.as_view(), name="api-check-ins"),
+    path("vacations", VacationListApi.as_view(), name="api-vacations"),
+    path("vacations/<uuid:vacation_id>", VacationDetailApi.as_view(), name="api-vacation"),
     path("leaderboard", LeaderboardApi.as_view(), name="api-leaderboard"),
     path("community", CommunityApi.as_view(), name="api-community"),
     path("ping", PingApi.as_view(), name="api-ping"),

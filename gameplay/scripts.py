@@ -110,6 +110,23 @@ SIGNATURES: Mapping[str, Signature] = {
     ),
     # Its groups follow its named ARGV (`extra_args`).
     "stream_trim": Signature(keys=("stream",), args=()),
+    # A player's vacations (gameplay/vacations.py): one action script for adding, ending
+    # and removing one.
+    "vacation": _action(
+        keys=("vacations", "frozen"),
+        args=(
+            "action",
+            "vacation_id",
+            "span",
+            "new_span",
+            "start_iso",
+            "end_iso",
+            "years",
+            "year_limit",
+            "days",
+            "freezes_max",
+        ),
+    ),
 }
 
 

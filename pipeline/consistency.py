@@ -19,6 +19,7 @@ from gameplay import keys, live, rules
 from gameplay.models import Badge, LedgerEntry
 from habits.models import CheckIn, FrozenDay, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
+from pipeline.vacations import vacation_drift
 
 CHUNK = 1000
 
@@ -252,6 +253,7 @@ def consistency_drift(*, now: datetime | None = None) -> list[str]:
         *_player_drift(r, player_facts(now), rules.week_id(now)),
         *_habit_drift(r),
         *_freeze_drift(r),
+        *vacation_drift(r),
         *_community_drift(r, now),
         *_global_board_drift(r, rules.week_id(now)),
     ]

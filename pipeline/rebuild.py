@@ -20,6 +20,7 @@ from habits.models import FrozenDay, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
 from pipeline import flush
 from pipeline.consistency import CHUNK, chunks, habit_days, player_facts
+from pipeline.vacations import vacations_restore
 from sessions_app.models import FocusSession
 
 AWARD_KINDS = (
@@ -37,6 +38,7 @@ class RebuildReport:
     habits: int = 0
     running_sessions: int = 0
     community_days: int = 0
+    vacations: int = 0
 
 
 def _delete_live_keys() -> None:
@@ -183,6 +185,7 @@ def live_state_rebuild(
     report.players = _restore_players(r, now, progress)
     report.habits = _restore_habits(r)
     _restore_freezes(r)
+    report.vacations = vacations_restore(r)
     report.running_sessions = _restore_sessions(now)
     report.community_days = _restore_community(now)
     # The global boards from the shard boards alone (and the names from PostgreSQL).

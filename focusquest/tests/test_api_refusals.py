@@ -13,6 +13,7 @@ from gameplay import live
 from habits.models import CheckIn, Habit
 from sessions_app.models import FocusSession
 from testkit.personas import PASSWORD
+from vacations.models import Vacation
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +27,17 @@ def world(alice, as_alice, anon, clock):
     a token's user is remembered, aside)."""
     habit = as_alice.post("/api/habits", {"name": "Read"}, format="json").json()
     session = as_alice.post("/api/sessions", {"planned_minutes": 25}, format="json").json()
+    vacation = as_alice.post(
+        "/api/vacations", {"start": "2026-12-01", "end": "2026-12-05"}, format="json"
+    ).json()
 
     def state() -> dict:
         r = live.client()
         alice.refresh_from_db()
         return {
             "rows": [
-                model.objects.count() for model in (User, Token, Habit, CheckIn, FocusSession)
+                model.objects.count()
+                for model in (User, Token, Habit, CheckIn, FocusSession, Vacation)
             ],
             "habit": list(Habit.objects.values_list("name", "deleted_at")),
             "profile": (alice.display_name, alice.timezone, alice.day_start_hour, alice.email),
@@ -43,7 +48,12 @@ def world(alice, as_alice, anon, clock):
             },
         }
 
-    return {"habit": habit["id"], "session": session["id"], "state": state}
+    return {
+        "habit": habit["id"],
+        "session": session["id"],
+        "vacation": vacation["id"],
+        "state": state,
+    }
 
 
 # Every endpoint that reads a body: who calls it, the method, the path.
@@ -58,6 +68,8 @@ BODY_ENDPOINTS = [
     ("alice", "patch", "/api/habits/{habit}"),
     ("alice", "delete", "/api/habits/{habit}"),
     ("alice", "post", "/api/habits/{habit}/check-ins"),
+    ("alice", "post", "/api/vacations"),
+    ("alice", "delete", "/api/vacations/{vacation}"),
 ]
 IDS = [f"{method.upper()} {path}" for _, method, path in BODY_ENDPOINTS]
 
@@ -189,6 +201,8 @@ VALID_BODIES = {
     "PATCH /api/habits/{habit}": {"name": "Run"},
     "DELETE /api/habits/{habit}": {},
     "POST /api/habits/{habit}/check-ins": {},
+    "POST /api/vacations": {"start": "2026-12-10", "end": "2026-12-12"},
+    "DELETE /api/vacations/{vacation}": {},
 }
 
 

@@ -44,6 +44,7 @@ def test_no_two_endpoints_share_a_component_named_after_a_nested_class(schema):
         ("/api/habits", "post", {"name", "schedule"}, {"name"}),
         ("/api/habits/{habit_id}", "patch", {"name"}, set()),
         ("/api/habits/{habit_id}/check-ins", "post", {"date"}, set()),
+        ("/api/vacations", "post", {"start", "end"}, {"start", "end"}),
     ],
 )  # fmt: skip
 def test_each_request_body_is_documented_with_its_own_fields_and_nothing_else(
@@ -97,6 +98,10 @@ def test_query_parameters_are_documented_with_their_sets(schema):
         ("/api/habits/{habit_id}/check-ins", "post",
          {"200", "201", "400", "401", "403", "404", "503"}),
         ("/api/habits/{habit_id}/check-ins", "get", {"200", "400", "401", "404", "503"}),
+        ("/api/vacations", "get", {"200", "401", "503"}),
+        ("/api/vacations", "post", {"200", "201", "400", "401", "403", "409", "429", "503"}),
+        ("/api/vacations/{vacation_id}", "delete",
+         {"204", "400", "401", "403", "404", "409", "429", "503"}),
         ("/api/leaderboard", "get", {"200", "400", "401", "429", "503"}),
         ("/api/community", "get", {"200", "401", "429", "503"}),
         ("/healthz", "get", {"200", "503"}),

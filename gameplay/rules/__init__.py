@@ -46,6 +46,18 @@ from gameplay.rules.habits import (
     weekly_current_streak,
     weekly_longest_streak,
 )
+from gameplay.rules.vacations import (
+    VACATION_DAYS_PER_YEAR,
+    VACATION_ENDED,
+    VACATION_MAX_DAYS,
+    VACATION_OVER,
+    VACATION_REMOVED,
+    VacationRefusal,
+    vacation_cut,
+    vacation_days_in_year,
+    vacation_refusal,
+    vacation_years,
+)
 
 K = TypeVar("K")
 
