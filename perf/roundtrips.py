@@ -7,6 +7,7 @@ the script is loaded before counting, so EVALSHA never falls back to EVAL.
 """
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -59,6 +60,6 @@ def check_in_round_trips(*, now: datetime | None = None) -> dict[str, int]:
         yesterday = player.actor.day(now) - timedelta(days=1)
         habit_check_in(player=player, habit=habit, day=yesterday, now=now)
         found[name] = _round_trips(
-            lambda habit=habit: habit_check_in(player=player, habit=habit, day=None, now=now)
+            functools.partial(habit_check_in, player=player, habit=habit, day=None, now=now)
         )
     return found
