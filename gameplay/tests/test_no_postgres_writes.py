@@ -3,6 +3,7 @@ one flush afterwards writes them all. PostgreSQL's own statistics are the witnes
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -25,7 +26,14 @@ TABLES = (
     "sessions_app_focussession",
     "leaderboard_communityday",
     "leaderboard_communityactivity",
+    "habits_frozenday",
+    "vacations_vacation",
 )
+# Far enough ahead to be a valid start in every time zone.
+VACATION = {
+    "start": (datetime.now(UTC).date() + timedelta(days=10)).isoformat(),
+    "end": (datetime.now(UTC).date() + timedelta(days=12)).isoformat(),
+}
 
 
 def rows_written() -> dict[str, int]:
@@ -63,7 +71,8 @@ def settled_rows_written(previous: dict[str, int] | None = None) -> dict[str, in
 
 
 def play_burst(url: str, players, habits, sessions_each: int) -> list[int]:
-    """Each player: `sessions_each` sessions started and completed, then one check-in."""
+    """Each player: `sessions_each` sessions started and completed, one check-in, one
+    vacation added, and the habits read (which settles missed days first)."""
 
     def play(index: int) -> list[int]:
         headers = {"Authorization": f"Token {players[index].auth_token.key}"}
@@ -78,6 +87,8 @@ def play_burst(url: str, players, habits, sessions_each: int) -> list[int]:
                 )
                 codes.append(done.status_code)
             codes.append(http.post(f"/api/habits/{habits[index].pk}/check-ins").status_code)
+            codes.append(http.post("/api/vacations", json=VACATION).status_code)
+            codes.append(http.get("/api/habits").status_code)
         return codes
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -86,14 +97,20 @@ def play_burst(url: str, players, habits, sessions_each: int) -> list[int]:
 
 def test_a_burst_of_1000_actions_writes_no_row_until_the_flush(transactional_db):
     players = [make_player(f"runner{i}") for i in range(50)]
-    habits = [Habit.objects.create(player=p, name="Run") for p in players]
+    # Half the habits weekly: their check-ins are counted in the same script.
+    habits = [
+        Habit.objects.create(player=p, name="Run", kind="weekly", weekly_target=3)
+        if i % 2
+        else Habit.objects.create(player=p, name="Run")
+        for i, p in enumerate(players)
+    ]
     before = settled_rows_written()
 
     with gunicorn(workers=2) as url:
         codes = play_burst(url, players, habits, sessions_each=10)
     during = settled_rows_written()
 
-    assert len(codes) == 1050
+    assert len(codes) == 1150
     assert sorted(set(codes)) == [200, 201]
     assert {table: during[table] - before[table] for table in TABLES} == dict.fromkeys(TABLES, 0)
     assert LedgerEntry.objects.count() == 0
@@ -101,9 +118,10 @@ def test_a_burst_of_1000_actions_writes_no_row_until_the_flush(transactional_db)
     flushed = manage("flush_counters")
     after = settled_rows_written(previous=during)
 
-    assert flushed.stdout.strip() == "Flushed 1050 events for 50 players."
+    assert flushed.stdout.strip() == "Flushed 1100 events for 50 players."
     written = {table: after[table] - during[table] for table in TABLES}
-    assert written["gameplay_ledgerentry"] == 1050
+    assert written["gameplay_ledgerentry"] == 1100
+    assert written["vacations_vacation"] == 50
     assert written["sessions_app_focussession"] == 500  # one row per session, never updated twice
     assert written["habits_checkin"] == 50
     assert written["accounts_user"] == 50
@@ -123,6 +141,7 @@ def test_the_same_witness_sees_every_row_the_direct_mode_writes_in_its_requests(
 
     assert sorted(set(codes)) == [200, 201]
     written = {table: during[table] - before[table] for table in TABLES}
-    assert written["gameplay_ledgerentry"] == 10 * (2 * 2 + 1)
+    assert written["gameplay_ledgerentry"] == 10 * (2 * 2 + 1 + 1)
+    assert written["vacations_vacation"] == 10
     assert written["habits_checkin"] == 10
     assert written["leaderboard_communityday"] == 2 * 10 + 10  # the hot row, once per action
