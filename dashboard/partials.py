@@ -24,6 +24,7 @@ from accounts.player import player_of
 from common import clock
 from dashboard.selectors import habits_context, player_card_context
 from gameplay import rules
+from habits.models import Habit
 from habits.selectors import habit_owned_active
 from habits.services import (
     CheckInRefused,
@@ -61,17 +62,24 @@ def partial_login_required(view: Callable) -> Callable:
 # --- Partials -------------------------------------------------------------------------------
 
 
-def _habits(
-    request: HttpRequest, *, status: int = 200, errors=None, message: str = "", award=None
-) -> HttpResponse:
-    context = habits_context(
-        player=player_of(request), now=clock.now(), errors=errors, message=message
-    )
+def _context(request: HttpRequest, **kwargs) -> dict:
+    context = habits_context(player=player_of(request), now=clock.now(), **kwargs)
     context["partial"] = True
+    return context
+
+
+def _render(request: HttpRequest, context: dict, *, status: int = 200, award=None) -> HttpResponse:
     response = render(request, "dashboard/partials/habits.html", context, status=status)
     if award is not None:
         response["HX-Trigger"] = json.dumps({PROGRESS_EVENT: award})
     return response
+
+
+def _habits(
+    request: HttpRequest, *, status: int = 200, errors=None, message: str = "", award=None
+) -> HttpResponse:
+    context = _context(request, errors=errors, message=message)
+    return _render(request, context, status=status, award=award)
 
 
 @require_GET
@@ -134,13 +142,23 @@ def habit_check_in_view(request: HttpRequest, habit_id: int) -> HttpResponse:
     except CheckInRefused as refusal:
         return _habits(request, status=400, errors={habit.pk: str(refusal)})
     award = {"points_awarded": result.points_awarded, "new_badges": result.new_badges}
+    context = _context(request)
     if result.created:
         award["points"] = result.totals["points"]
         award["level"] = rules.level_for(result.totals["points"])
-        message = (
+        context["habit_message"] = (
             f"Checked in “{habit.name}” for {which}: +{result.points_awarded} points, "
-            f"{result.current_streak}-day streak."
+            f"{_progress(habit, context)}."
         )
     else:
-        message = f"“{habit.name}” was already checked in for {which}."
-    return _habits(request, status=201 if result.created else 200, message=message, award=award)
+        context["habit_message"] = f"“{habit.name}” was already checked in for {which}."
+    return _render(request, context, status=201 if result.created else 200, award=award)
+
+
+def _progress(habit: Habit, context: dict) -> str:
+    """How the habit stands after a check-in, as its row shows it: "3-day streak", or
+    "2/3 this week" for a weekly habit (whose week streak grows only once a week)."""
+    state = next(row["state"] for row in context["habit_rows"] if row["habit"].pk == habit.pk)
+    if state.this_week is not None:
+        return f"{state.this_week['done']}/{state.this_week['target']} this week"
+    return f"{state.current_streak}-day streak"

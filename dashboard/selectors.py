@@ -1,13 +1,14 @@
-"""What the dashboard shows: the player card, the habits with today's state, the running
-session. Reads only: the live store for what is current, PostgreSQL for the habits."""
+"""What the dashboard shows: the player card, the habits with today's state and the
+freezes held, the running session. Reads only: the live store for what is
+current, PostgreSQL for the habits."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from accounts.models import User
 from gameplay import keys, live, rules
 from habits.models import Habit
-from habits.services import habit_states
+from habits.services import habits_read
 
 
 def player_card_context(*, player: User, now: datetime) -> dict:
@@ -42,31 +43,54 @@ def player_card_context(*, player: User, now: datetime) -> dict:
     }
 
 
+# ISO weekday (Monday = 1) to the short name the habits card shows.
+WEEKDAYS = ((1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun"))
+
+
+def schedule_label(schedule: rules.Schedule) -> str:
+    """The schedule as the habits card says it: "Daily · rests Sat, Sun", "3× a week"."""
+    if schedule.weekly:
+        return f"{schedule.target}× a week"
+    rests = [name for number, name in WEEKDAYS if number in schedule.rest_days]
+    return f"Daily · rests {', '.join(rests)}" if rests else "Daily"
+
+
 def habits_context(
-    *, player: User, now: datetime, errors: dict | None = None, message: str = ""
+    *,
+    player: User,
+    now: datetime,
+    errors: dict | None = None,
+    message: str = "",
 ) -> dict:
-    """The player's habits with today's state.
+    """The player's habits with today's state, and their freezes.
 
     `errors` maps a habit id (or "new") to a message shown beside that habit's form;
     `message` is announced in the card's status line.
     """
     errors = errors or {}
+    today = player.actor.day(now)
     habits = list(Habit.objects.active().filter(player=player))
-    states = habit_states(player=player, habits=habits, now=now)
+    read = habits_read(player=player, habits=habits, now=now)
     rows = []
     for habit in habits:
-        state = states[habit.pk]
-        # The streak counts back from today when today is checked, else from yesterday.
-        yesterday_checked = state.current_streak >= (2 if state.checked_today else 1)
+        state = read.states[habit.pk]
         rows.append(
             {
                 "habit": habit,
                 "state": state,
-                "yesterday_checked": yesterday_checked,
+                "weekly": habit.schedule.weekly,
+                "schedule": schedule_label(habit.schedule),
+                "yesterday_checked": today - timedelta(days=1) in state.checked_days,
                 "error": errors.get(habit.pk, ""),
             }
         )
-    return {"habit_rows": rows, "habit_new_error": errors.get("new", ""), "habit_message": message}
+    return {
+        "habit_rows": rows,
+        "habit_new_error": errors.get("new", ""),
+        "habit_message": message,
+        "freezes": {"held": read.freezes, "max": rules.FREEZES_MAX},
+        "freeze_every": rules.FREEZE_EVERY,
+    }
 
 
 def running_session(*, player_id: int, now: datetime) -> dict | None:

@@ -1,0 +1,97 @@
+"""The habits card with schedules: each habit's schedule, streak unit and week, and the
+freezes held.
+
+The assertions read the text a player sees (the partial's HTML without its tags)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from gameplay import rules
+from habits.services import habit_check_in, habit_create
+from testkit.personas import T0, browser_for
+
+pytestmark = pytest.mark.django_db
+
+DAY = timedelta(days=1)
+
+
+def words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def text_of(response) -> str:
+    """The page's words with the tags gone and the spaces collapsed."""
+    return words(response.content.decode())
+
+
+def head_of(response, habit) -> str:
+    """What one habit's row says of it: name, schedule, streak, week."""
+    found = re.search(
+        rf'data-habit="{habit.pk}">\s*<div class="habit-head">(.*?)</div>',
+        response.content.decode(),
+        re.S,
+    )
+    assert found, f"no row of {habit}"
+    return words(found[1])
+
+
+def check_in_days(player, habit, *, first, days: int) -> None:
+    """Check-ins through the service on `days` days running from `first` (a moment)."""
+    for n in range(days):
+        habit_check_in(player=player, habit=habit, day=None, now=first + n * DAY)
+
+
+def test_a_habit_resting_at_weekends_keeps_its_streak_over_them(alice, clock):
+    read = habit_create(
+        player=alice, name="Read", schedule=rules.Schedule(rest_days=frozenset({6, 7})), now=T0
+    )
+    check_in_days(alice, read, first=T0, days=5)  # Monday to Friday
+    clock.move_to(T0 + 7 * DAY)  # the next Monday, not checked in yet
+
+    response = browser_for(alice).get("/dashboard/habits")
+
+    assert head_of(response, read) == "Read Daily · rests Sat, Sun 5-day streak · best 5"
+
+
+def test_a_weekly_habit_shows_its_week_and_the_check_in_that_meets_it(alice, clock):
+    run = habit_create(
+        player=alice, name="Run", schedule=rules.Schedule(kind="weekly", target=3), now=T0
+    )
+    habit_check_in(player=alice, habit=run, day=None, now=T0)  # Monday
+    habit_check_in(player=alice, habit=run, day=None, now=T0 + 2 * DAY)  # Wednesday
+    clock.move_to(T0 + 3 * DAY)
+    browser = browser_for(alice)
+
+    before = browser.get("/dashboard/habits")
+    met = browser.post(f"/dashboard/habits/{run.pk}/check-in", {"day": "today"})
+
+    assert head_of(before, run) == "Run 3× a week 2/3 this week 0-week streak · best 0"
+    assert head_of(met, run) == "Run 3× a week 3/3 this week ✓ 1-week streak · best 1"
+    # 10 for the check-in and 3 × 5 for meeting the week.
+    assert "Checked in “Run” for today: +25 points, 3/3 this week." in text_of(met)
+
+
+def test_a_missed_day_spends_the_freeze_a_week_earned(alice, clock):
+    read = habit_create(player=alice, name="Read", now=T0)
+    check_in_days(alice, read, first=T0, days=7)  # Monday to Sunday: a freeze earned
+    browser = browser_for(alice)
+    clock.move_to(T0 + 6 * DAY)
+    earned = browser.get("/dashboard/habits")
+    clock.move_to(T0 + 8 * DAY)  # Monday 30 November missed; Tuesday's first read
+
+    spent = browser.get("/dashboard/habits")
+
+    assert "❄ 1/2 freezes" in text_of(earned)
+    assert "❄ 0/2 freezes" in text_of(spent)
+    assert head_of(spent, read) == "Read Daily 7-day streak · best 7"
+    # Backfilling the frozen day is still offered: it gives the freeze back.
+    assert f'id="backfill-{read.pk}"' in spent.content.decode()
+
+
+def test_the_dashboard_page_shows_the_freezes_held(alice, clock):
+    page = browser_for(alice).get("/dashboard/")
+
+    assert "❄ 0/2 freezes" in text_of(page)
+    assert "Every 7-day streak of a daily habit earns one" in text_of(page)
