@@ -1,5 +1,5 @@
-"""The habits card with schedules: each habit's schedule, streak unit and week, and the
-freezes held.
+"""The habits card with schedules: each habit's schedule, streak unit and week, its last
+days (rest days, freezes, misses) and the freezes held.
 
 The assertions read the text a player sees (the partial's HTML without its tags)."""
 
@@ -37,6 +37,18 @@ def head_of(response, habit) -> str:
     return words(found[1])
 
 
+def day_of(response, iso: str) -> tuple[str, str]:
+    """How the habit strip shows one day: its mark, and the words a screen reader hears."""
+    found = re.search(
+        rf'<li class="day" data-mark="(\w+)" data-date="{iso}".*?'
+        r'<span class="visually-hidden">(.*?)</span>',
+        response.content.decode(),
+        re.S,
+    )
+    assert found, f"no {iso} in the strip"
+    return found[1], found[2]
+
+
 def check_in_days(player, habit, *, first, days: int) -> None:
     """Check-ins through the service on `days` days running from `first` (a moment)."""
     for n in range(days):
@@ -53,6 +65,10 @@ def test_a_habit_resting_at_weekends_keeps_its_streak_over_them(alice, clock):
     response = browser_for(alice).get("/dashboard/habits")
 
     assert head_of(response, read) == "Read Daily · rests Sat, Sun 5-day streak · best 5"
+    assert day_of(response, "2026-11-27") == ("done", "Fri 27 Nov: checked in")
+    assert day_of(response, "2026-11-28") == ("rest", "Sat 28 Nov: rest day")
+    assert day_of(response, "2026-11-29") == ("rest", "Sun 29 Nov: rest day")
+    assert day_of(response, "2026-11-30") == ("open", "Mon 30 Nov: today, not checked in yet")
 
 
 def test_a_weekly_habit_shows_its_week_and_the_check_in_that_meets_it(alice, clock):
@@ -68,12 +84,14 @@ def test_a_weekly_habit_shows_its_week_and_the_check_in_that_meets_it(alice, clo
     met = browser.post(f"/dashboard/habits/{run.pk}/check-in", {"day": "today"})
 
     assert head_of(before, run) == "Run 3× a week 2/3 this week 0-week streak · best 0"
+    # Tuesday is no missed day: a weekly habit expects no single day.
+    assert day_of(before, "2026-11-24") == ("unchecked", "Tue 24 Nov: no check-in")
     assert head_of(met, run) == "Run 3× a week 3/3 this week ✓ 1-week streak · best 1"
     # 10 for the check-in and 3 × 5 for meeting the week.
     assert "Checked in “Run” for today: +25 points, 3/3 this week." in text_of(met)
 
 
-def test_a_missed_day_spends_the_freeze_a_week_earned(alice, clock):
+def test_a_missed_day_spends_the_freeze_a_week_earned_and_the_strip_shows_it(alice, clock):
     read = habit_create(player=alice, name="Read", now=T0)
     check_in_days(alice, read, first=T0, days=7)  # Monday to Sunday: a freeze earned
     browser = browser_for(alice)
@@ -86,8 +104,28 @@ def test_a_missed_day_spends_the_freeze_a_week_earned(alice, clock):
     assert "❄ 1/2 freezes" in text_of(earned)
     assert "❄ 0/2 freezes" in text_of(spent)
     assert head_of(spent, read) == "Read Daily 7-day streak · best 7"
+    assert day_of(spent, "2026-11-30") == (
+        "frozen",
+        "Mon 30 Nov: missed, and a freeze kept the streak",
+    )
+    assert 'title="Mon 30 Nov: missed, and a freeze kept the streak"' in spent.content.decode()
     # Backfilling the frozen day is still offered: it gives the freeze back.
     assert f'id="backfill-{read.pk}"' in spent.content.decode()
+
+
+def test_a_day_missed_without_a_freeze_reads_as_missed(alice, clock):
+    read = habit_create(player=alice, name="Read", now=T0)
+    check_in_days(alice, read, first=T0, days=2)
+    clock.move_to(T0 + 3 * DAY)
+
+    response = browser_for(alice).get("/dashboard/habits")
+
+    assert day_of(response, "2026-11-25") == ("missed", "Wed 25 Nov: missed")
+    assert head_of(response, read) == "Read Daily 0-day streak · best 2"
+    # The days before the habit existed say nothing.
+    assert '<li class="day" data-mark="before" aria-hidden="true"></li>' in (
+        response.content.decode()
+    )
 
 
 def test_the_dashboard_page_shows_the_freezes_held(alice, clock):
