@@ -47,6 +47,7 @@ def player_card_context(*, player: User, now: datetime) -> dict:
 # ISO weekday (Monday = 1) to the short name the habits card shows.
 WEEKDAYS = ((1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun"))
 HISTORY_DAYS = 14  # the days each habit's strip shows, today last
+NEW_HABIT = {"name": "", "kind": rules.DAILY, "rest_days": (), "target": 3}
 
 # What a day of a habit's strip says (after its date) and the glyph it shows, by mark.
 DAY_MARKS = {
@@ -74,11 +75,13 @@ def habits_context(
     now: datetime,
     errors: dict | None = None,
     message: str = "",
+    new: dict | None = None,
 ) -> dict:
     """The player's habits with today's state and recent days, and their freezes.
 
-    `errors` maps a habit id (or "new") to a message shown beside that habit's form;
-    `message` is announced in the card's status line.
+    `errors` maps a habit id, "new" (the new habit's name) or "schedule" (its schedule) to
+    a message shown beside that form; `message` is announced in the card's status line;
+    `new` is what the new-habit form shows (what was sent, after a refusal).
     """
     errors = errors or {}
     actor = player.actor
@@ -107,10 +110,15 @@ def habits_context(
         )
     return {
         "habit_rows": rows,
+        "habit_new": new or NEW_HABIT,
         "habit_new_error": errors.get("new", ""),
+        "habit_schedule_error": errors.get("schedule", ""),
         "habit_message": message,
         "freezes": {"held": read.freezes, "max": rules.FREEZES_MAX},
         "freeze_every": rules.FREEZE_EVERY,
+        "weekdays": WEEKDAYS,
+        "rest_days_max": rules.REST_DAYS_MAX,
+        "weekly_targets": range(rules.WEEKLY_TARGET_MIN, rules.WEEKLY_TARGET_MAX + 1),
     }
 
 

@@ -1,5 +1,5 @@
-"""The habits card with schedules: each habit's schedule, streak unit and week, its last
-days (rest days, freezes, misses) and the freezes held.
+"""The habits card with schedules: choosing one when adding a habit, each habit's schedule,
+streak unit and week, its last days (rest days, freezes, misses) and the freezes held.
 
 The assertions read the text a player sees (the partial's HTML without its tags)."""
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from gameplay import rules
+from habits.models import Habit
 from habits.services import habit_check_in, habit_create
 from testkit.personas import T0, browser_for
 
@@ -53,6 +54,9 @@ def check_in_days(player, habit, *, first, days: int) -> None:
     """Check-ins through the service on `days` days running from `first` (a moment)."""
     for n in range(days):
         habit_check_in(player=player, habit=habit, day=None, now=first + n * DAY)
+
+
+# --- Each habit's schedule, streak and days -------------------------------------------------
 
 
 def test_a_habit_resting_at_weekends_keeps_its_streak_over_them(alice, clock):
@@ -133,3 +137,70 @@ def test_the_dashboard_page_shows_the_freezes_held(alice, clock):
 
     assert "❄ 0/2 freezes" in text_of(page)
     assert "Every 7-day streak of a daily habit earns one" in text_of(page)
+
+
+# --- Choosing a schedule ------------------------------------------------------------------
+
+
+def test_alice_adds_a_daily_habit_that_rests_at_weekends(alice, clock):
+    response = browser_for(alice).post(
+        "/dashboard/habits", {"name": "Read", "kind": "daily", "rest_days": ["6", "7"]}
+    )
+
+    assert response.status_code == 201
+    habit = Habit.objects.get(player=alice)
+    assert habit.schedule == rules.Schedule(rest_days=frozenset({6, 7}))
+    assert head_of(response, habit) == "Read Daily · rests Sat, Sun 0-day streak · best 0"
+
+
+def test_alice_adds_a_habit_three_times_a_week(alice, clock):
+    response = browser_for(alice).post(
+        "/dashboard/habits", {"name": "Run", "kind": "weekly", "target": "3"}
+    )
+
+    assert response.status_code == 201
+    habit = Habit.objects.get(player=alice)
+    assert habit.schedule == rules.Schedule(kind="weekly", target=3)
+    assert head_of(response, habit) == "Run 3× a week 0/3 this week 0-week streak · best 0"
+
+
+def test_the_fields_of_the_kind_not_chosen_are_left_out(alice, clock):
+    # The page hides them, but a box ticked before switching is still sent.
+    weekly = browser_for(alice).post(
+        "/dashboard/habits", {"name": "Run", "kind": "weekly", "target": "2", "rest_days": "6"}
+    )
+    daily = browser_for(alice).post(
+        "/dashboard/habits", {"name": "Read", "kind": "daily", "target": "4"}
+    )
+
+    assert (weekly.status_code, daily.status_code) == (201, 201)
+    assert [h.schedule for h in Habit.objects.filter(player=alice)] == [
+        rules.Schedule(kind="weekly", target=2),
+        rules.Schedule(),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sent", "error"),
+    [
+        (
+            {"kind": "daily", "rest_days": [str(d) for d in range(1, 8)]},
+            "A daily habit has at most 6 rest days.",
+        ),
+        ({"kind": "daily", "rest_days": ["6", "6"]}, "Each rest day may be named once."),
+        ({"kind": "weekly", "target": "7"}, "A weekly target is 1 to 6 times a week."),
+        ({"kind": "weekly"}, "A weekly target is 1 to 6 times a week."),
+    ],
+)
+def test_a_schedule_the_rules_refuse_is_shown_beside_the_form_and_nothing_is_written(
+    alice, clock, sent, error
+):
+    response = browser_for(alice).post("/dashboard/habits", {"name": "Read", **sent})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<p class="error" id="habit-schedule-error" role="alert">{error}</p>' in html
+    # The form keeps what Alice chose, so she corrects it rather than starting again.
+    assert 'value="Read"' in html
+    assert f'value="{sent["kind"]}" checked' in html
+    assert not Habit.objects.filter(player=alice).exists()
