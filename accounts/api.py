@@ -217,6 +217,9 @@ class StatsApi(APIView):
                             "sessions": serializers.IntegerField(),
                             "check_ins": serializers.IntegerField(),
                             "points": serializers.IntegerField(),
+                            "frozen": serializers.IntegerField(
+                                help_text="habits whose missed day here a freeze kept"
+                            ),
                         },
                         many=True,
                     )

@@ -10,7 +10,9 @@ from gameplay.models import LedgerEntry
 
 
 def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
-    """Per local day, oldest first: focus minutes, completed sessions, check-ins, points."""
+    """Per local day, oldest first: focus minutes, completed sessions, check-ins, points,
+    and the freezes spent on it (its habits' missed days they kept; a backfill of the day
+    gives its freeze back, so that freeze no longer counts)."""
     first = today - timedelta(days=days - 1)
     rows = (
         LedgerEntry.objects.filter(player_id=player_id, day__gte=first, day__lte=today)
@@ -21,6 +23,8 @@ def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
             sessions=Count("pk", filter=Q(kind=LedgerEntry.Kind.SESSION_COMPLETED)),
             check_ins=Count("pk", filter=Q(kind=LedgerEntry.Kind.CHECK_IN)),
             points=Sum("points"),
+            frozen=Count("pk", filter=Q(kind=LedgerEntry.Kind.FREEZE_SPENT))
+            - Count("pk", filter=Q(kind=LedgerEntry.Kind.FREEZE_REFUNDED)),
         )
     )
     by_day = {row["day"]: row for row in rows}
@@ -36,6 +40,7 @@ def player_stats(*, player_id: int, today: date, days: int) -> list[dict]:
                 "sessions": row.get("sessions", 0),
                 "check_ins": row.get("check_ins", 0),
                 "points": row.get("points", 0) or 0,
+                "frozen": row.get("frozen", 0),
             }
         )
     return result

@@ -119,6 +119,17 @@ class HabitState:
     streak_unit: str  # "days" or "weeks"
     this_week: dict | None = None  # a weekly habit's {done, target}
     frozen_days: frozenset[date] = frozenset()
+    checked_days: frozenset[date] = frozenset()  # every checked day, as the live store holds
+
+
+@dataclass(frozen=True)
+class HabitsRead:
+    """The player's habits as one read sees them: each habit's state, and the freezes held
+    and vacations (first and last day) that settling left."""
+
+    states: dict[int, HabitState]
+    freezes: int
+    vacations: tuple[tuple[date, date], ...]
 
 
 def habit_states(
@@ -129,6 +140,15 @@ def habit_states(
     days for settling to change (`settle=False`)."""
     if not habits:
         return {}
+    return habits_read(player=player, habits=habits, now=now, settle=settle).states
+
+
+def habits_read(
+    *, player: User, habits: list[Habit], now: datetime, settle: bool = True
+) -> HabitsRead:
+    """`habit_states` with what the settling answered besides: a page that shows the
+    freezes held needs no round trip of its own for them (without `settle`, none are
+    read: 0). With no habits, only the settling is a round trip."""
     actor = player.actor
     today = actor.day(now)
     settled = live.settle(actor=actor, now=now) if settle else live.Settled(0, {}, {})
@@ -136,19 +156,20 @@ def habit_states(
     for habit in habits:
         pipe.smembers(keys.habit_days(player.pk, habit.pk))
         pipe.hget(keys.habit(player.pk, habit.pk), "longest")
-    replies = pipe.execute()
-    spans = list(settled.vacations.values())
-    return {
+    replies = pipe.execute() if habits else []
+    spans = tuple(settled.vacations.values())
+    states = {
         habit.pk: _state(
             habit,
             {date.fromordinal(int(d)) for d in replies[2 * index]},
             int(replies[2 * index + 1] or 0),
             today=today,
-            spans=spans,
+            spans=list(spans),
             frozen=settled.frozen.get(habit.pk, set()),
         )
         for index, habit in enumerate(habits)
     }
+    return HabitsRead(states=states, freezes=settled.freezes, vacations=spans)
 
 
 def _state(
@@ -166,6 +187,7 @@ def _state(
             checked_today=today in days,
             streak_unit="weeks",
             this_week={"done": done, "target": schedule.target},
+            checked_days=frozenset(days),
         )
     skip = rules.skip_days(schedule=schedule, vacations=spans, frozen=frozen)
     return HabitState(
@@ -174,4 +196,5 @@ def _state(
         checked_today=today in days,
         streak_unit="days",
         frozen_days=frozenset(frozen),
+        checked_days=frozenset(days),
     )

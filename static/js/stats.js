@@ -1,5 +1,6 @@
 // The history card: focus minutes per day over 28 days (Chart.js) and a calendar heatmap
-// of habit check-ins over 12 weeks, both from GET /api/stats (flushed history).
+// of habit check-ins over 12 weeks, with the days a freeze kept a streak marked ❄, both
+// from GET /api/stats (flushed history).
 
 const CHART_DAYS = 28;
 const HEATMAP_WEEKS = 12;
@@ -61,13 +62,14 @@ export function mountStats(root, { flushSeconds }) {
   }
 
   function drawHeatmap(days) {
-    const counts = new Map(days.map((day) => [day.date, day.check_ins]));
+    const counts = new Map(days.map((day) => [day.date, day]));
     const today = parseDay(days[days.length - 1].date);
     const weekday = (today.getUTCDay() + 6) % 7; // Monday = 0
     const first = new Date(today.getTime() - (weekday + 7 * (HEATMAP_WEEKS - 1)) * DAY_MS);
     const cells = [];
     let total = 0;
     let active = 0;
+    let kept = 0;
     for (let i = 0; i < HEATMAP_WEEKS * 7; i += 1) {
       const date = new Date(first.getTime() + i * DAY_MS);
       const cell = document.createElement("span");
@@ -76,18 +78,26 @@ export function mountStats(root, { flushSeconds }) {
         cell.dataset.level = "future";
       } else {
         const iso = isoDay(date);
-        const count = counts.get(iso) || 0;
+        const { check_ins: count = 0, frozen = 0 } = counts.get(iso) || {};
         total += count;
         active += count ? 1 : 0;
         cell.dataset.level = String(Math.min(count, 4));
         cell.title = `${shortDay(iso)}: ${count} check-in${count === 1 ? "" : "s"}`;
+        if (frozen) {
+          // A missed day a freeze kept: marked apart from a day simply missed.
+          kept += 1;
+          cell.dataset.frozen = "";
+          cell.textContent = "❄";
+          cell.title += `, ❄ a freeze kept ${frozen === 1 ? "a streak" : `${frozen} streaks`}`;
+        }
       }
       cells.push(cell);
     }
     heatmap.replaceChildren(...cells);
     heatmap.setAttribute(
       "aria-label",
-      `Habit check-ins over the last ${HEATMAP_WEEKS} weeks: ${total} check-ins on ${active} days.`,
+      `Habit check-ins over the last ${HEATMAP_WEEKS} weeks: ${total} check-ins on ${active} days` +
+        (kept ? `; a freeze kept a streak on ${kept} day${kept === 1 ? "" : "s"}.` : "."),
     );
   }
 
