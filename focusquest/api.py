@@ -65,12 +65,17 @@ ERROR_COMPONENTS = {
         "required": ["detail"],
     },
     # DRF's 400 bodies: {"field": ["message", ...]} per field, or {"detail": "..."} when
-    # the body could not be read.
+    # the body could not be read; a nested object's field (a habit's schedule) answers
+    # its own errors as an object of the same shape.
     "ValidationErrors": {
         "type": "object",
         "minProperties": 1,
         "additionalProperties": {
-            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "minProperties": 1},
+            ]
         },
     },
 }
