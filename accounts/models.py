@@ -23,6 +23,9 @@ class User(AbstractUser):
     completed_sessions = models.PositiveIntegerField(default=0, editable=False)
     # Streak freezes held, as flushed (the sum of the freeze events' deltas): 0..2.
     freezes = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set when the player asked to be deleted (their credentials stopped working then);
+    # the row itself goes once the rest of them has (accounts.deletion).
+    deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "player"

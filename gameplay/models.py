@@ -28,8 +28,9 @@ class LedgerEntry(models.Model):
     # Every index is written by every event the flush inserts, so there are only those the
     # reads need: (player, day) serves the player's own lookups (their stats by day, their
     # history page), hence no index of the foreign key alone nor of (player, occurred_at).
+    # A deleted player's rows go with them (accounts.deletion): nothing of them remains.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     points = models.IntegerField()
@@ -41,7 +42,9 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        # A moderator who deletes their account leaves their adjustments of others in
+        # those players' ledgers, with the reason, signed by nobody.
+        on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,  # the partial index below: only adjustments have a moderator
     )

@@ -23,6 +23,9 @@ class CommunityDay(models.Model):
     focus_minutes = models.BigIntegerField(default=0)
     sessions = models.PositiveIntegerField(default=0)
     active_players = models.PositiveIntegerField(default=0)
+    # Of `active_players`, those whose account has been deleted since: their activity rows
+    # went with them, the count they made stays (accounts.deletion, leaderboard.signals).
+    departed = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = CommunityDayQuerySet.as_manager()
 

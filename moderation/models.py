@@ -13,8 +13,9 @@ class FairPlayDismissal(models.Model):
     rule = models.CharField(max_length=40)
     evidence_through = models.DateTimeField()
     evidence = models.TextField()
+    # A moderator who deletes their account leaves their dismissals, by nobody.
     dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     dismissed_at = models.DateTimeField()
 
