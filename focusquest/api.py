@@ -9,7 +9,13 @@ from http import HTTPStatus
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, ParseError, UnsupportedMediaType
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    NotFound,
+    ParseError,
+    UnsupportedMediaType,
+)
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from common.inputs import StrictInput
 from common.refusals import Refusal
 from focusquest.unavailable import UNAVAILABLE_DETAIL, retry_after_seconds, unavailable_dependency
+from gameplay.store import PlayerDeleted
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,9 @@ def refusal_response(refusal: Refusal) -> Response:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, PlayerDeleted):
+        # A request in flight while its player was deleted: its credentials are gone now.
+        exc = AuthenticationFailed("This account has been deleted.")
     # The same list of "cannot serve now" as the pages' (focusquest/unavailable.py).
     dependency = unavailable_dependency(exc)
     if dependency is not None:

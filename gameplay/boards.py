@@ -53,7 +53,12 @@ def board_updates_apply(updates: list[BoardUpdate]) -> int:
     done = scripts.run(
         live.client(),
         "board_feed",
-        {"board_all": keys.BOARD_ALL, "versions": keys.VERSIONS, "changes": keys.BOARD_CHANGES},
+        {
+            "board_all": keys.BOARD_ALL,
+            "versions": keys.VERSIONS,
+            "changes": keys.BOARD_CHANGES,
+            "deleted": keys.DELETED,
+        },
         {"updates": json.dumps(rows), "period_ttl": live.PERIOD_TTL_SECONDS},
         extra_keys=[keys.board_week(week) for week in weeks],
     )

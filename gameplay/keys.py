@@ -40,6 +40,11 @@ def _player(player_id: int) -> str:
 # --- A player's keys (in their shard's slot) ------------------------------------------------
 
 
+def player_keys_prefix(player_id: int) -> str:
+    """What every key of the player's starts with (their deletion finds them by it)."""
+    return f"{_player(player_id)}:"
+
+
 def player(player_id: int) -> str:
     """Hash: points, sessions (completed), wk (ISO week id), wkpts (points in wk), v (the
     version of the player's board scores: every award and every hide or show bumps it)."""
@@ -93,6 +98,11 @@ def vacations(player_id: int) -> str:
 
 
 # --- A shard's keys ---------------------------------------------------------------------------
+
+
+def shard_keys_pattern(n: int) -> str:
+    """A SCAN pattern of every key of the shard (its players' included)."""
+    return f"{_shard(n)}:*"
 
 
 def stream(n: int) -> str:
@@ -160,6 +170,10 @@ NAMES = f"{PREFIX}:{{lb}}:names"
 # Hash: player -> the version of their scores on the global boards. The feeder sets a
 # score only from a newer version, so a replayed or reordered update never regresses it.
 VERSIONS = f"{PREFIX}:{{lb}}:versions"
+# Hash: deleted player -> the last entry id of their shard's stream when their shard was
+# purged. The feeder applies no update of a player listed here; an entry goes once no event
+# of theirs is left on that stream (gameplay.deletion.tombstones_sweep).
+DELETED = f"{PREFIX}:{{lb}}:deleted"
 # Hash of change counters: "boards" (the feeder moved a score), "ranks" (a moderator hid or
 # showed a player, which moves everyone's rank below).
 BOARD_CHANGES = f"{PREFIX}:{{lb}}:changes"

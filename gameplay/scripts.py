@@ -106,10 +106,22 @@ SIGNATURES: Mapping[str, Signature] = {
     "board": Signature(keys=("board", "names"), args=("limit",)),
     # The global boards' feeder; its week boards follow its named KEYS (`extra_keys`).
     "board_feed": Signature(
-        keys=("board_all", "versions", "changes"), args=("updates", "period_ttl")
+        keys=("board_all", "versions", "changes", "deleted"), args=("updates", "period_ttl")
     ),
     # Its groups follow its named ARGV (`extra_args`).
     "stream_trim": Signature(keys=("stream",), args=()),
+    # A player's deletion (gameplay/deletion.py): their shard, then the global boards; the
+    # shard's, its keys and lists after its named KEYS (`extra_keys`).
+    "player_purge": Signature(
+        keys=("player", "hidden", "board_all", "stream", "dead_letters", "changes"),
+        args=("player_id", "now", "tombstone_ttl", "own_keys", "week_boards"),
+    ),
+    "player_forget": Signature(
+        keys=("board_all", "names", "versions", "deleted", "changes"),
+        args=("action", "player_id", "stream_id"),
+    ),
+    # The flush's drop of a deleted player's events; the community days after its KEYS.
+    "events_drop": Signature(keys=("stream", "changes"), args=("group", "entries")),
     # A player's vacations (gameplay/vacations.py): one action script for adding, ending
     # and removing one.
     "vacation": _action(
@@ -185,12 +197,13 @@ def queue(
     keys: Mapping[str, str],
     args: Mapping[str, EncodableT],
     *,
+    extra_keys: Sequence[str] = (),
     extra_args: Sequence[EncodableT] = (),
 ) -> None:
     """Queue the script on a pipeline (its reply, JSON, comes back with the others'):
     several slots in one round trip. The pipeline loads it should the server not know it
     yet."""
-    _script(name)(**_slots(name, keys, args, (), extra_args), client=pipe)
+    _script(name)(**_slots(name, keys, args, extra_keys, extra_args), client=pipe)
 
 
 def _slots(

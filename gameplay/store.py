@@ -65,6 +65,18 @@ class SlotUnavailable(LiveStoreUnavailable):
     slot move under way); the topology has been refreshed for the next request."""
 
 
+class PlayerDeleted(redis.ResponseError):
+    """The action's player has been deleted: their hash is a tombstone, and the script
+    refused before its first write (a request that was in flight; answered 401)."""
+
+
+def _refined(error: Exception) -> Exception:
+    """A script's refusal for a deleted player (its reply starts `DELETED`) as its class."""
+    if isinstance(error, redis.ResponseError) and str(error).startswith("DELETED "):
+        return PlayerDeleted(str(error))
+    return error
+
+
 # What a failover looks like from a connection to the old master.
 TOPOLOGY_ERRORS = (
     redis.ConnectionError,
@@ -222,7 +234,13 @@ def run_acknowledged(call: ScriptCall, key: str) -> Any:
     """Run `call` (all its keys in `key`'s slot); its raw reply. In a cluster with
     replicas, only once a replica has it too (see the module's docstring)."""
     if not is_cluster():
-        return call.script(keys=list(call.keys), args=list(call.args), client=client())
+        try:
+            return call.script(keys=list(call.keys), args=list(call.args), client=client())
+        except redis.ResponseError as exc:
+            refined = _refined(exc)
+            if refined is exc:
+                raise
+            raise refined from exc
     cluster = cluster_client()
     try:
         node = cluster.get_node_from_key(key)
@@ -236,7 +254,7 @@ def run_acknowledged(call: ScriptCall, key: str) -> Any:
         refresh_topology()
         raise SlotUnavailable(f"the live store's slot of {key!r} is unavailable: {reply}")
     if isinstance(reply, Exception):
-        raise reply  # the script's own error, as on one server
+        raise _refined(reply)  # the script's own error, as on one server
     if wait and int(replies[1]) < 1:
         raise ReplicaNotAcknowledged(
             f"no replica of {node.name} acknowledged the action within "
@@ -316,6 +334,21 @@ class NodePipelines:
             if raise_on_error and isinstance(reply, Exception):
                 raise reply
         return ordered
+
+
+def scan_slot(match: str, key: str) -> list[bytes]:
+    """The keys matching `match` (a pattern within `key`'s hash tag) on the server that
+    holds `key`'s slot: SCAN, incremental, so Redis keeps serving while it walks the
+    server's keys (the whole keyspace on one server; on a cluster, that master's)."""
+    if not is_cluster():
+        return list(client().scan_iter(match=match, count=1000))
+    cluster = cluster_client()
+    try:
+        node = cluster.get_node_from_key(key)
+        return list(cluster.get_redis_connection(node).scan_iter(match=match, count=1000))
+    except TOPOLOGY_ERRORS as exc:
+        refresh_topology()
+        raise SlotUnavailable(f"the live store's slot of {key!r} is unavailable: {exc}") from exc
 
 
 def masters_info(section: str) -> dict[str, dict[str, Any]]:

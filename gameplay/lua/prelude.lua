@@ -29,6 +29,13 @@ local badge_rules = cjson.decode(ARGV[5])
 local ttl = tonumber(ARGV[6])
 local news_channel = ARGV[7]
 
+-- A deleted player's hash is a tombstone holding only `deleted` (player_purge.lua): an
+-- action of theirs still in flight when they were deleted records nothing, and makes
+-- none of their keys again (gameplay.store raises PlayerDeleted).
+if redis.call('HEXISTS', PLAYER, 'deleted') == 1 then
+  return redis.error_reply('DELETED player ' .. player_id .. ' was deleted')
+end
+
 -- The player's live total, this week's points and completed sessions.
 local function totals()
   local v = redis.call('HMGET', PLAYER, 'points', 'wk', 'wkpts', 'sessions')

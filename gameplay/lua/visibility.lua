@@ -10,6 +10,10 @@
 -- ARGV[2] week: the week id
 -- ARGV[3] hidden: '1' hide | '0' show
 -- ARGV[4] period_ttl: ttl (s) of the weekly board
+-- A deleted player (their hash a tombstone, player_purge.lua) is neither hidden nor shown.
+if redis.call('HEXISTS', KEYS[1], 'deleted') == 1 then
+  return redis.error_reply('DELETED player ' .. ARGV[1] .. ' was deleted')
+end
 local version = redis.call('HINCRBY', KEYS[1], 'v', 1)
 local all, weekly = false, false
 if ARGV[3] == '1' then
