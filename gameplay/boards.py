@@ -147,6 +147,20 @@ def trim(pipe, shard: int) -> None:
     scripts.queue(pipe, "stream_trim", {"stream": keys.stream(shard)}, {}, extra_args=GROUPS)
 
 
+def forget_idle_consumers(*, shard: int, idle_seconds: float) -> int:
+    """Remove the shard's consumers (of both groups) that hold nothing pending and were
+    idle this long (processes that exited); returns how many. A consumer with pending
+    events stays: its events are reclaimed from it by name."""
+    r = live.client()
+    removed = 0
+    for group in GROUPS:
+        for consumer in r.xinfo_consumers(keys.stream(shard), group):
+            if consumer["pending"] == 0 and consumer["idle"] >= idle_seconds * 1000:
+                r.xgroup_delconsumer(keys.stream(shard), group, consumer["name"])
+                removed += 1
+    return removed
+
+
 def _read(
     shards: list[int], consumer: str, count: int, reclaim_idle_ms: int
 ) -> dict[int, list[live.PendingEntry]]:

@@ -186,12 +186,13 @@ def _freeze_drift(r) -> list[str]:
 
 def _community_drift(r, now: datetime) -> list[str]:
     """Each shard's counters of yesterday and today against its (day, shard) row and the
-    activity rows of its players."""
+    activity rows of its players. A deleted player's id left the live set and their
+    activity rows, while the row's count keeps them among its `departed`."""
     drift: list[str] = []
     today = rules.community_day(now)
     days = (today - timedelta(days=1), today)
     rows = {
-        (row.day, row.shard): (row.focus_minutes, row.sessions, row.active_players)
+        (row.day, row.shard): (row.focus_minutes, row.sessions, row.active_players - row.departed)
         for row in CommunityDay.objects.filter(day__in=days)
     }
     active_rows: dict[tuple[date, int], int] = defaultdict(int)

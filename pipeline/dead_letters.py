@@ -4,14 +4,34 @@ the stream once the cause is fixed, or discards them with a reason
 (`manage.py dead_letters`)."""
 
 import json
+import logging
 from collections import defaultdict
 from datetime import datetime
 from typing import cast
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from gameplay import keys, live
 from gameplay.models import DiscardedEvent
+
+logger = logging.getLogger(__name__)
+
+
+def set_aside(message: tuple[int, bytes, dict | None], error: DatabaseError) -> None:
+    """The flush's refused event (shard, stream id, fields) onto its shard's dead letters,
+    with its error, and off the flush's pending entries: both or neither."""
+    shard, message_id, fields = message
+    logger.error("event %s refused by PostgreSQL, dead-lettered: %s", message_id, error)
+    # One MULTI (one slot: the shard's): the event is in the dead-letter stream or still
+    # pending, never neither. The trim deletes it from the stream once the board feeder
+    # has read it too.
+    pipe = live.client().pipeline(transaction=True)
+    pipe.xadd(
+        keys.dead_letters(shard),
+        {"e": (fields or {b"e": b"{}"})[b"e"], "id": message_id, "error": str(error)[:2000]},
+    )
+    pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, message_id)
+    pipe.execute()
 
 
 def _letter_id(shard: int, entry_id: bytes) -> str:

@@ -14,11 +14,12 @@ statements. The events are acknowledged in Redis only after COMMIT. A crash befo
 COMMIT leaves them pending; a crash after it makes their replay a no-op. The number of
 statements is the same for a batch of 1 and of 10,000 events.
 
-When PostgreSQL refuses a batch (a constraint, data it cannot take: a player deleted while
-their events waited), the batch is split in halves, each its own transaction, until the
-refused events stand alone; those go to the dead-letter stream with the error, and every
-other event commits, exactly once. PostgreSQL being unreachable is not a refusal: the
-batch stays pending, whole, for the next run.
+The events of a player deleted while they waited are dropped, set-based, before the ledger
+sees them (pipeline/dropped.py), and counted in the report. When PostgreSQL refuses a batch
+(a constraint, data it cannot take), the batch is split in halves, each its own
+transaction, until the refused events stand alone; those go to the dead-letter stream with
+the error, and every other event commits, exactly once. PostgreSQL being unreachable is not
+a refusal: the batch stays pending, whole, for the next run.
 """
 
 import contextlib
@@ -40,15 +41,17 @@ from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from common import clock
-from gameplay import boards, keys, live, partitions, store
+from gameplay import boards, deletion, keys, live, partitions, shardlock, store
+from pipeline import dead_letters
+from pipeline.dropped import Dropped, drop_playerless
 
 logger = logging.getLogger(__name__)
 
 BATCH_TABLE = "fq_events"
 # pg_try_advisory_lock(FLUSH_LOCK_CLASS, shard): one flusher per shard at a time (beat, the
 # command, more workers); a session lock, released after the shard's batches or by a dying
-# connection.
-FLUSH_LOCK_CLASS = 0x4651
+# connection. A player's deletion holds the same lock (gameplay/shardlock.py).
+FLUSH_LOCK_CLASS = shardlock.SHARD_LOCK_CLASS
 
 
 Projection = Callable[[object, str], None]
@@ -73,10 +76,25 @@ class FlushReport:
     # Shards flushed, and shards skipped because another flusher held them.
     shards: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    # Events of players deleted while they waited: not written, taken off their streams.
+    dropped: int = 0
 
     @property
     def players(self) -> int:
         return len(self.player_ids)
+
+
+@dataclass
+class Written:
+    """What a batch (or part of one) did: new events, the players they moved, events dropped."""
+
+    new_events: int = 0
+    players: list[int] = field(default_factory=list)
+    dropped: int = 0
+
+    def __add__(self, other: "Written") -> "Written":
+        players = sorted({*self.players, *other.players})
+        return Written(self.new_events + other.new_events, players, self.dropped + other.dropped)
 
 
 def _failpoint(step: str) -> None:
@@ -175,7 +193,11 @@ LEDGER_INSERT = f"""WITH new AS (
             (occurred_at, player_id, event_id, points, day, focus_seconds, kind, reason,
              moderator_id, payload)
         SELECT occurred_at, player_id, event_id, points, day::date, focus_seconds, kind,
-               coalesce(payload->>'reason', ''), (payload->>'moderator')::bigint,
+               coalesce(payload->>'reason', ''),
+               -- An adjustment by a moderator deleted since is signed by nobody.
+               CASE WHEN payload->>'moderator' IS NOT NULL THEN
+                   (SELECT id FROM accounts_user WHERE id = (payload->>'moderator')::bigint)
+               END,
                nullif(payload - {_ELIDED_SQL}, '{{}}')
         FROM {BATCH_TABLE}
         ON CONFLICT (event_id, occurred_at) DO NOTHING
@@ -190,7 +212,13 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     """Write events (their JSON, as the stream holds it) to PostgreSQL inside the
     caller's transaction; returns (new events, ids of the players moved). Events already
     in the ledger are skipped, and so is a repeat of an event within the batch, so a
-    replay changes nothing."""
+    replay changes nothing; so are the events of players who no longer exist."""
+    new_events, players, _dropped = apply_batch(events)
+    return new_events, players
+
+
+def apply_batch(events: Iterable[bytes]) -> tuple[int, list[int], list[Dropped]]:
+    """`apply_events`, which also answers the events it dropped for want of their player."""
     partitions.ensure_ledger_partitions_daily(clock.now())
     with connection.cursor() as cursor:
         cursor.execute(BATCH_TABLE_DDL)
@@ -199,6 +227,7 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
         cursor.execute(f"DELETE FROM {BATCH_TABLE}")
         with cursor.cursor.copy(f"COPY {BATCH_TABLE} (payload) FROM STDIN") as copy:
             copy.write(_copy_text(events))
+        dropped = drop_playerless(cursor, BATCH_TABLE)
         # Keep only the events the ledger did not have (the first copy of each): every
         # projection reads this table.
         cursor.execute(LEDGER_INSERT)
@@ -208,7 +237,7 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
         new_events, players = cursor.fetchone()
         for project in projections():
             project(cursor, BATCH_TABLE)
-    return new_events, players
+    return new_events, players, dropped
 
 
 # A stream entry with the shard it came from: a batch may hold several shards' entries.
@@ -242,34 +271,26 @@ def mark_flushed(now: datetime | None = None) -> None:
         logger.warning("could not record the flush time: %s", exc)
 
 
-def _commit(messages: list[Message]) -> tuple[int, list[int]]:
-    """Write the messages' events in ONE transaction, then acknowledge them."""
+def _commit(messages: list[Message]) -> Written:
+    """Write the messages' events in ONE transaction, then acknowledge them (and take
+    those dropped for want of their player off their streams)."""
     # An entry deleted after it was delivered comes back empty: nothing to write.
-    events = [_decode(fields) for _, _, fields in messages if fields]
+    present = [message for message in messages if message[2]]
     with transaction.atomic():
-        new_events, players = apply_events(events)
+        new_events, players, gone = apply_batch([_decode(m[2] or {}) for m in present])
         _failpoint("inside_transaction")
     _failpoint("after_commit")
-    _acknowledge(messages)
-    return new_events, players
+    # The dropped are taken off their streams (and what they counted live), not just acked.
+    dropped = [(present[d.index], d) for d in gone]
+    taken = {id(message) for message, _ in dropped}
+    _acknowledge([message for message in messages if id(message) not in taken])
+    if dropped:
+        deletion.events_drop([d.on_stream(m[0], m[1].decode()) for m, d in dropped])
+        logger.info("dropped %s events of deleted players", len(dropped))
+    return Written(new_events, players, len(dropped))
 
 
-def _dead_letter(message: Message, error: DatabaseError) -> None:
-    shard, message_id, fields = message
-    logger.error("event %s refused by PostgreSQL, dead-lettered: %s", message_id, error)
-    # One MULTI (one slot: the shard's): the event is in the dead-letter stream or still
-    # pending, never neither. The trim deletes it from the stream once the board feeder
-    # has read it too.
-    pipe = live.client().pipeline(transaction=True)
-    pipe.xadd(
-        keys.dead_letters(shard),
-        {"e": _decode(fields or {b"e": b"{}"}), "id": message_id, "error": str(error)[:2000]},
-    )
-    pipe.xack(keys.stream(shard), keys.FLUSH_GROUP, message_id)
-    pipe.execute()
-
-
-def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
+def _commit_isolating(messages: list[Message]) -> Written:
     """Commit the messages; where PostgreSQL refuses them, halve until the refused
     events stand alone and dead-letter those. log2(batch) extra transactions for each
     refused event, none at all when nothing is refused."""
@@ -279,12 +300,10 @@ def _commit_isolating(messages: list[Message]) -> tuple[int, list[int]]:
         raise  # PostgreSQL unreachable: the whole batch stays pending for the next run
     except DatabaseError as error:
         if len(messages) == 1:
-            _dead_letter(messages[0], error)
-            return 0, []
+            dead_letters.set_aside(messages[0], error)
+            return Written()
     half = len(messages) // 2
-    first_new, first_players = _commit_isolating(messages[:half])
-    second_new, second_players = _commit_isolating(messages[half:])
-    return first_new + second_new, sorted({*first_players, *second_players})
+    return _commit_isolating(messages[:half]) + _commit_isolating(messages[half:])
 
 
 def flush_batch(
@@ -296,28 +315,14 @@ def flush_batch(
     if not messages:
         return 0, 0, []
     _failpoint("before_transaction")
-    new_events, players = _commit_isolating(messages)
-    return len(messages), new_events, players
+    written = _commit_isolating(messages)
+    return len(messages), written.new_events, written.players
 
 
 def consumer_name() -> str:
     """The same name for every flush of one process (a worker process flushes every few
     seconds: a fresh name each time left a consumer behind per flush)."""
     return boards.consumer_name()
-
-
-def forget_idle_consumers(*, shard: int, idle_seconds: float) -> int:
-    """Remove the shard's consumers (of both groups) that hold nothing pending and were
-    idle this long (processes that exited); returns how many. A consumer with pending
-    events stays: its events are reclaimed from it by name."""
-    r = live.client()
-    removed = 0
-    for group in boards.GROUPS:
-        for consumer in r.xinfo_consumers(keys.stream(shard), group):
-            if consumer["pending"] == 0 and consumer["idle"] >= idle_seconds * 1000:
-                r.xgroup_delconsumer(keys.stream(shard), group, consumer["name"])
-                removed += 1
-    return removed
 
 
 @contextlib.contextmanager
@@ -389,7 +394,9 @@ def _tidy(shards: list[int]) -> None:
     # A consumer with nothing pending loses nothing by going; an active one comes back on
     # its next read.
     for shard in shards:
-        forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
+        boards.forget_idle_consumers(shard=shard, idle_seconds=settings.FLUSH_RECLAIM_IDLE_SECONDS)
+    # Deleted players whose streams hold nothing of theirs any more leave the feeder's list.
+    deletion.tombstones_sweep()
 
 
 def flush_pending(
@@ -424,19 +431,21 @@ def flush_pending(
             if not messages:
                 continue  # every shard tried came back drained or held
             _failpoint("before_transaction")
-            new_events, players = _commit_isolating(messages)
+            written = _commit_isolating(messages)
         run.report.batches += 1
-        run.report.events += new_events
-        run.report.player_ids.update(players)
+        run.report.events += written.new_events
+        run.report.player_ids.update(written.players)
+        run.report.dropped += written.dropped
     _tidy(run.report.shards)
     mark_flushed()
     report = run.report
-    if report.events:
+    if report.events or report.dropped:
         logger.info(
-            "flushed %s events for %s players in %s batches",
+            "flushed %s events for %s players in %s batches (%s dropped: players deleted)",
             report.events,
             report.players,
             report.batches,
+            report.dropped,
         )
     return report
 
@@ -450,7 +459,11 @@ def apply_in_request(*, stream: str, stream_id: str, event_json: str) -> None:
     (and the versions) would make that replay a no-op.
     """
     with transaction.atomic():
-        apply_events([event_json.encode()])
+        _new, _players, dropped = apply_batch([event_json.encode()])
+    if dropped:  # its player was deleted meanwhile
+        shard = keys.shard_of(json.loads(event_json)["player"])
+        deletion.events_drop([dropped[0].on_stream(shard, stream_id)])
+        return
     update = boards.update_of(json.loads(event_json))
     if update is not None:
         boards.board_updates_apply([update])

@@ -25,8 +25,10 @@ START = datetime.now(UTC) - timedelta(days=150)
 
 @pytest.fixture
 def poisoned():
-    """1,000 good events and, in the middle of them, one of a player deleted while it
-    waited (its ledger row would name a player that is gone)."""
+    """1,000 good events and, in the middle of them, a check-in of a habit whose row was
+    deleted behind the app's back while it waited (its check-in row would name a habit that
+    is gone). A deleted player's events are not refused: the flush drops them
+    (accounts/tests/test_deletion_under_load.py)."""
     players = [make_player(f"player{i}") for i in range(10)]
     habits = {p.pk: Habit.objects.create(player=p, name="Stretch") for p in players}
     made = burst(players, habits, start=START, events=500)
@@ -37,7 +39,7 @@ def poisoned():
     made += burst(players, habits, start=START + timedelta(days=75), events=1000 - made)
     assert flush.backlog()["pending"] == made + 1
     ghost_ids = (ghost.pk, ghost_habit.pk)
-    User.objects.filter(pk=ghost.pk).delete()
+    Habit.objects.filter(pk=ghost_habit.pk).delete()
     return players, made, ghost_ids
 
 
@@ -89,9 +91,8 @@ def test_a_batch_without_refusals_pays_for_no_isolation(poisoned):
 def test_a_retried_dead_letter_flushes_once_after_its_cause_is_fixed(poisoned, client):
     _players, _made, (ghost_id, ghost_habit_id) = poisoned
     flush.flush_pending(reclaim_idle_seconds=0)
-    # The cause fixed: the player (and their habit) exist again.
-    ghost = User.objects.create(id=ghost_id, username="ghost", timezone="UTC")
-    Habit.objects.create(id=ghost_habit_id, player=ghost, name="Haunt")
+    # The cause fixed: the habit exists again.
+    Habit.objects.create(id=ghost_habit_id, player_id=ghost_id, name="Haunt")
 
     call_command("dead_letters", "retry", "--all")
     flush.flush_pending(reclaim_idle_seconds=0)
@@ -110,10 +111,10 @@ def test_a_discarded_dead_letter_is_recorded_with_its_reason(poisoned):
     flush.flush_pending(reclaim_idle_seconds=0)
     letter = dead_letters.listed()[0]
 
-    call_command("dead_letters", "discard", letter["id"], "--reason", "player deleted")
+    call_command("dead_letters", "discard", letter["id"], "--reason", "habit deleted")
 
     assert dead_letters.listed() == []
     discarded = DiscardedEvent.objects.get()
-    assert (discarded.reason, discarded.error) == ("player deleted", letter["error"])
+    assert (discarded.reason, discarded.error) == ("habit deleted", letter["error"])
     assert discarded.payload["type"] == "check_in"
     assert str(discarded.event_id) == discarded.payload["id"]

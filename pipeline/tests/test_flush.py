@@ -179,12 +179,13 @@ def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, 
     )
 
     # 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers, (the COPY is one
-    # more, on the raw cursor), 1 ledger insert, 1 count, 7 projection statements (the
-    # habits' two: check-ins, frozen days). The shard's
+    # more, on the raw cursor), 1 drop of deleted players' events, 1 ledger insert, 1
+    # count, 7 projection statements (the habits' two: check-ins, frozen days). The shard's
     # advisory lock is taken once per shard, around its batches (flush_pending).
     assert statements == [
         "CREATE",
         "DELETE",
+        "WITH",
         "WITH",
         "SELECT",
         "UPDATE",
