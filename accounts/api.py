@@ -1,6 +1,6 @@
 """HTTP API for accounts: sign-up, tokens, the player's own profile with live values."""
 
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, logout, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.player import player_of
 from accounts.selectors import NAME_TAKEN, public_name_taken
-from accounts.services import player_logout, player_register, player_update
-from accounts.throttles import AUTH_THROTTLES
+from accounts.services import player_delete, player_logout, player_register, player_update
+from accounts.throttles import AUTH_THROTTLES, PASSWORD_CHECK_THROTTLES
 from accounts.validators import validate_timezone
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
@@ -131,6 +131,10 @@ class ProfileUpdate(ProfileFields):
     """PATCH /api/me: only the profile's own fields."""
 
 
+class DeleteInput(StrictInput):
+    password = serializers.CharField(trim_whitespace=False, write_only=True)
+
+
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -180,6 +184,23 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         player = player_update(player=player, **serializer.validated_data)
         return Response(MeOutput(me_payload(player)).data)
+
+    def get_throttles(self):
+        # Deleting checks the password: throttled like a log-in (per address and player).
+        if self.request.method == "DELETE":
+            return [*super().get_throttles(), *(cls() for cls in PASSWORD_CHECK_THROTTLES)]
+        return super().get_throttles()
+
+    @extend_schema(request=DeleteInput, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Delete the account and everything of it, confirmed with the password: its token
+        and sessions stop, its sockets close, it leaves the boards; the username is free."""
+        serializer = DeleteInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        player_delete(player=player_of(request), password=serializer.validated_data["password"])
+        if not isinstance(request.auth, Token):
+            logout(request._request)  # this browser's own session cookie, now empty
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutApi(APIView):

@@ -56,6 +56,12 @@ def token_group(key: str) -> str:
     return "token." + token_digest(key)[:32]
 
 
+def player_group(player_id: int) -> str:
+    """The sockets of a player (whatever they authenticated with): their personal news, and
+    they close when the account does (deactivated, deleted)."""
+    return f"player.{player_id}"
+
+
 def _record(user: User) -> dict:
     return {field: getattr(user, field) for field in CACHED_USER_FIELDS}
 

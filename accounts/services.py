@@ -1,13 +1,22 @@
-"""Writes for players: registration and profile changes."""
+"""Writes for players: registration, profile changes, logging out, deletion."""
+
+import logging
+from datetime import datetime
 
 from django.contrib.auth import logout
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from redis.exceptions import RedisError
 from rest_framework.authtoken.models import Token
 
+from accounts import deletion
 from accounts.authentication import token_cache_remember
 from accounts.models import User
+from common import clock
+from common.refusals import Invalid
 from gameplay import live
+
+logger = logging.getLogger(__name__)
 
 MODERATORS_GROUP = "moderators"
 
@@ -72,6 +81,27 @@ def player_logout(*, request) -> None:
         Token.objects.filter(key=request.auth.key).delete()
     else:
         logout(request._request if hasattr(request, "_request") else request)
+
+
+WRONG_PASSWORD = "That is not your password: nothing was deleted."
+
+
+def player_delete(*, player: User, password: str, now: datetime | None = None) -> None:
+    """Delete the player and everything of theirs, once they confirm with their password
+    (`DELETE /api/me`, the settings page's button). A wrong one refuses (400 `password`)
+    with nothing touched. At once: their token and sessions stop working, their sockets
+    close, they leave every board and their live keys go; then their rows. Should Redis or
+    PostgreSQL fail after their credentials stopped, the flush's beat task finishes it
+    (accounts/deletion.py)."""
+    if not player.check_password(password):
+        raise Invalid(WRONG_PASSWORD, field="password")
+    now = now or clock.now()
+    deletion.player_close(player_id=player.pk, now=now)
+    try:
+        deletion.player_erase(player_id=player.pk, now=now)
+    except (RedisError, DatabaseError) as exc:
+        # Closed already, so nothing of theirs can be used: the rest follows, retried.
+        logger.warning("player %s's deletion will be finished by the flush: %s", player.pk, exc)
 
 
 def moderator_make(*, player: User) -> User:

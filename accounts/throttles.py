@@ -60,14 +60,39 @@ class AuthUsernameThrottle(SimpleRateThrottle):
         }
 
 
+class PasswordCheckThrottle(SimpleRateThrottle):
+    """The password checks of a signed-in player (confirming an account's deletion), per
+    player: a stolen token or session must not be a way to try passwords without end."""
+
+    scope = SCOPE
+    cache_format = "throttle_auth-player_%(ident)s"
+
+    def get_cache_key(self, request, view) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return self.cache_format % {"ident": user.pk}
+
+
 # For the API views: `throttle_classes = AUTH_THROTTLES`.
 AUTH_THROTTLES = [AuthAddressThrottle, AuthUsernameThrottle]
+# For a signed-in player's password check: per address and per player.
+PASSWORD_CHECK_THROTTLES = [AuthAddressThrottle, PasswordCheckThrottle]
 
 
-def attempt_refused_for(request) -> float | None:
+def throttle_keys_of(*, player_id: int, username: str) -> list[str]:
+    """The cache keys of the buckets that name a player (their deletion forgets them)."""
+    return [
+        AuthUsernameThrottle.cache_format
+        % {"ident": hashlib.sha256(username.strip().casefold().encode()).hexdigest()},
+        PasswordCheckThrottle.cache_format % {"ident": player_id},
+    ]
+
+
+def attempt_refused_for(request, throttles: list | None = None) -> float | None:
     """Count one attempt in every bucket; the seconds to wait if any bucket is full."""
     waits = []
-    for throttle in (cls() for cls in AUTH_THROTTLES):
+    for throttle in (cls() for cls in throttles or AUTH_THROTTLES):
         # The HTML forms have no DRF view, and these two throttles read only the request;
         # the stubs make the view a required APIView.
         if not throttle.allow_request(request, None):  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisClusterException
 
+from accounts.authentication import player_group
 from gameplay import boards, keys, live, rules
 from leaderboard.selectors import board_payload, community_payload, me_message
 from leaderboard.subscription import Subscription
@@ -62,10 +63,6 @@ POLL_SECONDS = 0.2
 RENEW_SECONDS = 1.0
 LEADER_TTL_MS = 3000
 BOARD_SIZE = 10
-
-
-def player_group(player_id: int) -> str:
-    return f"player.{player_id}"
 
 
 def encode(message: dict) -> str:

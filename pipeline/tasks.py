@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from accounts.deletion import deletions_resume
 from pipeline.flush import flush_pending
 
 
@@ -9,5 +10,8 @@ from pipeline.flush import flush_pending
     name="gameplay.tasks.flush_events", ignore_result=True, soft_time_limit=120, time_limit=150
 )
 def flush_events() -> int:
-    """Beat's periodic flush. A failure leaves the events pending for the next run."""
-    return flush_pending().events
+    """Beat's periodic flush. A failure leaves the events pending for the next run. Then
+    the deletions that stopped half-way (Redis or PostgreSQL down) are finished."""
+    events = flush_pending().events
+    deletions_resume()
+    return events
