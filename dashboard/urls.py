@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import partials, vacations, views
+from dashboard import account, partials, vacations, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -29,4 +29,5 @@ urlpatterns = [
         name="partial-vacation-remove",
     ),
     path("signup/", views.signup, name="signup"),
+    path("settings/delete", account.account_delete, name="settings-delete"),
 ]
