@@ -47,7 +47,9 @@ async def board_without(socket: WebsocketCommunicator, player_id: int, seconds: 
 
 
 def award(player, points: int) -> None:
-    live.adjust(actor=player.actor, points=points, moderator_id=None, reason="t", now=clock.now())
+    live.adjust(
+        actor=player.actor, points=points, moderator_id=player.pk, reason="t", now=clock.now()
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from django.db import OperationalError, connection
@@ -52,8 +53,10 @@ def settled(trace: Trace) -> list[str]:
 
 def waiting_of(player_id: int) -> int:
     """The player's events on their shard's stream."""
-    entries = live.client().xrange(keys.stream(keys.shard_of(player_id)))
-    return sum(1 for _id, fields in entries if json.loads(fields[b"e"])["player"] == player_id)
+    entries = cast(
+        list[live.StreamEntry], live.client().xrange(keys.stream(keys.shard_of(player_id)))
+    )
+    return len([1 for _id, fields in entries if json.loads(fields[b"e"])["player"] == player_id])
 
 
 def on_global_boards(player_id: int) -> bool:
