@@ -2,6 +2,7 @@
 own requests are still coming, or with a step failing half-way: the flush drops their events
 and succeeds, check_consistency passes, and nothing of them remains."""
 
+import io
 import json
 import threading
 import time
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError, connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
@@ -87,6 +89,20 @@ def test_deleted_with_events_waiting_the_next_flush_drops_them_and_succeeds(crow
     assert settled(trace) == []
     assert {p.pk: User.objects.get(pk=p.pk).points for p in players[1:]} == others
     assert not LedgerEntry.objects.filter(player_id=dora.pk).exists()
+
+
+def test_flush_counters_says_how_many_events_of_deleted_players_it_dropped(crowd):
+    dora, _trace, _players, _habits = crowd
+    focus_session(dora, start=START)
+    player_delete(player=dora, password=PASSWORD)
+    out = io.StringIO()
+
+    call_command("flush_counters", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "Flushed 0 events for 0 players.",
+        "Dropped 2 events of deleted players.",
+    ]
 
 
 def test_with_a_flusher_running_and_her_requests_still_coming_nothing_of_her_remains(crowd):

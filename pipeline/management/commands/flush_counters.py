@@ -17,3 +17,5 @@ class Command(BaseCommand):
         except Exception as exc:
             raise CommandError(f"Flush failed, nothing acknowledged: {exc}") from exc
         self.stdout.write(f"Flushed {report.events} events for {report.players} players.")
+        if report.dropped:
+            self.stdout.write(f"Dropped {report.dropped} events of deleted players.")
