@@ -24,6 +24,7 @@ from habits.models import Habit
 from moderation.services import player_points_adjust
 from pipeline import dead_letters, flush
 from pipeline.consistency import consistency_drift
+from pipeline.rebuild import live_state_rebuild
 from pipeline.tasks import flush_events
 from testkit.actions import burst, check_in, focus_session
 from testkit.personas import PASSWORD, client_for, make_player
@@ -89,6 +90,20 @@ def test_deleted_with_events_waiting_the_next_flush_drops_them_and_succeeds(crow
     assert settled(trace) == []
     assert {p.pk: User.objects.get(pk=p.pk).points for p in players[1:]} == others
     assert not LedgerEntry.objects.filter(player_id=dora.pk).exists()
+
+
+def test_a_rebuild_after_a_deletion_brings_nothing_of_the_player_back(crowd):
+    dora, trace, players, habits = crowd
+    burst(players, habits, start=START, events=120)
+    flush.flush_pending()
+    burst(players, habits, start=START + timedelta(days=100), events=60)
+    player_delete(player=dora, password=PASSWORD)
+
+    live_state_rebuild()
+
+    assert consistency_drift() == []
+    assert settled(trace) == []
+    assert not on_global_boards(dora.pk)
 
 
 def test_flush_counters_says_how_many_events_of_deleted_players_it_dropped(crowd):
