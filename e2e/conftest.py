@@ -128,8 +128,8 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
     env = {"FLUSH_INTERVAL_SECONDS": FLUSH_INTERVAL_SECONDS, **ASYNC_UNSAFE_OFF}
     with (
         websocket_server(log=logs / "uvicorn.log", **env) as ws,
-        gunicorn(workers=2, WS_PUBLIC_URL=ws, **env) as http,
-        celery_worker(beat_schedule=logs / "beat-schedule", **env),
+        gunicorn(workers=2, log=logs / "gunicorn.log", WS_PUBLIC_URL=ws, **env) as http,
+        celery_worker(beat_schedule=logs / "beat-schedule", log=logs / "worker.log", **env),
     ):
         yield Stack(http=http, ws=ws)
 

@@ -113,23 +113,29 @@ def manage(
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 2, **env_overrides: str):
-    """The Procfile's web process on a free port; yields its base URL."""
+def gunicorn(*, workers: int = 2, log: Path | None = None, **env_overrides: str):
+    """The Procfile's web process on a free port; yields its base URL. Its output goes to
+    `log`, if given."""
     port = free_port()
     web = procfile.command("web", HOST="127.0.0.1", PORT=port, WEB_CONCURRENCY=workers)
     args = [*web, "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
-    with process(args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz")):
+    with process(
+        args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz"), log=log
+    ):
         yield url
 
 
 @contextlib.contextmanager
-def celery_worker(*, beat_schedule: Path | None = None, **env_overrides: str):
-    """The Procfile's worker in one process (solo pool), with beat inside it if asked."""
+def celery_worker(
+    *, beat_schedule: Path | None = None, log: Path | None = None, **env_overrides: str
+):
+    """The Procfile's worker in one process (solo pool), with beat inside it if asked; its
+    output goes to `log`, if given."""
     args = [*procfile.command("worker"), "--pool", "solo", "--loglevel", "warning"]
     if beat_schedule is not None:
         args += ["--beat", "--schedule", str(beat_schedule)]
-    with process(args, env=project_env(**env_overrides)) as proc:
+    with process(args, env=project_env(**env_overrides), log=log) as proc:
         yield proc
 
 
