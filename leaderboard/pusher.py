@@ -38,9 +38,10 @@ import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
 from redis.exceptions import RedisClusterException
 
-from gameplay import boards, keys, live, rules
+from gameplay import boards, keys, live, rules, store
 from leaderboard.selectors import board_payload, community_payload, me_message
 from leaderboard.subscription import Subscription
 
@@ -116,8 +117,12 @@ def live_client() -> aioredis.Redis | aioredis.RedisCluster:
     that stopped answering."""
     timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
     if settings.LIVE_REDIS_CLUSTER:
+        first, others = store.cluster_seeds(settings.LIVE_REDIS_URL)
         return aioredis.RedisCluster.from_url(
-            settings.LIVE_REDIS_URL, require_full_coverage=False, **timeouts
+            first,
+            startup_nodes=[AsyncClusterNode(host, port) for host, port in others],
+            require_full_coverage=False,
+            **timeouts,
         )
     return aioredis.from_url(settings.LIVE_REDIS_URL, **timeouts)
 

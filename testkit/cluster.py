@@ -36,7 +36,7 @@ def cluster_store(live_cluster: LocalCluster, settings) -> Iterator[LocalCluster
     """The live store is `live_cluster` for this test; the single server again after."""
     restore_whole(live_cluster)
     settings.LIVE_REDIS_CLUSTER = True
-    settings.LIVE_REDIS_URL = live_cluster.seed_url
+    settings.LIVE_REDIS_URL = live_cluster.seed_urls  # all six: any may be down
     settings.LIVE_REDIS_DB = 0  # a cluster has database 0 only (the news channels' names)
     store.reset()
     try:

@@ -8,6 +8,7 @@ import redis
 from redis.commands.core import Script
 from redis.crc import key_slot
 
+from devstack.processes import free_port
 from focusquest.api import exception_handler
 from focusquest.unavailable import unavailable_dependency
 from gameplay import store
@@ -143,3 +144,23 @@ def test_a_dead_master_fails_its_slots_only_until_its_replica_takes_over(cluster
     assert not store.replicas_expected(f"127.0.0.1:{promoted.port}")
     for node in others:
         assert store.run_acknowledged(set_call(keys[node.port], "x"), keys[node.port]) == b"x"
+
+
+def test_a_process_finds_the_cluster_from_any_seed_while_the_first_is_down(cluster_store, settings):
+    # A process that starts during a failover of its one seed node could never reach the
+    # cluster: LIVE_REDIS_URL names several seeds, and the client starts from one that
+    # answers.
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    settings.LIVE_REDIS_URL = f"{down}, {cluster_store.seed_urls}"
+    assert store.cluster_seeds(settings.LIVE_REDIS_URL) == (
+        down,
+        [("127.0.0.1", node.port) for node in cluster_store.nodes],
+    )
+    store.reset()
+
+    key = key_on(cluster_store.masters[2], "seed")
+    assert store.run_acknowledged(set_call(key, "1"), key) == b"1"
+    settings.LIVE_REDIS_URL = down
+    store.reset()
+    with pytest.raises(redis.RedisClusterException, match="cannot be connected"):
+        store.cluster_client()
