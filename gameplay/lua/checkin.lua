@@ -24,6 +24,7 @@ end
 
 local added = redis.call('SADD', DAYS, day)
 if added == 0 then
+  confirm_earlier()
   local total, weekly = totals()
   return cjson.encode({status = 'repeat', current = current_streak(),
     longest = tonumber(redis.call('HGET', HABIT, 'longest')) or 0,
