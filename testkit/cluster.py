@@ -22,7 +22,7 @@ import redis
 from redis.crc import key_slot
 
 from devstack.cluster import ClusterNode, LocalCluster, local_cluster
-from gameplay import store
+from gameplay import keys, store
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +80,12 @@ def key_on(master: ClusterNode, prefix: str = "t") -> str:
         if any(low <= key_slot(tag.encode()) <= high for low, high in master.slots):
             return f"{{{tag}}}:k"
     raise AssertionError("unreachable")
+
+
+def master_of_player(cluster: LocalCluster, player_id: int) -> ClusterNode:
+    """The master that serves the player's shard (every key of the shard shares its slot),
+    as `cluster` last saw the roles."""
+    return cluster.master_of(key_slot(keys.stream(keys.shard_of(player_id)).encode()))
 
 
 def replica_client(node: ClusterNode) -> redis.Redis:

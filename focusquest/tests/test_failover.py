@@ -28,7 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 import redis
-from redis.crc import key_slot
 
 from accounts.models import User
 from devstack.cluster import ClusterNode, LocalCluster, parse_cluster_nodes
@@ -39,7 +38,7 @@ from gameplay.tests.servers import celery_worker, gunicorn, manage
 from habits.models import CheckIn, Habit
 from pipeline import flush
 from sessions_app.models import FocusSession
-from testkit.cluster import empty_masters
+from testkit.cluster import empty_masters, master_of_player
 from testkit.personas import make_player
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -150,10 +149,6 @@ class PlayerLoad(Player):
             assert checked.json()["points_awarded"] == (10 if day else 12)
         else:
             assert checked.json()["points_awarded"] == 0
-
-
-def master_of_player(cluster: LocalCluster, player_id: int) -> ClusterNode:
-    return cluster.master_of(key_slot(keys.stream(keys.shard_of(player_id)).encode()))
 
 
 def players_on_every_master(cluster: LocalCluster, per_master: int) -> list[User]:

@@ -13,8 +13,8 @@ from redis.crc import key_slot
 from devstack.processes import free_port
 from focusquest.api import exception_handler
 from focusquest.unavailable import unavailable_dependency
-from gameplay import keys, live, store
-from testkit.cluster import key_on, replica_client
+from gameplay import live, store
+from testkit.cluster import key_on, master_of_player, replica_client
 from testkit.personas import make_player
 
 pytestmark = pytest.mark.live
@@ -176,7 +176,7 @@ def test_a_repeat_is_answered_only_once_the_action_it_repeats_is_on_a_replica(cl
     # "already done" while the action lived on the master alone, which a failover then loses.
     player = make_player("ada")
     actor = player.actor
-    master = cluster_store.master_of(key_slot(keys.stream(keys.shard_of(player.pk)).encode()))
+    master = master_of_player(cluster_store, player.pk)
     (replica,) = cluster_store.replicas_of(master)
     now = datetime.now(UTC)
     today = actor.day(now)
