@@ -1,5 +1,5 @@
 """Real servers that a test owns: a private valkey-server (to kill it, or to restart it
-from its AOF) and the project's processes (gunicorn, a Celery worker) on the test
+from its AOF) and the project's processes (gunicorn, uvicorn, a Celery worker) on the test
 databases."""
 
 import contextlib
@@ -124,6 +124,28 @@ def gunicorn(*, workers: int = 2, log: Path | None = None, **env_overrides: str)
         args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz"), log=log
     ):
         yield url
+
+
+@dataclass
+class WebsocketServer:
+    url: str  # ws://host:port
+    process: subprocess.Popen
+
+
+@contextlib.contextmanager
+def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[WebsocketServer]:
+    """The Procfile's websocket server (uvicorn, whose pusher starts with it) on a free
+    port; yields its ws:// base URL and its process."""
+    port = free_port()
+    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
+    # The ASGI app answers HTTP too, so /healthz tells when it is up.
+    with process(
+        args,
+        env=project_env(**env_overrides),
+        ready=lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
+        log=log,
+    ) as proc:
+        yield WebsocketServer(f"ws://127.0.0.1:{port}", proc)
 
 
 @contextlib.contextmanager
