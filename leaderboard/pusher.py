@@ -1,7 +1,9 @@
 """Live pushes to the websockets, coalesced, from one process at a time.
 
 Every websocket process runs a `Pusher` task, but only the one holding the Redis leader
-lock works; the others wait to take over should it die. The leader:
+lock works; the others wait to take over should it die (within the lock's 3 s expiry and
+a second), and the one that takes over sends every socket a fresh `me`, since the news of
+the awards made meanwhile went to nobody. The leader:
 
 - feeds the global boards from the shard streams (gameplay/boards.py) every time it wakes:
   when news arrives (so an award is on the boards within milliseconds) and every
@@ -52,7 +54,8 @@ BOARDS_GROUP = "leaderboard"
 AWARD_TOPICS = ("boards", "community")
 TOPICS = (*AWARD_TOPICS, "ranks")
 # Topics whose counter a new leader adopts without sending: the sockets it serves got their
-# `me` when they connected.
+# `me` when they connected. Unless it takes over from another leader (`_lead`): news that
+# leader never sent is lost, so every socket then gets a fresh `me`.
 ADOPTED_ON_TAKEOVER = ("ranks",)
 # "At most about one per second per board": one every 0.9 s, so an award waits at most one
 # interval for its snapshot and the fan-out to a thousand sockets still fits in the second
@@ -62,6 +65,8 @@ GATHER_SECONDS = 0.2
 POLL_SECONDS = 0.2
 RENEW_SECONDS = 1.0
 LEADER_TTL_MS = 3000
+# A follower tries the lock again when it expires, but never sooner than this.
+LOCK_POLL_SECONDS = 0.05
 BOARD_SIZE = 10
 
 
@@ -133,6 +138,7 @@ class Pusher:
         self.redis = live_client()
         self.layer = get_channel_layer()
         self.leading = False
+        self.followed = False  # another pusher held the lock while this one ran
         self.renew_at = 0.0
         self.polled_at = -1e9
         self.seen: dict[str, int] = {}
@@ -152,8 +158,8 @@ class Pusher:
             while not self.stopping.is_set():
                 try:
                     if loop.time() >= self.renew_at:
-                        self.leading = await self._lead()
-                        self.renew_at = loop.time() + RENEW_SECONDS
+                        self.leading, wait = await self._lead()
+                        self.renew_at = loop.time() + wait
                     if self.leading:
                         await self._tick(loop.time())
                 except Exception:  # keep pushing after a passing Redis or layer fault
@@ -182,20 +188,33 @@ class Pusher:
             return self.renew_at
         return min(self.renew_at, self.polled_at + POLL_SECONDS, *self.due.values())
 
-    async def _lead(self) -> bool:
+    async def _lead(self) -> tuple[bool, float]:
+        """Whether this pusher leads, and when to try again: in RENEW_SECONDS, or as soon
+        as another's lock expires, so that a dead leader is replaced 3 s after its last
+        renewal rather than up to a second later."""
         # Take the lock if free, or extend it if ours; a dead leader's lock expires.
         held = await self.redis.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
         if held:
             self.seen.clear()  # a new leader sends fresh snapshots at once
             self.due.clear()
             self.polled_at = -1e9
-            return True
-        owner = await self.redis.get(keys.PUSH_LEADER)
+            if self.followed:
+                # A takeover: the news that came while the dead leader's lock stood went
+                # to nobody (this pusher only keeps news it leads for). Every socket gets
+                # its player's `me` again, read fresh, as after a moderator's hide.
+                self.due["ranks"] = asyncio.get_running_loop().time() + GATHER_SECONDS
+            return True, RENEW_SECONDS
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(keys.PUSH_LEADER)
+        pipe.pttl(keys.PUSH_LEADER)
+        owner, expires_ms = await pipe.execute()
         if owner == self.identity.encode():
             await self.redis.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
-            return True
+            return True, RENEW_SECONDS
+        self.followed = self.followed or owner is not None
         self.pending_news.clear()
-        return False
+        # PTTL: milliseconds left, or negative (no key, or no expiry).
+        return False, min(RENEW_SECONDS, max(LOCK_POLL_SECONDS, expires_ms / 1000))
 
     async def _resign(self) -> None:
         with contextlib.suppress(Exception):
