@@ -41,6 +41,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException
 
 from gameplay import boards, keys, live, rules, store
@@ -127,6 +129,10 @@ def live_client() -> aioredis.Redis | aioredis.RedisCluster:
             first,
             startup_nodes=[AsyncClusterNode(host, port) for host, port in others],
             require_full_coverage=False,
+            # A command meeting a dead master fails within a second, as the app's own do
+            # (gameplay.store): the default backoff (1 s, then 2, 4) held the whole push
+            # loop, every shard's news with it, for seconds at a time.
+            retry=AsyncRetry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
             **timeouts,
         )
     return aioredis.from_url(settings.LIVE_REDIS_URL, **timeouts)
