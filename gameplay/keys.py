@@ -156,6 +156,10 @@ def board(board_name: str, week_id: str) -> str:
 
 # --- Operations -------------------------------------------------------------------------------
 
-# Held (with an expiry, renewed) by the one websocket process that pushes for everyone.
-PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
 LAST_FLUSH = f"{PREFIX}:{{flush}}:last-flush"
+
+# --- On the plain Redis (REDIS_URL), not the live store ----------------------------------------
+
+# Held (with an expiry, renewed) by the one websocket process that pushes for everyone:
+# beside the channel layer, so that no live-store master's failover stops the pushes.
+PUSH_LEADER = f"{PREFIX}:push-leader"

@@ -138,10 +138,18 @@ def live_client() -> aioredis.Redis | aioredis.RedisCluster:
     return aioredis.from_url(settings.LIVE_REDIS_URL, **timeouts)
 
 
+def lock_client() -> aioredis.Redis:
+    """The pusher's client of the plain Redis (REDIS_URL), where the leader lock lives:
+    beside the channel layer the pushes go through, and not on a live-store master whose
+    failover would stop every push (the lock could be neither renewed nor taken)."""
+    return aioredis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
 class Pusher:
     def __init__(self) -> None:
         self.identity = uuid.uuid4().hex
         self.redis = live_client()
+        self.locks = lock_client()
         self.layer = get_channel_layer()
         self.leading = False
         self.followed = False  # another pusher held the lock while this one ran
@@ -179,8 +187,9 @@ class Pusher:
                 await asyncio.wait_for(listener, 2)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._resign(), 2)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.redis.aclose(), 2)
+            for client in (self.redis, self.locks):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.aclose(), 2)
 
     async def _sleep(self, seconds: float) -> None:
         """Until `seconds` pass, news arrives, or the pusher stops."""
@@ -199,7 +208,7 @@ class Pusher:
         as another's lock expires, so that a dead leader is replaced 3 s after its last
         renewal rather than up to a second later."""
         # Take the lock if free, or extend it if ours; a dead leader's lock expires.
-        held = await self.redis.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
+        held = await self.locks.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
         if held:
             self.seen.clear()  # a new leader sends fresh snapshots at once
             self.due.clear()
@@ -210,12 +219,12 @@ class Pusher:
                 # its player's `me` again, read fresh, as after a moderator's hide.
                 self.due["ranks"] = asyncio.get_running_loop().time() + GATHER_SECONDS
             return True, RENEW_SECONDS
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.locks.pipeline(transaction=False)
         pipe.get(keys.PUSH_LEADER)
         pipe.pttl(keys.PUSH_LEADER)
         owner, expires_ms = await pipe.execute()
         if owner == self.identity.encode():
-            await self.redis.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
+            await self.locks.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
             return True, RENEW_SECONDS
         self.followed = self.followed or owner is not None
         self.pending_news.clear()
@@ -224,8 +233,8 @@ class Pusher:
 
     async def _resign(self) -> None:
         with contextlib.suppress(Exception):
-            if await self.redis.get(keys.PUSH_LEADER) == self.identity.encode():
-                await self.redis.delete(keys.PUSH_LEADER)
+            if await self.locks.get(keys.PUSH_LEADER) == self.identity.encode():
+                await self.locks.delete(keys.PUSH_LEADER)
 
     async def _tick(self, now: float) -> None:
         # Feed first: the news' ranks and the snapshots then include what just arrived. A

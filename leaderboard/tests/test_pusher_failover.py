@@ -11,10 +11,11 @@ import time
 
 import httpx
 import pytest
+from django_redis import get_redis_connection
 from websockets.sync.client import connect
 
 from accounts.models import User
-from gameplay import keys, live
+from gameplay import keys
 from gameplay.tests.servers import gunicorn, websocket_server
 from habits.models import Habit
 from testkit.cluster import empty_masters
@@ -81,12 +82,13 @@ def socket_of(player: User, url: str):
 def test_the_pushers_process_killed_another_takes_over_within_5_s(cluster_store, tmp_path):
     empty_masters()
     player = make_player("ada")
+    locks = get_redis_connection("default")  # REDIS_URL, where the leader lock lives
     with gunicorn(workers=1) as url:
         actions = Actions(url, player, habits=3)
         with websocket_server(log=tmp_path / "ws-1.log") as first:
             # Alone, the first process's pusher takes the lock; the second cannot.
-            until(lambda: live.client().get(keys.PUSH_LEADER) is not None, 10)
-            leader = live.client().get(keys.PUSH_LEADER)
+            until(lambda: locks.get(keys.PUSH_LEADER) is not None, 10)
+            leader = locks.get(keys.PUSH_LEADER)
             with (
                 websocket_server(log=tmp_path / "ws-2.log") as second,
                 socket_of(player, second.url) as socket,
@@ -95,7 +97,7 @@ def test_the_pushers_process_killed_another_takes_over_within_5_s(cluster_store,
                 # The leader's news reaches a socket of the other process.
                 actions.check_in()
                 receive_until(socket, me_with(10), PUSH_SECONDS)
-                assert live.client().get(keys.PUSH_LEADER) == leader
+                assert locks.get(keys.PUSH_LEADER) == leader
 
                 os.killpg(first.process.pid, signal.SIGKILL)
                 killed_at = time.monotonic()
@@ -106,7 +108,7 @@ def test_the_pushers_process_killed_another_takes_over_within_5_s(cluster_store,
                 receive_until(socket, board_with(player, 20), TAKEOVER_SECONDS)
                 board_at = time.monotonic()
                 # The survivor leads, and the next award's news comes at once.
-                assert live.client().get(keys.PUSH_LEADER) not in (None, leader)
+                assert locks.get(keys.PUSH_LEADER) not in (None, leader)
                 actions.check_in()
                 receive_until(socket, me_with(30), PUSH_SECONDS)
 
