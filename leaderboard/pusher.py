@@ -291,9 +291,16 @@ class Pusher:
     async def _send_news(self) -> None:
         news, self.pending_news = self.pending_news, {}
         listed = [(p, item) for p, item in news.items() if item.get("listed")]
-        ranks = await sync_to_async(boards.ranks_many)(
-            [(p, int(item["points"]), int(item["weekly"]), item["week"]) for p, item in listed]
-        )
+        try:
+            ranks = await sync_to_async(boards.ranks_many)(
+                [(p, int(item["points"]), int(item["weekly"]), item["week"]) for p, item in listed]
+            )
+        except aioredis.RedisError:
+            # The global boards' master is failing over: the news waits for the next tick
+            # (merged with what arrives meanwhile) rather than being lost.
+            for item in news.values():
+                self._keep(item, older=True)
+            raise
         for (_player_id, item), rank in zip(listed, ranks, strict=True):
             item.update(rank)
         for player_id, item in news.items():
@@ -318,17 +325,28 @@ class Pusher:
 
     def _merge(self, news: dict) -> None:
         """Keep the latest totals per player, all new badges, and where they started."""
-        player_id = int(news["player"])
         badges = news.get("badges") if isinstance(news.get("badges"), list) else []
-        earlier = self.pending_news.get(player_id)
-        if earlier is None:
-            before = int(news["points"]) - int(news.get("awarded", 0))
-            self.pending_news[player_id] = {**news, "badges": badges, "points_before": before}
-        else:
-            earlier.update({k: v for k, v in news.items() if k != "badges"})
-            earlier["badges"] = earlier["badges"] + badges
+        before = int(news["points"]) - int(news.get("awarded", 0))
+        self._keep({**news, "badges": badges, "points_before": before})
         self.news_arrived = True
         self.wake.set()
+
+    def _keep(self, item: dict, *, older: bool = False) -> None:
+        """One player's news merged into what is pending for them: the later totals, every
+        badge, the earlier starting point. `older`: `item` came before what is pending
+        (news put back after a failed send)."""
+        player_id = int(item["player"])
+        pending = self.pending_news.get(player_id)
+        if pending is None:
+            self.pending_news[player_id] = item
+            return
+        first, last = (item, pending) if older else (pending, item)
+        self.pending_news[player_id] = {
+            **first,
+            **last,
+            "badges": first["badges"] + last["badges"],
+            "points_before": first["points_before"],
+        }
 
 
 # One pusher per event loop (a websocket server process has one; each async test has its own).
