@@ -313,15 +313,28 @@ class Pusher:
         channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
         while not self.stopping.is_set():
             subscription = Subscription(self.redis, channels, self._merge)
+            opened = False
             try:
                 await subscription.open()
+                opened = True
+                if self.listening.is_set():
+                    self._missed_news()
                 self.listening.set()
                 await subscription.receive(self.stopping)
             except (ConnectionError, OSError, aioredis.RedisError, RedisClusterException):
                 logger.warning("news subscription lost; subscribing again", exc_info=True)
-                await asyncio.sleep(1)
+                if not opened:  # nothing answers: do not spin
+                    await asyncio.sleep(1)
             finally:
                 await subscription.close()
+
+    def _missed_news(self) -> None:
+        """Subscribed again after a loss: news published in between (a master failing
+        over, a link lost) was heard by nobody. The leader sends every socket its
+        player's `me` again, read fresh, as after a moderator's hide."""
+        if self.leading:
+            self.due["ranks"] = asyncio.get_running_loop().time() + GATHER_SECONDS
+            self.wake.set()
 
     def _merge(self, news: dict) -> None:
         """Keep the latest totals per player, all new badges, and where they started."""

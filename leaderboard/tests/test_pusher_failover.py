@@ -1,9 +1,9 @@
 """The pusher under faults, on real servers: gunicorn for the actions, uvicorn processes
 (each runs a pusher; the one holding the leader lock pushes for all), the live store on
 the session's 3+3 cluster (testkit/cluster.py). A player's socket hears their news within
-the product's push targets once the faults are over: the pusher's process killed (another
-takes over within 5 s), the master that serves the player's news channel killed (news
-resumes after its replica's promotion)."""
+the product's push targets through the faults: the pusher's process killed (another takes
+over within 5 s and sends what the dead one never did), a master down (the other masters'
+shards' news goes on; its own shards' news resumes after its replica's promotion)."""
 
 import os
 import signal
@@ -11,14 +11,16 @@ import time
 
 import httpx
 import pytest
+import redis
 from django_redis import get_redis_connection
+from redis.crc import key_slot
 from websockets.sync.client import connect
 
 from accounts.models import User
 from gameplay import keys
 from gameplay.tests.servers import gunicorn, websocket_server
 from habits.models import Habit
-from testkit.cluster import empty_masters
+from testkit.cluster import empty_masters, master_of_player
 from testkit.personas import make_player
 from testkit.sockets import receive_until
 
@@ -26,6 +28,12 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 PUSH_SECONDS = 2.0  # the product: a push within 2 s of the action
 TAKEOVER_SECONDS = 5.0
+# Seconds of a master down with no replica to take over: past the few seconds the pusher's
+# client tries to reconnect before it gives the connection up.
+OUTAGE = 8
+# After a failover, the first award on the promoted master's shards reaches the socket
+# once the pusher has subscribed there (it re-reads the slot map every 2 s).
+RESUME_SECONDS = 5.0
 
 
 def until(check, seconds: float, poll: float = 0.05) -> float:
@@ -114,3 +122,53 @@ def test_the_pushers_process_killed_another_takes_over_within_5_s(cluster_store,
 
     assert me_at - killed_at < TAKEOVER_SECONDS
     assert board_at - killed_at < TAKEOVER_SECONDS
+
+
+def test_news_goes_on_while_a_master_is_down_and_resumes_on_its_shards_after_failover(
+    cluster_store, tmp_path
+):
+    empty_masters()
+    # Not the master of the global boards: while that one is down no `me` can carry ranks,
+    # so everyone's news waits for its failover (it is kept, not lost).
+    boards_master = cluster_store.master_of(key_slot(keys.BOARD_ALL.encode()))
+    victim = next(node for node in cluster_store.masters if node is not boards_master)
+    (heir,) = cluster_store.replicas_of(victim)
+    players: dict[bool, User] = {}
+    n = 0
+    while len(players) < 2:  # one player on the victim, one on another master
+        player = make_player(f"player{n}")
+        n += 1
+        players.setdefault(master_of_player(cluster_store, player.pk) is victim, player)
+    hit, spared = players[True], players[False]
+    with (
+        gunicorn(workers=1) as url,
+        websocket_server(log=tmp_path / "ws.log") as ws,
+        socket_of(hit, ws.url) as hit_socket,
+        socket_of(spared, ws.url) as spared_socket,
+    ):
+        hit_actions, spared_actions = Actions(url, hit, 3), Actions(url, spared, OUTAGE + 1)
+        receive_until(hit_socket, me_with(0), PUSH_SECONDS)
+        receive_until(spared_socket, me_with(0), PUSH_SECONDS)
+        receive_until(hit_socket, me_with(hit_actions.check_in()), PUSH_SECONDS)
+
+        # The master dies and, its replica held back from taking over, nothing replaces it
+        # for a while: the pusher gives up its connection to it and hears the others.
+        held_back = redis.Redis(port=heir.port, socket_timeout=2)
+        held_back.config_set("cluster-replica-no-failover", "yes")
+        try:
+            cluster_store.kill(victim)
+            for _ in range(OUTAGE):
+                # Every other shard's news on time, before and after that.
+                started = time.monotonic()
+                receive_until(spared_socket, me_with(spared_actions.check_in()), PUSH_SECONDS)
+                time.sleep(max(0.0, started + 1 - time.monotonic()))
+        finally:
+            held_back.config_set("cluster-replica-no-failover", "no")
+            held_back.close()
+        assert cluster_store.wait_for_failover(victim, timeout=30) is heir
+
+        # The victim's shards: an award (retried through 503s until the web process
+        # learns the promotion) is on its socket soon after, and the next on time.
+        receive_until(hit_socket, me_with(hit_actions.check_in()), RESUME_SECONDS)
+        receive_until(hit_socket, me_with(hit_actions.check_in()), PUSH_SECONDS)
+        receive_until(spared_socket, me_with(spared_actions.check_in()), PUSH_SECONDS)
