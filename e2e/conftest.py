@@ -8,20 +8,16 @@ Playwright cannot download its own browsers here, so it launches the system's Ch
 (`apt-get install chromium`; CHROMIUM_PATH overrides where it is looked for).
 """
 
-import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
-from devstack import procfile
-from devstack.processes import free_port, http_ok, process
 from gameplay import live
-from gameplay.tests.servers import celery_worker, gunicorn, project_env
+from gameplay.tests.servers import celery_worker, gunicorn, websocket_server
 from testkit.actions import wait_for_flush
 
 FLUSH_INTERVAL_SECONDS = "1"
@@ -106,17 +102,6 @@ class Stack:
     ws: str
 
 
-@contextlib.contextmanager
-def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
-    """The Procfile's websocket server (uvicorn) on a free port; yields its ws:// base URL."""
-    port = free_port()
-    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
-    # The ASGI app answers HTTP too, so /healthz tells when it is up.
-    ready = lambda: http_ok(f"http://127.0.0.1:{port}/healthz")  # noqa: E731
-    with process(args, env=project_env(**env_overrides), ready=ready, log=log):
-        yield f"ws://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="package")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
     """gunicorn + uvicorn + Celery worker and beat, for every test in this folder.
@@ -128,10 +113,10 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
     env = {"FLUSH_INTERVAL_SECONDS": FLUSH_INTERVAL_SECONDS, **ASYNC_UNSAFE_OFF}
     with (
         websocket_server(log=logs / "uvicorn.log", **env) as ws,
-        gunicorn(workers=2, WS_PUBLIC_URL=ws, **env) as http,
-        celery_worker(beat_schedule=logs / "beat-schedule", **env),
+        gunicorn(workers=2, log=logs / "gunicorn.log", WS_PUBLIC_URL=ws.url, **env) as http,
+        celery_worker(beat_schedule=logs / "beat-schedule", log=logs / "worker.log", **env),
     ):
-        yield Stack(http=http, ws=ws)
+        yield Stack(http=http, ws=ws.url)
 
 
 @pytest.fixture(autouse=True)
