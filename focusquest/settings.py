@@ -192,6 +192,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
+# Django's database sessions, each labelled with its player (accounts/browser_sessions.py):
+# a new password ends the player's other sessions.
+SESSION_ENGINE = "accounts.browser_sessions"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
