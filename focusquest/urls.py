@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import LogoutApi, MeApi, RegisterApi, StatsApi, TokenApi
+from accounts.api import (
+    LogoutApi,
+    MeApi,
+    PasswordChangeApi,
+    RegisterApi,
+    StatsApi,
+    TokenApi,
+)
 from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
@@ -14,6 +21,7 @@ api = [
     path("auth/register", RegisterApi.as_view(), name="api-register"),
     path("auth/token", TokenApi.as_view(), name="api-token"),
     path("auth/logout", LogoutApi.as_view(), name="api-logout"),
+    path("auth/password", PasswordChangeApi.as_view(), name="api-password"),
     path("me", MeApi.as_view(), name="api-me"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(
