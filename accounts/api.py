@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.passwords import password_change
+from accounts.passwords import password_change, password_reset_request
 from accounts.player import player_of
 from accounts.selectors import NAME_TAKEN, public_name_taken
 from accounts.services import player_logout, player_register, player_update
-from accounts.throttles import AUTH_THROTTLES
+from accounts.throttles import AUTH_THROTTLES, RESET_THROTTLES
 from accounts.validators import validate_timezone
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
@@ -146,6 +146,7 @@ class IssuedToken(serializers.Serializer):
     token = serializers.CharField()
 
 
+RESET_ASKED = "If an account has that email, a link to reset its password is on its way."
 WRONG_PASSWORD = "Your old password was entered incorrectly. Please enter it again."
 
 
@@ -161,6 +162,10 @@ class PasswordChangeInput(StrictInput):
 
     def validate_new_password(self, value: str) -> str:
         return _password_rules(value, player=self.context["player"])
+
+
+class PasswordResetInput(StrictInput):
+    email = serializers.EmailField()
 
 
 class RegisterApi(APIView):
@@ -219,6 +224,30 @@ class PasswordChangeApi(APIView):
             browser=browser,
         )
         return Response(IssuedToken({"token": token.key}).data)
+
+
+class PasswordResetApi(APIView):
+    """Mail a one-time link to the reset page (valid for PASSWORD_RESET_TIMEOUT) to the
+    account with this email. The answer is 202 whether or not there is one."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = RESET_THROTTLES
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=PasswordResetInput,
+        responses={202: inline_serializer("ResetAsked", {"detail": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(
+            email=serializer.validated_data["email"],
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        return Response({"detail": RESET_ASKED}, status=status.HTTP_202_ACCEPTED)
 
 
 class MeApi(APIView):

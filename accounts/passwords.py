@@ -1,7 +1,8 @@
-"""Writes for passwords: a change, and what it ends: every other credential of the player
-(their token and browser sessions)."""
+"""Writes for passwords: a change, a reset asked for by email, and what both end: every
+other credential of the player (their token and browser sessions)."""
 
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
@@ -9,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from accounts.authentication import token_cache_remember
 from accounts.browser_sessions import player_sessions_end
 from accounts.models import User
+from accounts.tasks import password_reset_mail
 
 
 def player_credentials_end(*, player: User, keep_session: str | None = None) -> None:
@@ -36,3 +38,16 @@ def password_change(
     if browser is not None:
         update_session_auth_hash(browser, player)  # the new password's hash, a new key
     return player, token
+
+
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Mail a one-time link to the reset page to each active account with this email and a
+    password (Django's rules, PasswordResetForm.get_users), if there is any.
+
+    The request does the same work whether or not there is one: one query, one task
+    queued (with no players it sends nothing). The mail goes from the worker, so how long
+    a mail server takes never shows in the answer, which is the same 202 either way."""
+    player_ids = [player.pk for player in PasswordResetForm().get_users(email)]
+    transaction.on_commit(
+        lambda: password_reset_mail.delay(player_ids=player_ids, domain=domain, use_https=use_https)
+    )

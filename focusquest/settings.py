@@ -196,6 +196,8 @@ LOGOUT_REDIRECT_URL = "landing"
 # Django's database sessions, each labelled with its player (accounts/browser_sessions.py):
 # a new password ends the player's other sessions.
 SESSION_ENGINE = "accounts.browser_sessions"
+# A reset link (Django's token generator) works once, for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
 
 # Mail (password resets), sent by the Celery worker: EMAIL_URL, or printed on the console.
 _EMAIL = email_from_url(env_str("EMAIL_URL", ""))

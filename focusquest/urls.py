@@ -6,6 +6,7 @@ from accounts.api import (
     LogoutApi,
     MeApi,
     PasswordChangeApi,
+    PasswordResetApi,
     RegisterApi,
     StatsApi,
     TokenApi,
@@ -22,6 +23,7 @@ api = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
     path("auth/logout", LogoutApi.as_view(), name="api-logout"),
     path("auth/password", PasswordChangeApi.as_view(), name="api-password"),
+    path("auth/password-reset", PasswordResetApi.as_view(), name="api-password-reset"),
     path("me", MeApi.as_view(), name="api-me"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(
