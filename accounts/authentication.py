@@ -56,6 +56,12 @@ def token_group(key: str) -> str:
     return "token." + token_digest(key)[:32]
 
 
+def session_group(key: str) -> str:
+    """The sockets opened with one browser session: they close when it ends (a new
+    password ends the player's other sessions)."""
+    return "session." + token_digest(key)[:32]
+
+
 def _record(user: User) -> dict:
     return {field: getattr(user, field) for field in CACHED_USER_FIELDS}
 

@@ -47,12 +47,17 @@ def player_update(
     display_name: str | None = None,
     timezone: str | None = None,
     day_start_hour: int | None = None,
+    email: str | None = None,
 ) -> User:
+    """Change what is given of the profile. The next request, token or session, sees it:
+    its local day (`User.actor`), the boards' name, the cached token user (dropped on
+    save, accounts.signals)."""
     changed = []
     for field, value in (
         ("display_name", display_name),
         ("timezone", timezone),
         ("day_start_hour", day_start_hour),
+        ("email", email),
     ):
         if value is not None and getattr(player, field) != value:
             setattr(player, field, value)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import partials, vacations, views
+from dashboard import partials, settings_page, vacations, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -28,5 +28,8 @@ urlpatterns = [
         vacations.vacation_remove_view,
         name="partial-vacation-remove",
     ),
+    path("settings/", settings_page.settings_page, name="settings"),
+    path("settings/profile", settings_page.profile_save, name="settings-profile"),
+    path("settings/password", settings_page.password_save, name="settings-password"),
     path("signup/", views.signup, name="signup"),
 ]

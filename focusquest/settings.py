@@ -14,6 +14,7 @@ from redis.connection import parse_url as parse_redis_url
 from focusquest.env import (
     celery_broker_from_redis_url,
     database_from_url,
+    email_from_url,
     env_bool,
     env_float,
     env_int,
@@ -199,6 +200,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
+# Django's database sessions, each labelled with its player (accounts/browser_sessions.py):
+# a new password ends the player's other sessions.
+SESSION_ENGINE = "accounts.browser_sessions"
+# A reset link (Django's token generator) works once, for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
+
+# Mail (password resets), sent by the Celery worker: EMAIL_URL, or printed on the console.
+_EMAIL = email_from_url(env_str("EMAIL_URL", ""))
+EMAIL_BACKEND = _EMAIL.backend
+EMAIL_HOST = _EMAIL.host
+EMAIL_PORT = _EMAIL.port
+EMAIL_HOST_USER = _EMAIL.user
+EMAIL_HOST_PASSWORD = _EMAIL.password
+EMAIL_USE_TLS = _EMAIL.use_tls
+# A server that stops answering must not hold the worker (the task retries).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "FocusQuest <focusquest@localhost>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
