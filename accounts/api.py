@@ -1,4 +1,5 @@
-"""HTTP API for accounts: sign-up, tokens, the player's own profile with live values."""
+"""HTTP API for accounts: sign-up, tokens, passwords, the player's own profile with live
+values."""
 
 from django.contrib.auth import authenticate, logout, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,10 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.passwords import password_change, password_reset_request
 from accounts.player import player_of
 from accounts.selectors import NAME_TAKEN, public_name_taken
 from accounts.services import player_delete, player_logout, player_register, player_update
-from accounts.throttles import AUTH_THROTTLES, PASSWORD_CHECK_THROTTLES
+from accounts.throttles import AUTH_THROTTLES, RESET_THROTTLES
 from accounts.validators import validate_timezone
 from common import clock
 from common.inputs import NoBody, QueryInput, StrictInput
@@ -90,6 +92,15 @@ def me_payload(player: User) -> dict:
     }
 
 
+def _password_rules(password: str, *, player: User) -> str:
+    """Django's validators (AUTH_PASSWORD_VALIDATORS), for a player's new password."""
+    try:
+        password_validation.validate_password(password, user=player)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+    return password
+
+
 class RegisterInput(ProfileFields):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(write_only=True, trim_whitespace=False)
@@ -110,9 +121,9 @@ class RegisterInput(ProfileFields):
     def _validate_password(self, attrs: dict) -> dict:
         candidate = User(username=attrs["username"], email=attrs.get("email", ""))
         try:
-            password_validation.validate_password(attrs["password"], user=candidate)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": exc.messages}) from exc
+            _password_rules(attrs["password"], player=candidate)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"password": exc.detail}) from exc
         return attrs
 
 
@@ -129,6 +140,32 @@ class TokenInput(StrictInput):
 
 class ProfileUpdate(ProfileFields):
     """PATCH /api/me: only the profile's own fields."""
+
+
+class IssuedToken(serializers.Serializer):
+    token = serializers.CharField()
+
+
+RESET_ASKED = "If an account has that email, a link to reset its password is on its way."
+WRONG_PASSWORD = "Your old password was entered incorrectly. Please enter it again."
+
+
+class PasswordChangeInput(StrictInput):
+    # The player who changes it is the serializer's context["player"].
+    old_password = serializers.CharField(trim_whitespace=False, write_only=True)
+    new_password = serializers.CharField(trim_whitespace=False, write_only=True)
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["player"].check_password(value):
+            raise serializers.ValidationError(WRONG_PASSWORD)
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        return _password_rules(value, player=self.context["player"])
+
+
+class PasswordResetInput(StrictInput):
+    email = serializers.EmailField()
 
 
 class DeleteInput(StrictInput):
@@ -156,10 +193,7 @@ class TokenApi(APIView):
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "auth"
 
-    @extend_schema(
-        request=TokenInput,
-        responses={200: inline_serializer("IssuedToken", {"token": serializers.CharField()})},
-    )
+    @extend_schema(request=TokenInput, responses={200: IssuedToken})
     def post(self, request: Request) -> Response:
         serializer = TokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -170,6 +204,54 @@ class TokenApi(APIView):
             )
         token, _ = Token.objects.get_or_create(user=player)
         return Response({"token": token.key})
+
+
+class PasswordChangeApi(APIView):
+    """A new password and a new token: the player's other token and browser sessions stop
+    working (their open sockets close); the browser session the request came with, if it
+    came with one, stays logged in. Throttled like logging in, in the player's bucket."""
+
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordChangeInput, responses={200: IssuedToken})
+    def post(self, request: Request) -> Response:
+        # The whole row: a token's cached user holds only what requests read, and the
+        # validators compare the password with the rest (names, email).
+        player = User.objects.get(pk=player_of(request).pk)
+        serializer = PasswordChangeInput(data=request.data, context={"player": player})
+        serializer.is_valid(raise_exception=True)
+        browser = None if isinstance(request.auth, Token) else request._request
+        _player, token = password_change(
+            player=player,
+            new_password=serializer.validated_data["new_password"],
+            browser=browser,
+        )
+        return Response(IssuedToken({"token": token.key}).data)
+
+
+class PasswordResetApi(APIView):
+    """Mail a one-time link to the reset page (valid for PASSWORD_RESET_TIMEOUT) to the
+    account with this email. The answer is 202 whether or not there is one."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = RESET_THROTTLES
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=PasswordResetInput,
+        responses={202: inline_serializer("ResetAsked", {"detail": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(
+            email=serializer.validated_data["email"],
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        return Response({"detail": RESET_ASKED}, status=status.HTTP_202_ACCEPTED)
 
 
 class MeApi(APIView):
@@ -186,9 +268,9 @@ class MeApi(APIView):
         return Response(MeOutput(me_payload(player)).data)
 
     def get_throttles(self):
-        # Deleting checks the password: throttled like a log-in (per address and player).
+        # Deleting checks the password: throttled like a log-in, in the player's bucket.
         if self.request.method == "DELETE":
-            return [*super().get_throttles(), *(cls() for cls in PASSWORD_CHECK_THROTTLES)]
+            return [*super().get_throttles(), *(cls() for cls in AUTH_THROTTLES)]
         return super().get_throttles()
 
     @extend_schema(request=DeleteInput, responses={204: None})

@@ -56,6 +56,12 @@ def token_group(key: str) -> str:
     return "token." + token_digest(key)[:32]
 
 
+def session_group(key: str) -> str:
+    """The sockets opened with one browser session: they close when it ends (a new
+    password ends the player's other sessions)."""
+    return "session." + token_digest(key)[:32]
+
+
 def player_group(player_id: int) -> str:
     """The sockets of a player (whatever they authenticated with): their personal news, and
     they close when the account does (deactivated, deleted)."""

@@ -5,9 +5,10 @@ Each is safe to run again, and the order means a failure half-way never leaves a
 who can log in with half their data:
 
 1. **Close** (`player_close`, one transaction): `deletion_requested_at` is set, the account
-   made inactive with an unusable password, its tokens deleted (their cached copies go and
-   their sockets close, accounts.signals) and its browser sessions deleted; after COMMIT
-   its other sockets close. From here no credential of the player works.
+   made inactive with an unusable password, its token and browser sessions deleted (the
+   credentials a new password ends, accounts/passwords.py: their cached copies go and their
+   sockets close); after COMMIT any other socket of theirs closes. From here no credential
+   of the player works.
 2. **Live store** (`player_erase`): their shard's keys, boards and community ids, in one
    script on its slot, leaving a tombstone that refuses their requests still in flight;
    then the global boards, the names and the versions, with a tombstone the board feeder
@@ -18,7 +19,7 @@ who can log in with half their data:
    community days they counted in keep the count, leaderboard.signals). The username is
    free again.
 4. **The global boards again** (a rename in flight during 2 and 3 could have put their name
-   back), and the cache's buckets that name them.
+   back), and the cache's bucket that names them (their log-in attempts).
 
 A failure after step 1 (Redis or PostgreSQL unavailable) leaves a closed account that
 `deletions_resume`, run by the flush's beat task, finishes: it runs steps 2 to 4 for every
@@ -31,15 +32,13 @@ from datetime import datetime
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from accounts.authentication import player_group
 from accounts.models import User
+from accounts.passwords import player_credentials_end
 from accounts.throttles import throttle_keys_of
 from common import clock
 from common.cached import cache_write_best_effort
@@ -47,18 +46,6 @@ from gameplay import deletion, keys, shardlock
 from gameplay.models import DiscardedEvent
 
 logger = logging.getLogger(__name__)
-
-
-def _sessions_delete(player_id: int) -> int:
-    """The player's browser sessions (the database's, Django's default engine): a session
-    names its user only inside its signed data, so each is read."""
-    doomed = [
-        session.pk
-        for session in Session.objects.iterator(chunk_size=2000)
-        if session.get_decoded().get(SESSION_KEY) == str(player_id)
-    ]
-    deleted, _ = Session.objects.filter(pk__in=doomed).delete()
-    return deleted
 
 
 def _sockets_close(player_id: int) -> None:
@@ -79,8 +66,7 @@ def player_close(*, player_id: int, now: datetime) -> bool:
     player.is_active = False
     player.set_unusable_password()
     player.save(update_fields=["deletion_requested_at", "is_active", "password"])
-    Token.objects.filter(user_id=player_id).delete()
-    _sessions_delete(player_id)
+    player_credentials_end(player=player)
     transaction.on_commit(lambda: _sockets_close(player_id))
     return True
 
@@ -108,7 +94,7 @@ def player_erase(*, player_id: int, now: datetime) -> None:
     deletion.boards_forget(player_id=player_id, stream_id=stream_id)
     if username is not None:
         with cache_write_best_effort():
-            cache.delete_many(throttle_keys_of(player_id=player_id, username=username))
+            cache.delete_many(throttle_keys_of(username=username))
     logger.info("player %s deleted", player_id)
 
 

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 
 from accounts.models import User
+from accounts.passwords import password_reset_request
 from accounts.selectors import NAME_TAKEN, public_name_taken
-from accounts.throttles import ThrottledAttempts
+from accounts.throttles import RESET_THROTTLES, ThrottledAttempts
 from accounts.validators import player_timezones
 
 
@@ -18,6 +19,22 @@ class LoginForm(ThrottledAttempts, AuthenticationForm):
 
 class AdminLoginForm(ThrottledAttempts, AdminAuthenticationForm):
     """The admin's log-in form, throttled like the log-in page."""
+
+
+class PasswordResetRequestForm(ThrottledAttempts, PasswordResetForm):
+    """The "Forgot your password?" page's form: throttled like sign-up, per address and
+    per email, and handed to the same service as POST /api/auth/password-reset."""
+
+    throttles = RESET_THROTTLES
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def save(self, *, request, use_https: bool = False, **unused) -> None:  # type: ignore[override]
+        password_reset_request(
+            email=self.cleaned_data["email"], domain=request.get_host(), use_https=use_https
+        )
 
 
 class SignupForm(ThrottledAttempts, UserCreationForm):

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -48,3 +49,24 @@ class User(AbstractUser):
     def actor(self) -> Actor:
         """The player as the live store and the rules need them: who, and their local day."""
         return Actor(player_id=self.pk, timezone=self.timezone, day_start_hour=self.day_start_hour)
+
+
+class BrowserSession(AbstractBaseSession):
+    """A browser's session: Django's database session (SESSION_ENGINE is
+    `accounts.browser_sessions`) with the player it is logged in as, so that a new password
+    can end that player's other sessions without decoding everyone's.
+
+    A plain indexed number, not a foreign key: a session may name a player who is being
+    deleted, and its save must not fail for that."""
+
+    player_id = models.BigIntegerField(null=True, db_index=True)
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "browser session"
+        verbose_name_plural = "browser sessions"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.browser_sessions import SessionStore
+
+        return SessionStore

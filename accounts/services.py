@@ -56,12 +56,17 @@ def player_update(
     display_name: str | None = None,
     timezone: str | None = None,
     day_start_hour: int | None = None,
+    email: str | None = None,
 ) -> User:
+    """Change what is given of the profile. The next request, token or session, sees it:
+    its local day (`User.actor`), the boards' name, the cached token user (dropped on
+    save, accounts.signals)."""
     changed = []
     for field, value in (
         ("display_name", display_name),
         ("timezone", timezone),
         ("day_start_hour", day_start_hour),
+        ("email", email),
     ):
         if value is not None and getattr(player, field) != value:
             setattr(player, field, value)
@@ -83,7 +88,7 @@ def player_logout(*, request) -> None:
         logout(request._request if hasattr(request, "_request") else request)
 
 
-WRONG_PASSWORD = "That is not your password: nothing was deleted."
+PASSWORD_NOT_YOURS = "That is not your password: nothing was deleted."
 
 
 def player_delete(*, player: User, password: str, now: datetime | None = None) -> None:
@@ -94,7 +99,7 @@ def player_delete(*, player: User, password: str, now: datetime | None = None) -
     PostgreSQL fail after their credentials stopped, the flush's beat task finishes it
     (accounts/deletion.py)."""
     if not player.check_password(password):
-        raise Invalid(WRONG_PASSWORD, field="password")
+        raise Invalid(PASSWORD_NOT_YOURS, field="password")
     now = now or clock.now()
     deletion.player_close(player_id=player.pk, now=now)
     try:

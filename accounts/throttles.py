@@ -1,15 +1,19 @@
-"""Throttles for every door that checks a password or makes an account: the API's token and
-sign-up endpoints, and the HTML log-in, admin log-in and sign-up forms.
+"""Throttles for every door that checks a password, makes an account or sends a reset mail:
+the API's token, sign-up, password and password-reset endpoints, and the HTML log-in, admin
+log-in, sign-up, password reset and settings password forms.
 
 One rate (`THROTTLE_AUTH`, DRF's "auth" scope) and two buckets for each attempt: the
-client's address and the username tried. The first stops one client trying many
-usernames, the second many clients (a botnet, or a client that changes its address) trying
-one. The counters are DRF's `SimpleRateThrottle` history lists in the cache (Redis), so the
-API and the forms share them: an address gets 30 attempts a minute wherever it makes them.
+client's address and the account tried (the username named, the signed-in player's own when
+they change their password, or the email a reset is asked for). The first stops one client
+trying many accounts, the second many clients (a botnet, or a client that changes its
+address) trying one, or filling one mailbox with reset mails. The counters are DRF's
+`SimpleRateThrottle` history lists in the cache (Redis), so the API and the forms share
+them: an address gets 30 attempts a minute wherever it makes them.
 """
 
 import hashlib
 import math
+from collections.abc import Sequence
 
 from django import forms
 from django.http import HttpResponse
@@ -26,13 +30,28 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-def attempted_username(request) -> str | None:
-    """The username an API request or a form post names, if it names one."""
+def _field_sent(request, name: str) -> str | None:
     data = getattr(request, "data", None)  # a DRF request; a Django one has POST only
     if data is None:
         data = request.POST
-    username = data.get("username") if hasattr(data, "get") else None
-    return username if isinstance(username, str) and username.strip() else None
+    value = data.get(name) if hasattr(data, "get") else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def attempted_username(request) -> str | None:
+    """The username an API request or a form post names; without one, the signed-in
+    player's, who gives their password to change it: a guess at alice's password counts
+    in alice's bucket, through the log-in or through a session someone left open."""
+    username = _field_sent(request, "username")
+    if username is not None:
+        return username
+    user = getattr(request, "user", None)
+    return user.get_username() if user is not None and user.is_authenticated else None
+
+
+def _digest(value: str) -> str:
+    # Hashed: the key's length and characters do not depend on what a client sent.
+    return hashlib.sha256(value.strip().casefold().encode()).hexdigest()
 
 
 class AuthAddressThrottle(SimpleRateThrottle):
@@ -54,45 +73,37 @@ class AuthUsernameThrottle(SimpleRateThrottle):
         username = attempted_username(request)
         if username is None:
             return None
-        # Hashed: the key's length and characters do not depend on what a client sent.
-        return self.cache_format % {
-            "ident": hashlib.sha256(username.strip().casefold().encode()).hexdigest()
-        }
+        return self.cache_format % {"ident": _digest(username)}
 
 
-class PasswordCheckThrottle(SimpleRateThrottle):
-    """The password checks of a signed-in player (confirming an account's deletion), per
-    player: a stolen token or session must not be a way to try passwords without end."""
+class AuthEmailThrottle(SimpleRateThrottle):
+    """Reset mails asked for one email address, whatever the client's address: nobody can
+    fill a mailbox with them (case does not make a new address)."""
 
     scope = SCOPE
-    cache_format = "throttle_auth-player_%(ident)s"
+    cache_format = "throttle_auth-email_%(ident)s"
 
     def get_cache_key(self, request, view) -> str | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        return self.cache_format % {"ident": user.pk}
+        email = _field_sent(request, "email")
+        return None if email is None else self.cache_format % {"ident": _digest(email)}
 
 
-# For the API views: `throttle_classes = AUTH_THROTTLES`.
+# For the API views: `throttle_classes = AUTH_THROTTLES` (RESET_THROTTLES for the reset).
 AUTH_THROTTLES = [AuthAddressThrottle, AuthUsernameThrottle]
-# For a signed-in player's password check: per address and per player.
-PASSWORD_CHECK_THROTTLES = [AuthAddressThrottle, PasswordCheckThrottle]
+RESET_THROTTLES = [AuthAddressThrottle, AuthEmailThrottle]
 
 
-def throttle_keys_of(*, player_id: int, username: str) -> list[str]:
+def throttle_keys_of(*, username: str) -> list[str]:
     """The cache keys of the buckets that name a player (their deletion forgets them)."""
-    return [
-        AuthUsernameThrottle.cache_format
-        % {"ident": hashlib.sha256(username.strip().casefold().encode()).hexdigest()},
-        PasswordCheckThrottle.cache_format % {"ident": player_id},
-    ]
+    return [AuthUsernameThrottle.cache_format % {"ident": _digest(username)}]
 
 
-def attempt_refused_for(request, throttles: list | None = None) -> float | None:
+def attempt_refused_for(
+    request, throttles: Sequence[type[BaseThrottle]] = AUTH_THROTTLES
+) -> float | None:
     """Count one attempt in every bucket; the seconds to wait if any bucket is full."""
     waits = []
-    for throttle in (cls() for cls in throttles or AUTH_THROTTLES):
+    for throttle in (cls() for cls in throttles):
         # The HTML forms have no DRF view, and these two throttles read only the request;
         # the stubs make the view a required APIView.
         if not throttle.allow_request(request, None):  # type: ignore[arg-type]
@@ -114,11 +125,12 @@ class ThrottledAttempts:
     the status, which a 200 would hide."""
 
     throttled_for: float | None = None
+    throttles: Sequence[type[BaseThrottle]] = AUTH_THROTTLES
 
     def clean(self):
         # The form's `request` is the request being answered (a form made without one, to
         # read its fields, is never submitted).
-        wait = None if self.request is None else attempt_refused_for(self.request)
+        wait = None if self.request is None else attempt_refused_for(self.request, self.throttles)
         if wait is not None:
             self.throttled_for = wait
             raise forms.ValidationError(too_many_attempts(wait), code="throttled")

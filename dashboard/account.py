@@ -1,8 +1,8 @@
 """The settings page's account deletion: a form asking for the password, posted plainly
 (it works without scripts) or by htmx (a wrong password is then shown in place). It calls
 the one service `DELETE /api/me` calls, then logs the browser out and sends it to the
-landing page with a message. Until the settings page includes the form
-(`dashboard/settings/_delete.html`), GET shows it on a page of its own."""
+landing page with a message. The settings page includes the form
+(`dashboard/settings/_delete.html`); GET shows it on a page of its own too."""
 
 import math
 
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.player import player_of
 from accounts.services import player_delete
-from accounts.throttles import PASSWORD_CHECK_THROTTLES, attempt_refused_for, too_many_attempts
+from accounts.throttles import attempt_refused_for, too_many_attempts
 from common.refusals import Refusal
 from dashboard.partials import partial_login_required
 
@@ -34,7 +34,7 @@ def _form(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRe
 def account_delete(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form(request)
-    wait = attempt_refused_for(request, PASSWORD_CHECK_THROTTLES)
+    wait = attempt_refused_for(request)  # like a log-in: per address and the player's name
     if wait is not None:
         response = _form(request, error=too_many_attempts(wait), status=429)
         response["Retry-After"] = str(max(1, math.ceil(wait)))

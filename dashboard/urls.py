@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import account, partials, vacations, views
+from dashboard import account, partials, settings_page, vacations, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -28,6 +28,9 @@ urlpatterns = [
         vacations.vacation_remove_view,
         name="partial-vacation-remove",
     ),
-    path("signup/", views.signup, name="signup"),
+    path("settings/", settings_page.settings_page, name="settings"),
+    path("settings/profile", settings_page.profile_save, name="settings-profile"),
+    path("settings/password", settings_page.password_save, name="settings-password"),
     path("settings/delete", account.account_delete, name="settings-delete"),
+    path("signup/", views.signup, name="signup"),
 ]

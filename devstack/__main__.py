@@ -4,7 +4,7 @@ Subcommands (`python -m devstack COMMAND`)::
 
     run                     servers, `manage.py migrate`, then `honcho start` (Procfile)
     run-cluster             `run` with the live store on a local 3+3 cluster (LIVE_REDIS_URL
-                            its seed, LIVE_REDIS_CLUSTER=true) and two flush workers; fresh
+                            its nodes, LIVE_REDIS_CLUSTER=true) and two flush workers; fresh
                             on every start, under `.data/run-cluster/`
     test [PYTEST ARGS]      servers (separate data dir), then `python -m pytest ARGS`
     services                servers only; prints the `export ...` lines, waits for Ctrl-C
@@ -14,7 +14,7 @@ Subcommands (`python -m devstack COMMAND`)::
                             ones with apt-get when root, else name the command and fail
     cluster                 a local Valkey cluster (3 masters + 3 replicas on free ports of
                             127.0.0.1, under .data/cluster, fresh each time); prints its
-                            seed URL, Ctrl-C stops it
+                            seed URLs, Ctrl-C stops it
 
 If DATABASE_URL / REDIS_URL are already set they are used as they are and the matching
 embedded server is not started. Otherwise the servers live under `.data/run/` (`run`,

@@ -215,6 +215,13 @@ class LocalCluster:
                 return node.url
         raise DevstackError("no node of the cluster is up")
 
+    @property
+    def seed_urls(self) -> str:
+        """Every node's URL, comma-separated, as LIVE_REDIS_URL takes a cluster's seeds: a
+        process starts from whichever answers, so one that starts while a node is down
+        still finds the cluster (the ports stay the nodes' own across restarts)."""
+        return ",".join(node.url for node in self.nodes)
+
     def node(self, port: int) -> ClusterNode:
         return next(node for node in self.nodes if node.port == port)
 

@@ -138,8 +138,9 @@ def cmd_manage(signals: Signals, manage_args: list[str]) -> int:
 
 
 def cmd_cluster(signals: Signals) -> int:
-    """A local 3+3 cluster under .data/cluster until Ctrl-C; its seed URL on stdout.
-    Fresh on every start (see devstack/cluster.py)."""
+    """A local 3+3 cluster under .data/cluster until Ctrl-C; its seed URLs on stdout (every
+    node, comma-separated, as LIVE_REDIS_URL takes them). Fresh on every start (see
+    devstack/cluster.py)."""
     path = DATA_ROOT / "cluster"
     path.mkdir(parents=True, exist_ok=True)
     lock = DataLock(path / "devstack.lock")
@@ -149,7 +150,7 @@ def cmd_cluster(signals: Signals) -> int:
             for node in cluster.nodes:
                 slots = ", ".join(f"{low}-{high}" for low, high in node.slots) or "none"
                 log(f"{node}: slots {slots}; log {node.log}")
-            say(cluster.seed_url)
+            say(cluster.seed_urls)
             log("cluster_state:ok on every node; press Ctrl-C to stop it")
             exited: set[int] = set()
             while signals.received is None:

@@ -1,9 +1,9 @@
 """The servers one launcher uses: the URLs it was given, or the embedded servers it
 started; the environment its children get.
 
-Mode `run-cluster` adds a local 3+3 Valkey cluster for the live store (LIVE_REDIS_URL, a
-seed node, and LIVE_REDIS_CLUSTER=true); the plain Redis stays for REDIS_URL (the broker,
-the channel layer, the cache and the locks take no cluster). Everything of that mode is
+Mode `run-cluster` adds a local 3+3 Valkey cluster for the live store (LIVE_REDIS_URL,
+every node as a seed, and LIVE_REDIS_CLUSTER=true); the plain Redis stays for REDIS_URL
+(the broker, the channel layer, the cache and the locks take no cluster). Everything of that mode is
 fresh on each start: the cluster cannot keep its data (devstack/cluster.py), so its
 PostgreSQL and Redis do not either, and the three always agree.
 """
@@ -203,7 +203,7 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         if self.cluster is not None:
-            env["LIVE_REDIS_URL"] = self.cluster.seed_url
+            env["LIVE_REDIS_URL"] = self.cluster.seed_urls
             env["LIVE_REDIS_CLUSTER"] = "true"
         # The settings default to production (DEBUG off); a local run and the tests are
         # development unless the caller says otherwise.

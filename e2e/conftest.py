@@ -3,25 +3,24 @@
 The stack runs as real processes on the test databases, started once for this folder:
 gunicorn (HTTP), uvicorn (websockets), and a Celery worker with embedded beat flushing
 every second. Pages learn the websocket server's address from WS_PUBLIC_URL, as in production.
+The worker sends mail to an SMTP server on `stack.smtp_port` (EMAIL_URL), which a test that
+reads the mail starts there itself.
 
 Playwright cannot download its own browsers here, so it launches the system's Chromium
 (`apt-get install chromium`; CHROMIUM_PATH overrides where it is looked for).
 """
 
-import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
-from devstack import procfile
-from devstack.processes import free_port, http_ok, process
+from devstack.processes import free_port
 from gameplay import live
-from gameplay.tests.servers import celery_worker, gunicorn, project_env
+from gameplay.tests.servers import celery_worker, gunicorn, websocket_server
 from testkit.actions import wait_for_flush
 
 FLUSH_INTERVAL_SECONDS = "1"
@@ -104,17 +103,7 @@ def browser_context_args(stack) -> dict:
 class Stack:
     http: str
     ws: str
-
-
-@contextlib.contextmanager
-def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[str]:
-    """The Procfile's websocket server (uvicorn) on a free port; yields its ws:// base URL."""
-    port = free_port()
-    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
-    # The ASGI app answers HTTP too, so /healthz tells when it is up.
-    ready = lambda: http_ok(f"http://127.0.0.1:{port}/healthz")  # noqa: E731
-    with process(args, env=project_env(**env_overrides), ready=ready, log=log):
-        yield f"ws://127.0.0.1:{port}"
+    smtp_port: int
 
 
 @pytest.fixture(scope="package")
@@ -125,13 +114,18 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
     would take events from under other tests.
     """
     logs = tmp_path_factory.mktemp("stack")
-    env = {"FLUSH_INTERVAL_SECONDS": FLUSH_INTERVAL_SECONDS, **ASYNC_UNSAFE_OFF}
+    smtp_port = free_port()
+    env = {
+        "FLUSH_INTERVAL_SECONDS": FLUSH_INTERVAL_SECONDS,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        **ASYNC_UNSAFE_OFF,
+    }
     with (
         websocket_server(log=logs / "uvicorn.log", **env) as ws,
-        gunicorn(workers=2, WS_PUBLIC_URL=ws, **env) as http,
-        celery_worker(beat_schedule=logs / "beat-schedule", **env),
+        gunicorn(workers=2, log=logs / "gunicorn.log", WS_PUBLIC_URL=ws.url, **env) as http,
+        celery_worker(beat_schedule=logs / "beat-schedule", log=logs / "worker.log", **env),
     ):
-        yield Stack(http=http, ws=ws)
+        yield Stack(http=http, ws=ws.url, smtp_port=smtp_port)
 
 
 @pytest.fixture(autouse=True)

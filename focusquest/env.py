@@ -1,6 +1,7 @@
 """Small typed helpers that read FocusQuest's configuration from the environment."""
 
 import os
+from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -71,3 +72,48 @@ def celery_broker_from_redis_url(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+socket://" + url.removeprefix("unix://")
     return url
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Django's EMAIL_* settings, as EMAIL_URL gives them."""
+
+    backend: str
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    use_tls: bool = False
+
+
+# The schemes EMAIL_URL takes: plain SMTP, or SMTP upgraded to TLS with STARTTLS.
+SMTP_SCHEMES = {"smtp": (False, 25), "smtp+tls": (True, 587)}
+
+
+def email_from_url(url: str) -> EmailSettings:
+    """Django's mail settings for EMAIL_URL: ``smtp://user:pass@host:port`` or
+    ``smtp+tls://…`` (STARTTLS; port 587 unless given, 25 for plain SMTP), the user and
+    password percent-encoded. Unset: the console backend, which prints each mail where it
+    is sent (the Celery worker's output under `make run`)."""
+    if not url:
+        return EmailSettings(backend="django.core.mail.backends.console.EmailBackend")
+    parts = urlsplit(url)
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be an smtp:// or smtp+tls:// URL, got {parts.scheme!r}"
+        )
+    use_tls, default_port = SMTP_SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {exc}") from exc
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL names no host")
+    return EmailSettings(
+        backend="django.core.mail.backends.smtp.EmailBackend",
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=use_tls,
+    )

@@ -14,6 +14,7 @@ from redis.connection import parse_url as parse_redis_url
 from focusquest.env import (
     celery_broker_from_redis_url,
     database_from_url,
+    email_from_url,
     env_bool,
     env_float,
     env_int,
@@ -124,10 +125,17 @@ if not REDIS_URL:
 # cluster client with LIVE_REDIS_CLUSTER).
 LIVE_REDIS_URL = env_str("LIVE_REDIS_URL", "") or REDIS_URL
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
-# true: LIVE_REDIS_URL names a seed node of a Redis Cluster, and gameplay.store holds one
+# true: LIVE_REDIS_URL names seed nodes of a Redis Cluster (one URL, or several separated
+# by commas: a process then starts from whichever answers), and gameplay.store holds one
 # cluster client per process (django-redis, Celery and channels_redis take no cluster:
 # what lives on REDIS_URL stays on a plain Redis).
 LIVE_REDIS_CLUSTER = env_bool("LIVE_REDIS_CLUSTER", False)
+LIVE_REDIS_SEED = LIVE_REDIS_URL.split(",", 1)[0].strip()
+if "," in LIVE_REDIS_URL and not LIVE_REDIS_CLUSTER:
+    raise ImproperlyConfigured(
+        "LIVE_REDIS_URL names several servers, which only a cluster's seeds may "
+        "(LIVE_REDIS_CLUSTER=true)"
+    )
 # In a cluster with replicas an action is answered once a replica has it too (WAIT 1):
 # none within this many milliseconds answers 503 (gameplay.store.run_acknowledged).
 LIVE_WAIT_TIMEOUT_MS = env_int("LIVE_WAIT_TIMEOUT_MS", 100)
@@ -158,7 +166,7 @@ CACHES: dict[str, dict[str, Any]] = {
         },
     },
 }
-CACHES["live"] = {**CACHES["default"], "LOCATION": LIVE_REDIS_URL, "KEY_PREFIX": "fq:live"}
+CACHES["live"] = {**CACHES["default"], "LOCATION": LIVE_REDIS_SEED, "KEY_PREFIX": "fq:live"}
 # redis-py's asyncio pool refuses a command outright once 100 connections are busy (its
 # default); a burst of sockets connecting at once (a launch spike opened 1,000 in seconds)
 # each add themselves to a group at the same moment, and were closed with "Too many
@@ -166,7 +174,7 @@ CACHES["live"] = {**CACHES["default"], "LOCATION": LIVE_REDIS_URL, "KEY_PREFIX":
 # Pub/sub channel names are server-wide, not per database: everything published carries the
 # database number, so deployments (or test runs) sharing one Redis server never cross-talk.
 REDIS_DB = int(parse_redis_url(REDIS_URL).get("db", 0))
-LIVE_REDIS_DB = int(parse_redis_url(LIVE_REDIS_URL).get("db", 0))
+LIVE_REDIS_DB = int(parse_redis_url(LIVE_REDIS_SEED).get("db", 0))
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 CHANNEL_LAYERS = {
     "default": {
@@ -192,6 +200,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
+# Django's database sessions, each labelled with its player (accounts/browser_sessions.py):
+# a new password ends the player's other sessions.
+SESSION_ENGINE = "accounts.browser_sessions"
+# A reset link (Django's token generator) works once, for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
+
+# Mail (password resets), sent by the Celery worker: EMAIL_URL, or printed on the console.
+_EMAIL = email_from_url(env_str("EMAIL_URL", ""))
+EMAIL_BACKEND = _EMAIL.backend
+EMAIL_HOST = _EMAIL.host
+EMAIL_PORT = _EMAIL.port
+EMAIL_HOST_USER = _EMAIL.user
+EMAIL_HOST_PASSWORD = _EMAIL.password
+EMAIL_USE_TLS = _EMAIL.use_tls
+# A server that stops answering must not hold the worker (the task retries).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "FocusQuest <focusquest@localhost>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import LogoutApi, MeApi, RegisterApi, StatsApi, TokenApi
+from accounts.api import (
+    LogoutApi,
+    MeApi,
+    PasswordChangeApi,
+    PasswordResetApi,
+    RegisterApi,
+    StatsApi,
+    TokenApi,
+)
 from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
 from habits.api import CheckInApi, HabitDetailApi, HabitListApi
@@ -14,6 +22,8 @@ api = [
     path("auth/register", RegisterApi.as_view(), name="api-register"),
     path("auth/token", TokenApi.as_view(), name="api-token"),
     path("auth/logout", LogoutApi.as_view(), name="api-logout"),
+    path("auth/password", PasswordChangeApi.as_view(), name="api-password"),
+    path("auth/password-reset", PasswordResetApi.as_view(), name="api-password-reset"),
     path("me", MeApi.as_view(), name="api-me"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(

@@ -145,7 +145,9 @@ def community_active(n: int, day_iso: str) -> str:
 def changes(n: int) -> str:
     """Hash of the shard's change counter "community", which every award bumps; the pusher
     sums it over the shards instead of being sent a message per award (board moves are
-    counted in `{lb}` by the feeder: BOARD_CHANGES)."""
+    counted in `{lb}` by the feeder: BOARD_CHANGES). Also "confirmed", the moment a repeated
+    action last confirmed an earlier one: a write, so that the WAIT after it waits for the
+    earlier one's replication too (prelude.lua's confirm_earlier)."""
     return f"{_shard(n)}:changes"
 
 
@@ -189,6 +191,10 @@ def board(board_name: str, week_id: str) -> str:
 
 # --- Operations -------------------------------------------------------------------------------
 
-# Held (with an expiry, renewed) by the one websocket process that pushes for everyone.
-PUSH_LEADER = f"{PREFIX}:{{push}}:leader"
 LAST_FLUSH = f"{PREFIX}:{{flush}}:last-flush"
+
+# --- On the plain Redis (REDIS_URL), not the live store ----------------------------------------
+
+# Held (with an expiry, renewed) by the one websocket process that pushes for everyone:
+# beside the channel layer, so that no live-store master's failover stops the pushes.
+PUSH_LEADER = f"{PREFIX}:push-leader"

@@ -1,8 +1,9 @@
 """The live store's connection: one server (django-redis's "live" pool) or a Redis Cluster.
 
 `client()` is the connection every reader and writer of the live store uses. With
-`LIVE_REDIS_CLUSTER` it is one `redis.RedisCluster` per process, started from the seed node
-`LIVE_REDIS_URL` names; it routes each single-slot command to the master of its slot.
+`LIVE_REDIS_CLUSTER` it is one `redis.RedisCluster` per process, started from the seed nodes
+`LIVE_REDIS_URL` names (`cluster_seeds`); it routes each single-slot command to the master
+of its slot.
 
 `run_acknowledged(call, key)` runs one action script. In a cluster whose masters have
 replicas an answered action must be on two nodes, or a failover could lose it: the script
@@ -23,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -127,13 +129,29 @@ def is_cluster() -> bool:
     return bool(settings.LIVE_REDIS_CLUSTER)
 
 
+def cluster_seeds(url: str) -> tuple[str, list[tuple[str, int]]]:
+    """A cluster's seeds as LIVE_REDIS_URL names them, comma-separated URLs: the first
+    (whose URL also gives the options every node shares: credentials, TLS) and the
+    address of each other one. A client starts from whichever seed answers, so a process
+    that starts while a seed node is down (a dead master, before or after its failover)
+    still finds the cluster; with one seed it could not."""
+    first, *others = [part.strip() for part in url.split(",") if part.strip()]
+    addresses = []
+    for other in others:
+        parsed = urlsplit(other)
+        addresses.append((parsed.hostname or "localhost", parsed.port or 6379))
+    return first, addresses
+
+
 def cluster_client() -> redis.RedisCluster:
     """The process-wide cluster client (a forked child builds its own)."""
     top = _topology
     with top.lock:
         if top.cluster is None or top.pid != os.getpid():
+            first, others = cluster_seeds(settings.LIVE_REDIS_URL)
             top.cluster = redis.RedisCluster.from_url(
-                settings.LIVE_REDIS_URL,
+                first,
+                startup_nodes=[ClusterNode(host, port) for host, port in others],
                 socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
                 socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
                 # The slots of a dead master fail, the others keep answering (the

@@ -3,7 +3,8 @@
 Anyone may connect and gets the boards and the community counters; a session cookie or
 an `Authorization: Token` header also brings the player's own news. Close codes:
 4401 a token that does not authenticate (also when the socket's token is deleted while it
-is open: a logout), 4400 a malformed client message, 4403 the account was deactivated
+is open: a logout, a new password; or when another browser's new password ended the
+session it came with), 4400 a malformed client message, 4403 the account was deactivated
 while the socket was open.
 """
 
@@ -13,7 +14,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.authentication import token_group
+from accounts.authentication import session_group, token_group
 from gameplay import live
 from leaderboard.pusher import (
     BOARDS_GROUP,
@@ -42,12 +43,14 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         self.token_group = (
             token_group(self.scope["token_key"]) if "token_key" in self.scope else None
         )
+        self.session_group = self._session_group()
         ensure_pusher()
         await self.accept()
         if self.player_id is not None:
             await self.channel_layer.group_add(player_group(self.player_id), self.channel_name)
-        if self.token_group is not None:
-            await self.channel_layer.group_add(self.token_group, self.channel_name)
+        for group in (self.token_group, self.session_group):
+            if group is not None:
+                await self.channel_layer.group_add(group, self.channel_name)
         for message in await board_messages():
             await self.send_json(message)
         await self.send_json(await community_message())
@@ -69,8 +72,17 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         player_id = getattr(self, "player_id", None)
         if player_id is not None:
             await self.channel_layer.group_discard(player_group(player_id), self.channel_name)
-        if getattr(self, "token_group", None) is not None:
-            await self.channel_layer.group_discard(self.token_group, self.channel_name)
+        for group in (getattr(self, "token_group", None), getattr(self, "session_group", None)):
+            if group is not None:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    def _session_group(self) -> str | None:
+        """The group of the browser session a player's socket authenticated with (none
+        when a token did)."""
+        session = self.scope.get("session")
+        if self.player_id is None or self.token_group is not None or session is None:
+            return None
+        return session_group(session.session_key) if session.session_key else None
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         try:
@@ -92,6 +104,10 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def token_revoked(self, event: dict) -> None:
         # The token this socket authenticated with was deleted: it is a bad token now.
+        await self.close(code=CLOSE_BAD_CREDENTIALS)
+
+    async def session_ended(self, event: dict) -> None:
+        # Likewise the browser session it authenticated with.
         await self.close(code=CLOSE_BAD_CREDENTIALS)
 
     async def push_many(self, event: dict) -> None:

@@ -1,7 +1,9 @@
 """Live pushes to the websockets, coalesced, from one process at a time.
 
 Every websocket process runs a `Pusher` task, but only the one holding the Redis leader
-lock works; the others wait to take over should it die. The leader:
+lock works; the others wait to take over should it die (within the lock's 3 s expiry and
+a second), and the one that takes over sends every socket a fresh `me`, since the news of
+the awards made meanwhile went to nobody. The leader:
 
 - feeds the global boards from the shard streams (gameplay/boards.py) every time it wakes:
   when news arrives (so an award is on the boards within milliseconds) and every
@@ -38,10 +40,13 @@ import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException
 
 from accounts.authentication import player_group
-from gameplay import boards, keys, live, rules
+from gameplay import boards, keys, live, rules, store
 from leaderboard.selectors import board_payload, community_payload, me_message
 from leaderboard.subscription import Subscription
 
@@ -52,7 +57,8 @@ BOARDS_GROUP = "leaderboard"
 AWARD_TOPICS = ("boards", "community")
 TOPICS = (*AWARD_TOPICS, "ranks")
 # Topics whose counter a new leader adopts without sending: the sockets it serves got their
-# `me` when they connected.
+# `me` when they connected. Unless it takes over from another leader (`_lead`): news that
+# leader never sent is lost, so every socket then gets a fresh `me`.
 ADOPTED_ON_TAKEOVER = ("ranks",)
 # "At most about one per second per board": one every 0.9 s, so an award waits at most one
 # interval for its snapshot and the fan-out to a thousand sockets still fits in the second
@@ -62,6 +68,8 @@ GATHER_SECONDS = 0.2
 POLL_SECONDS = 0.2
 RENEW_SECONDS = 1.0
 LEADER_TTL_MS = 3000
+# A follower tries the lock again when it expires, but never sooner than this.
+LOCK_POLL_SECONDS = 0.05
 BOARD_SIZE = 10
 
 
@@ -113,18 +121,35 @@ def live_client() -> aioredis.Redis | aioredis.RedisCluster:
     that stopped answering."""
     timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
     if settings.LIVE_REDIS_CLUSTER:
+        first, others = store.cluster_seeds(settings.LIVE_REDIS_URL)
         return aioredis.RedisCluster.from_url(
-            settings.LIVE_REDIS_URL, require_full_coverage=False, **timeouts
+            first,
+            startup_nodes=[AsyncClusterNode(host, port) for host, port in others],
+            require_full_coverage=False,
+            # A command meeting a dead master fails within a second, as the app's own do
+            # (gameplay.store): the default backoff (1 s, then 2, 4) held the whole push
+            # loop, every shard's news with it, for seconds at a time.
+            retry=AsyncRetry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
+            **timeouts,
         )
     return aioredis.from_url(settings.LIVE_REDIS_URL, **timeouts)
+
+
+def lock_client() -> aioredis.Redis:
+    """The pusher's client of the plain Redis (REDIS_URL), where the leader lock lives:
+    beside the channel layer the pushes go through, and not on a live-store master whose
+    failover would stop every push (the lock could be neither renewed nor taken)."""
+    return aioredis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
 class Pusher:
     def __init__(self) -> None:
         self.identity = uuid.uuid4().hex
         self.redis = live_client()
+        self.locks = lock_client()
         self.layer = get_channel_layer()
         self.leading = False
+        self.followed = False  # another pusher held the lock while this one ran
         self.renew_at = 0.0
         self.polled_at = -1e9
         self.seen: dict[str, int] = {}
@@ -144,8 +169,8 @@ class Pusher:
             while not self.stopping.is_set():
                 try:
                     if loop.time() >= self.renew_at:
-                        self.leading = await self._lead()
-                        self.renew_at = loop.time() + RENEW_SECONDS
+                        self.leading, wait = await self._lead()
+                        self.renew_at = loop.time() + wait
                     if self.leading:
                         await self._tick(loop.time())
                 except Exception:  # keep pushing after a passing Redis or layer fault
@@ -159,8 +184,9 @@ class Pusher:
                 await asyncio.wait_for(listener, 2)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._resign(), 2)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.redis.aclose(), 2)
+            for client in (self.redis, self.locks):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.aclose(), 2)
 
     async def _sleep(self, seconds: float) -> None:
         """Until `seconds` pass, news arrives, or the pusher stops."""
@@ -174,25 +200,38 @@ class Pusher:
             return self.renew_at
         return min(self.renew_at, self.polled_at + POLL_SECONDS, *self.due.values())
 
-    async def _lead(self) -> bool:
+    async def _lead(self) -> tuple[bool, float]:
+        """Whether this pusher leads, and when to try again: in RENEW_SECONDS, or as soon
+        as another's lock expires, so that a dead leader is replaced 3 s after its last
+        renewal rather than up to a second later."""
         # Take the lock if free, or extend it if ours; a dead leader's lock expires.
-        held = await self.redis.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
+        held = await self.locks.set(keys.PUSH_LEADER, self.identity, nx=True, px=LEADER_TTL_MS)
         if held:
             self.seen.clear()  # a new leader sends fresh snapshots at once
             self.due.clear()
             self.polled_at = -1e9
-            return True
-        owner = await self.redis.get(keys.PUSH_LEADER)
+            if self.followed:
+                # A takeover: the news that came while the dead leader's lock stood went
+                # to nobody (this pusher only keeps news it leads for). Every socket gets
+                # its player's `me` again, read fresh, as after a moderator's hide.
+                self.due["ranks"] = asyncio.get_running_loop().time() + GATHER_SECONDS
+            return True, RENEW_SECONDS
+        pipe = self.locks.pipeline(transaction=False)
+        pipe.get(keys.PUSH_LEADER)
+        pipe.pttl(keys.PUSH_LEADER)
+        owner, expires_ms = await pipe.execute()
         if owner == self.identity.encode():
-            await self.redis.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
-            return True
+            await self.locks.pexpire(keys.PUSH_LEADER, LEADER_TTL_MS)
+            return True, RENEW_SECONDS
+        self.followed = self.followed or owner is not None
         self.pending_news.clear()
-        return False
+        # PTTL: milliseconds left, or negative (no key, or no expiry).
+        return False, min(RENEW_SECONDS, max(LOCK_POLL_SECONDS, expires_ms / 1000))
 
     async def _resign(self) -> None:
         with contextlib.suppress(Exception):
-            if await self.redis.get(keys.PUSH_LEADER) == self.identity.encode():
-                await self.redis.delete(keys.PUSH_LEADER)
+            if await self.locks.get(keys.PUSH_LEADER) == self.identity.encode():
+                await self.locks.delete(keys.PUSH_LEADER)
 
     async def _tick(self, now: float) -> None:
         # Feed first: the news' ranks and the snapshots then include what just arrived. A
@@ -249,9 +288,16 @@ class Pusher:
     async def _send_news(self) -> None:
         news, self.pending_news = self.pending_news, {}
         listed = [(p, item) for p, item in news.items() if item.get("listed")]
-        ranks = await sync_to_async(boards.ranks_many)(
-            [(p, int(item["points"]), int(item["weekly"]), item["week"]) for p, item in listed]
-        )
+        try:
+            ranks = await sync_to_async(boards.ranks_many)(
+                [(p, int(item["points"]), int(item["weekly"]), item["week"]) for p, item in listed]
+            )
+        except aioredis.RedisError:
+            # The global boards' master is failing over: the news waits for the next tick
+            # (merged with what arrives meanwhile) rather than being lost.
+            for item in news.values():
+                self._keep(item, older=True)
+            raise
         for (_player_id, item), rank in zip(listed, ranks, strict=True):
             item.update(rank)
         for player_id, item in news.items():
@@ -264,29 +310,53 @@ class Pusher:
         channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
         while not self.stopping.is_set():
             subscription = Subscription(self.redis, channels, self._merge)
+            opened = False
             try:
                 await subscription.open()
+                opened = True
+                if self.listening.is_set():
+                    self._missed_news()
                 self.listening.set()
                 await subscription.receive(self.stopping)
             except (ConnectionError, OSError, aioredis.RedisError, RedisClusterException):
                 logger.warning("news subscription lost; subscribing again", exc_info=True)
-                await asyncio.sleep(1)
+                if not opened:  # nothing answers: do not spin
+                    await asyncio.sleep(1)
             finally:
                 await subscription.close()
 
+    def _missed_news(self) -> None:
+        """Subscribed again after a loss: news published in between (a master failing
+        over, a link lost) was heard by nobody. The leader sends every socket its
+        player's `me` again, read fresh, as after a moderator's hide."""
+        if self.leading:
+            self.due["ranks"] = asyncio.get_running_loop().time() + GATHER_SECONDS
+            self.wake.set()
+
     def _merge(self, news: dict) -> None:
         """Keep the latest totals per player, all new badges, and where they started."""
-        player_id = int(news["player"])
         badges = news.get("badges") if isinstance(news.get("badges"), list) else []
-        earlier = self.pending_news.get(player_id)
-        if earlier is None:
-            before = int(news["points"]) - int(news.get("awarded", 0))
-            self.pending_news[player_id] = {**news, "badges": badges, "points_before": before}
-        else:
-            earlier.update({k: v for k, v in news.items() if k != "badges"})
-            earlier["badges"] = earlier["badges"] + badges
+        before = int(news["points"]) - int(news.get("awarded", 0))
+        self._keep({**news, "badges": badges, "points_before": before})
         self.news_arrived = True
         self.wake.set()
+
+    def _keep(self, item: dict, *, older: bool = False) -> None:
+        """One player's news merged into what is pending for them: the later totals, every
+        badge, the earlier starting point. `older`: `item` came before what is pending
+        (news put back after a failed send)."""
+        player_id = int(item["player"])
+        pending = self.pending_news.get(player_id)
+        if pending is None:
+            self.pending_news[player_id] = item
+            return
+        first, last = (item, pending) if older else (pending, item)
+        self.pending_news[player_id] = {
+            **first,
+            **last,
+            "badges": first["badges"] + last["badges"],
+            "points_before": first["points_before"],
+        }
 
 
 # One pusher per event loop (a websocket server process has one; each async test has its own).

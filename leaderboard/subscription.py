@@ -3,11 +3,16 @@
 On one server one SSUBSCRIBE names every channel. On a cluster a shard channel lives on
 the master of its slot, and one SSUBSCRIBE may name channels of one slot only: each master
 gets a connection of its own, subscribed channel by channel to the channels of the slots
-it serves. The subscription ends, and the pusher subscribes again from a fresh slot map,
-when a connection fails, when a master drops a channel unasked (an `sunsubscribe`: its
-slot moved, or it became a replica), or when the slot map, re-read every
-`TOPOLOGY_CHECK_SECONDS`, puts a channel on another node: a stalled master that was
-replaced says nothing, and news published on its successor would go unheard.
+it serves. A master that cannot be subscribed (down, or stalled past CONFIRM_SECONDS) is
+left out, its channels `missing`, while every other master's news is heard: a dead master
+does not silence the others. The subscription ends, and the pusher subscribes again from
+a fresh slot map, when a connection fails, when a master drops a channel unasked (an
+`sunsubscribe`: its slot moved, or it became a replica), when the slot map, re-read every
+`TOPOLOGY_CHECK_SECONDS` (every `MISSING_CHECK_SECONDS` while channels are missing), puts a
+channel on another node (a stalled master that was replaced says nothing, and news
+published on its successor would go unheard), or when a missing master answers again.
+News published while a channel was not subscribed is not heard: the pusher makes up for it
+after subscribing again (leaderboard/pusher.py).
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
+logger = logging.getLogger(__name__)
+
 TOPOLOGY_CHECK_SECONDS = 2.0
+MISSING_CHECK_SECONDS = 0.5
 # How long a node may take to confirm its subscriptions before it counts as lost.
 CONFIRM_SECONDS = 5.0
 SOCKET_TIMEOUT_SECONDS = 5.0
@@ -29,6 +38,13 @@ SOCKET_TIMEOUT_SECONDS = 5.0
 
 class SubscriptionMoved(aioredis.RedisError):
     """A channel is no longer on the node its subscription is on: subscribe again."""
+
+
+def lost_link(error: BaseException) -> bool:
+    """A connection to a node failed (not a channel that moved)."""
+    if isinstance(error, SubscriptionMoved):
+        return False
+    return isinstance(error, (ConnectionError, OSError, aioredis.RedisError))
 
 
 class Subscription:
@@ -44,36 +60,57 @@ class Subscription:
         self.live = live
         self.channels = channels
         self.on_news = on_news
-        self.pubsubs: list[PubSub] = []
+        self.pubsubs: dict[str, PubSub] = {}  # node name ("" for one server) -> its pubsub
         self.clients: list[aioredis.Redis] = []
         self.owners: dict[str, str] = {}  # channel -> the node it is subscribed on
+        self.missing: set[str] = set()  # nodes whose channels could not be subscribed
 
     async def open(self) -> None:
-        """Subscribed, every subscription confirmed: news published from now is heard."""
+        """Subscribed, every subscription confirmed: news published from now is heard, on
+        every master that answers (at least one; the others' channels are `missing`)."""
         if not isinstance(self.live, aioredis.RedisCluster):
             pubsub = self.live.pubsub()
-            self.pubsubs.append(pubsub)
+            self.pubsubs[""] = pubsub
             await pubsub.ssubscribe(*self.channels)
             await self._confirmed(pubsub, len(self.channels))
             return
         await self.live.nodes_manager.initialize()
         self.owners = self._owners()
-        for name in sorted(set(self.owners.values())):
-            node = self.live.get_node(node_name=name)
-            assert node is not None  # named by the slot map just read
-            client = aioredis.Redis(
-                host=node.host,
-                port=int(node.port),
-                socket_timeout=SOCKET_TIMEOUT_SECONDS,
-                socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            )
-            self.clients.append(client)
-            pubsub = client.pubsub()
-            self.pubsubs.append(pubsub)
-            own = [channel for channel, owner in self.owners.items() if owner == name]
+        names = sorted(set(self.owners.values()))
+        results = await asyncio.gather(
+            *(self._subscribe_node(name) for name in names), return_exceptions=True
+        )
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, (ConnectionError, OSError, aioredis.RedisError)):
+                    raise result
+                logger.warning("news from %s not heard (%s); hearing the others", name, result)
+                self.missing.add(name)
+        if len(self.missing) == len(names):
+            raise SubscriptionMoved(f"no master of the news channels answers: {results[0]!r}")
+
+    async def _subscribe_node(self, name: str) -> None:
+        assert isinstance(self.live, aioredis.RedisCluster)
+        node = self.live.get_node(node_name=name)
+        assert node is not None  # named by the slot map just read
+        client = aioredis.Redis(
+            host=node.host,
+            port=int(node.port),
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        )
+        self.clients.append(client)
+        pubsub = client.pubsub()
+        own = [channel for channel, owner in self.owners.items() if owner == name]
+        try:
             for channel in own:
                 await pubsub.ssubscribe(channel)  # one slot per SSUBSCRIBE on a cluster
             await self._confirmed(pubsub, len(own))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), 2)
+            raise
+        self.pubsubs[name] = pubsub
 
     def _owners(self) -> dict[str, str]:
         assert isinstance(self.live, aioredis.RedisCluster)
@@ -100,18 +137,40 @@ class Subscription:
                 self._handle(raw)
 
     async def receive(self, stopping: asyncio.Event) -> None:
-        """Until `stopping` is set; raises when the subscription is lost (see the module)."""
-        tasks = [asyncio.create_task(self._pump(pubsub, stopping)) for pubsub in self.pubsubs]
+        """Until `stopping` is set; raises when the subscription is lost (see the module).
+        On a cluster, a master whose connection fails is left out (`missing`) and the
+        others go on being heard, until the topology watch sees it replaced or back."""
+        pumps = {
+            asyncio.create_task(self._pump(pubsub, stopping)): name
+            for name, pubsub in self.pubsubs.items()
+        }
+        tasks = set(pumps)
         if self.owners:
-            tasks.append(asyncio.create_task(self._watch_topology(stopping)))
+            tasks.add(asyncio.create_task(self._watch_topology(stopping)))
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # a failure's exception
+            while True:
+                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    if error is None:
+                        return  # stopping
+                    name = pumps.get(task)
+                    if name is None or not self.owners or not lost_link(error):
+                        raise error
+                    logger.warning("news from %s lost (%s); hearing the others", name, error)
+                    self.missing.add(name)
+                    await self._drop(name)
+                if not tasks & pumps.keys():
+                    raise SubscriptionMoved("no master of the news channels is heard")
         finally:
-            for task in tasks:
+            for task in pumps.keys() | tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*pumps.keys(), *tasks, return_exceptions=True)
+
+    async def _drop(self, name: str) -> None:
+        pubsub = self.pubsubs.pop(name)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pubsub.aclose(), 2)
 
     async def _pump(self, pubsub: PubSub, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -128,16 +187,33 @@ class Subscription:
     async def _watch_topology(self, stopping: asyncio.Event) -> None:
         assert isinstance(self.live, aioredis.RedisCluster)
         while not stopping.is_set():
+            every = MISSING_CHECK_SECONDS if self.missing else TOPOLOGY_CHECK_SECONDS
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), TOPOLOGY_CHECK_SECONDS)
+                await asyncio.wait_for(stopping.wait(), every)
             if stopping.is_set():
                 return
             await self.live.nodes_manager.initialize()
             if self._owners() != self.owners:
                 raise SubscriptionMoved("the slot map moved a news channel to another node")
+            for name in self.missing:
+                if await self._answers(name):
+                    raise SubscriptionMoved(f"{name}, missing from the subscription, is back")
+
+    async def _answers(self, name: str) -> bool:
+        host, _, port = name.rpartition(":")
+        probe = aioredis.Redis(
+            host=host, port=int(port), socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        try:
+            return bool(await probe.ping())
+        except (ConnectionError, OSError, aioredis.RedisError):
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await probe.aclose()
 
     async def close(self) -> None:
-        for pubsub in self.pubsubs:
+        for pubsub in self.pubsubs.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(pubsub.aclose(), 2)
         for client in self.clients:

@@ -22,7 +22,7 @@ import redis
 from redis.crc import key_slot
 
 from devstack.cluster import ClusterNode, LocalCluster, local_cluster
-from gameplay import store
+from gameplay import keys, store
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def cluster_store(live_cluster: LocalCluster, settings) -> Iterator[LocalCluster
     """The live store is `live_cluster` for this test; the single server again after."""
     restore_whole(live_cluster)
     settings.LIVE_REDIS_CLUSTER = True
-    settings.LIVE_REDIS_URL = live_cluster.seed_url
+    settings.LIVE_REDIS_URL = live_cluster.seed_urls  # all six: any may be down
     settings.LIVE_REDIS_DB = 0  # a cluster has database 0 only (the news channels' names)
     store.reset()
     try:
@@ -80,6 +80,12 @@ def key_on(master: ClusterNode, prefix: str = "t") -> str:
         if any(low <= key_slot(tag.encode()) <= high for low, high in master.slots):
             return f"{{{tag}}}:k"
     raise AssertionError("unreachable")
+
+
+def master_of_player(cluster: LocalCluster, player_id: int) -> ClusterNode:
+    """The master that serves the player's shard (every key of the shard shares its slot),
+    as `cluster` last saw the roles."""
+    return cluster.master_of(key_slot(keys.stream(keys.shard_of(player_id)).encode()))
 
 
 def replica_client(node: ClusterNode) -> redis.Redis:

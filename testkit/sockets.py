@@ -1,6 +1,9 @@
-"""Helpers for tests that drive the leaderboard socket through the real ASGI stack."""
+"""Helpers for tests that drive the leaderboard socket: through the real ASGI stack in the
+test's own process, or on a real websocket server (`receive_until`)."""
 
+import json
 import time
+from collections.abc import Callable
 
 from channels.testing import WebsocketCommunicator
 
@@ -38,3 +41,17 @@ async def closed_with(communicator, seconds: float = 2.0) -> dict | None:
             if output["type"] == "websocket.close":
                 return output
     return None
+
+
+def receive_until(socket, wanted: Callable[[dict], bool], seconds: float) -> dict:
+    """The first message on `socket` (a websockets sync client, connected to a real
+    server) that `wanted` accepts, within `seconds`; earlier ones are skipped."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = json.loads(socket.recv(timeout=left))
+        except TimeoutError:
+            break
+        if wanted(message):
+            return message
+    raise AssertionError(f"no such message within {seconds} s")

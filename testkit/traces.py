@@ -3,8 +3,8 @@
 PostgreSQL: every table of every installed model (auto-created ones, such as the
 many-to-many tables, included; introspected, so a model added tomorrow is searched too):
 each foreign key to the user for the player's id, and each row as text for the player's id
-(as a whole number), username, email, display name and token; and the browser sessions,
-whose data is signed, decoded one by one.
+(as a whole number), username, email, display name and token; and the sessions of every
+session model, whose data is signed, decoded one by one.
 
 Redis: every key of the live store (each master of a cluster) and of the plain Redis (the
 cache, throttles, channel layer, broker): its name and everything it holds, read by type.
@@ -21,7 +21,7 @@ from typing import Any
 import redis
 from django.apps import apps
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import connection
 from django_redis import get_redis_connection
 
@@ -116,9 +116,11 @@ def postgres_traces(trace: Trace, findings: Findings) -> None:
             )
             if cursor.fetchone()[0]:
                 findings.found.append(f"postgres {table}: a row names the player")
-    for session in Session.objects.all():
-        if session.get_decoded().get(SESSION_KEY) == str(trace.player_id):
-            findings.found.append("postgres django_session: a session of the player")
+    for model in apps.get_models():
+        if issubclass(model, AbstractBaseSession):
+            for session in model.objects.all():
+                if session.get_decoded().get(SESSION_KEY) == str(trace.player_id):
+                    findings.found.append(f"postgres {model._meta.db_table}: a session of theirs")
 
 
 def _contents(client: Any, key: bytes) -> list[bytes]:

@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import WRONG_PASSWORD
+from accounts.services import PASSWORD_NOT_YOURS
 from gameplay import deletion, keys, live, store
 from pipeline import flush
 from testkit.actions import focus_session
@@ -59,7 +59,7 @@ def test_a_wrong_or_missing_password_or_an_unknown_field_is_400_and_deletes_noth
     unknown = delete_me(as_alice, {"password": PASSWORD, "and_bob": True})
     not_an_object = delete_me(as_alice, [PASSWORD])
 
-    assert (wrong.status_code, wrong.json()) == (400, {"password": [WRONG_PASSWORD]})
+    assert (wrong.status_code, wrong.json()) == (400, {"password": [PASSWORD_NOT_YOURS]})
     assert (missing.status_code, missing.json()) == (400, {"password": ["This field is required."]})
     assert (no_body.status_code, list(no_body.json())) == (400, ["password"])
     assert (unknown.status_code, unknown.json()) == (400, {"and_bob": ["Unknown field."]})

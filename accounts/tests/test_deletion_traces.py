@@ -105,7 +105,7 @@ def test_a_player_leaves_nothing_but_the_anonymous_counters(clock):
     # The search finds her everywhere she is: rows, live keys, caches and buckets.
     for place in (
         "postgres gameplay_ledgerentry.player_id",
-        "postgres django_session",
+        "postgres accounts_browsersession: a session of theirs",
         "postgres gameplay_discardedevent",
         "postgres django_admin_log",
         ":p:987654321:session:",
@@ -139,7 +139,7 @@ def test_a_player_leaves_nothing_but_the_anonymous_counters(clock):
         "leaderboard_communityactivity",
         "moderation_fairplaydismissal",
         "django_admin_log",
-        "django_session",
+        "accounts_browsersession",
         "authtoken_token",
         "accounts_user_groups",
     } <= after.tables

@@ -1,4 +1,4 @@
-"""The settings page's account deletion (/settings/delete): the password asked for, a wrong
+"""The settings page's account deletion (its section, posting to /settings/delete): the password asked for, a wrong
 one shown beside the field with nothing deleted, a right one logging the browser out onto
 the landing page with a message, as a plain form or by htmx."""
 
@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.services import WRONG_PASSWORD
+from accounts.services import PASSWORD_NOT_YOURS
 from dashboard.account import DELETED
 from testkit.personas import PASSWORD, client_for
 
@@ -41,13 +41,21 @@ def test_the_form_asks_for_the_password_and_needs_a_login(browser):
     assert Client().get(URL).status_code == 302
 
 
+def test_the_settings_page_has_the_form_in_its_delete_section(browser):
+    page = browser.get("/settings/").content.decode()
+
+    section = page[page.index('id="delete-account"') :]
+    assert f'hx-post="{URL}"' in section and 'name="password"' in section
+    assert 'id="delete-body"' in section
+
+
 def test_a_wrong_password_is_shown_beside_the_field_and_deletes_nothing(browser, alice):
     token = csrf(browser)
 
     answer = browser.post(URL, {"password": "not-it", "csrfmiddlewaretoken": token})
 
     assert answer.status_code == 400
-    assert WRONG_PASSWORD in answer.content.decode()
+    assert PASSWORD_NOT_YOURS in answer.content.decode()
     assert b'aria-invalid="true"' in answer.content
     assert User.objects.filter(pk=alice.pk, is_active=True).exists()
     assert browser.get("/dashboard/").status_code == 200
@@ -70,7 +78,7 @@ def test_by_htmx_a_wrong_password_comes_back_in_place_and_a_deletion_redirects(b
 
     wrong = browser.post(URL, {"password": "nope", "csrfmiddlewaretoken": token}, **HTMX)
     assert wrong.status_code == 400
-    assert b"<html" not in wrong.content and WRONG_PASSWORD in wrong.content.decode()
+    assert b"<html" not in wrong.content and PASSWORD_NOT_YOURS in wrong.content.decode()
 
     right = browser.post(URL, {"password": PASSWORD, "csrfmiddlewaretoken": token}, **HTMX)
     assert (right.status_code, right["HX-Redirect"]) == (204, "/")

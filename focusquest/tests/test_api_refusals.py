@@ -40,7 +40,13 @@ def world(alice, as_alice, anon, clock):
                 for model in (User, Token, Habit, CheckIn, FocusSession, Vacation)
             ],
             "habit": list(Habit.objects.values_list("name", "deleted_at")),
-            "profile": (alice.display_name, alice.timezone, alice.day_start_hour, alice.email),
+            "profile": (
+                alice.display_name,
+                alice.timezone,
+                alice.day_start_hour,
+                alice.email,
+                alice.password,
+            ),
             "live": {
                 key: r.dump(key)
                 for key in sorted(cast(list[bytes], r.keys("*")))  # the live client's are bytes
@@ -60,6 +66,8 @@ def world(alice, as_alice, anon, clock):
 BODY_ENDPOINTS = [
     ("anon", "post", "/api/auth/register"),
     ("anon", "post", "/api/auth/token"),
+    ("alice", "post", "/api/auth/password"),
+    ("anon", "post", "/api/auth/password-reset"),
     ("alice", "patch", "/api/me"),
     ("alice", "post", "/api/sessions"),
     ("alice", "post", "/api/sessions/{session}/complete"),
@@ -193,6 +201,8 @@ def test_broken_json_is_refused_with_drfs_parse_error(world, as_alice):
 VALID_BODIES = {
     "POST /api/auth/register": {"username": "eve", "password": PASSWORD},
     "POST /api/auth/token": {"username": "alice", "password": PASSWORD},
+    "POST /api/auth/password": {"old_password": PASSWORD, "new_password": "a-longer-passphrase"},
+    "POST /api/auth/password-reset": {"email": "alice@example.com"},
     "PATCH /api/me": {"display_name": "Al"},
     "POST /api/sessions": {"planned_minutes": 25},
     "POST /api/sessions/{session}/complete": {"focused_seconds": 60},

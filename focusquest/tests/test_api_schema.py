@@ -37,6 +37,9 @@ def test_no_two_endpoints_share_a_component_named_after_a_nested_class(schema):
         ("/api/auth/register", "post", {"username", "password", "email", "display_name",
                                         "timezone", "day_start_hour"}, {"username", "password"}),
         ("/api/auth/token", "post", {"username", "password"}, {"username", "password"}),
+        ("/api/auth/password", "post", {"old_password", "new_password"},
+         {"old_password", "new_password"}),
+        ("/api/auth/password-reset", "post", {"email"}, {"email"}),
         ("/api/me", "patch", {"display_name", "timezone", "day_start_hour"}, set()),
         ("/api/sessions", "post", {"planned_minutes", "habit_id"}, {"planned_minutes"}),
         ("/api/sessions/{session_id}/complete", "post", {"focused_seconds"},
@@ -84,6 +87,8 @@ def test_query_parameters_are_documented_with_their_sets(schema):
     [
         ("/api/auth/register", "post", {"201", "400", "429", "503"}),
         ("/api/auth/token", "post", {"200", "400", "429", "503"}),
+        ("/api/auth/password", "post", {"200", "400", "401", "403", "429", "503"}),
+        ("/api/auth/password-reset", "post", {"202", "400", "429", "503"}),
         ("/api/me", "get", {"200", "401", "503"}),
         ("/api/me", "patch", {"200", "400", "401", "403", "503"}),
         ("/api/sessions", "get", {"200", "400", "401", "404", "503"}),

@@ -4,28 +4,20 @@ with beat (the flush), on the session's cluster (testkit/cluster.py), with REDIS
 plain Redis. A player signs up and plays over HTTP and hears their news on the socket;
 the flush writes it to PostgreSQL once."""
 
-import json
 import time
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
-from devstack import procfile
-from devstack.processes import free_port, port_open, process
 from gameplay.models import LedgerEntry
-from gameplay.tests.servers import celery_worker, gunicorn, manage, project_env
+from gameplay.tests.servers import celery_worker, gunicorn, manage, websocket_server
 from sessions_app.models import FocusSession
 from testkit.cluster import empty_masters
 from testkit.personas import PASSWORD
+from testkit.sockets import receive_until
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
-
-
-def ws_server():
-    port = free_port()
-    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
-    return port, process(args, env=project_env(), ready=lambda: port_open(port))
 
 
 def until(check, seconds: float = 20.0):
@@ -40,20 +32,14 @@ def until(check, seconds: float = 20.0):
 
 def news_points(socket, points: int) -> dict:
     """The first `me` message on the socket that carries `points` (5 s at most)."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        message = json.loads(socket.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if message["type"] == "me" and message["points"] == points:
-            return message
-    raise AssertionError(f"no `me` with {points} points")
+    return receive_until(socket, lambda m: m["type"] == "me" and m["points"] == points, 5)
 
 
 def test_a_player_plays_on_the_cluster_stack_and_the_flush_writes_it_once(cluster_store, tmp_path):
     empty_masters()  # the session's cluster: earlier tests' players are not this one's
-    ws_port, ws = ws_server()
     with (
         gunicorn(workers=1) as url,
-        ws,
+        websocket_server() as ws,
         celery_worker(beat_schedule=tmp_path / "beat", FLUSH_INTERVAL_SECONDS="1"),
         httpx.Client(base_url=url, timeout=10) as http,
     ):
@@ -62,7 +48,7 @@ def test_a_player_plays_on_the_cluster_stack_and_the_flush_writes_it_once(cluste
         player_id, token = signup.json()["id"], signup.json()["token"]
         http.headers["Authorization"] = f"Token {token}"
         with connect(
-            f"ws://127.0.0.1:{ws_port}/ws/leaderboard/",
+            f"{ws.url}/ws/leaderboard/",
             additional_headers={"Authorization": f"Token {token}"},
         ) as socket:
             habit = http.post("/api/habits", json={"name": "Stretch"}).json()

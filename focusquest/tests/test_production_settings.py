@@ -54,3 +54,15 @@ def test_check_deploy_prints_no_warning_with_the_documented_environment():
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "System check identified no issues" in checked.stdout
+
+
+def test_several_live_store_urls_are_only_a_clusters_seeds():
+    refused = run(
+        "import django; django.setup()",
+        **PRODUCTION,
+        LIVE_REDIS_URL="redis://10.0.0.1:6379/0,redis://10.0.0.2:6379/0",
+        LIVE_REDIS_CLUSTER="false",
+    )
+
+    assert refused.returncode == 1
+    assert "LIVE_REDIS_URL names several servers" in refused.stderr

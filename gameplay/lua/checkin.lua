@@ -45,6 +45,7 @@ local function current()
 end
 
 if added == 0 then
+  confirm_earlier()
   local total, weekly_points = totals()
   return cjson.encode({status = 'repeat', current = current(),
     longest = tonumber(redis.call('HGET', HABIT, 'longest')) or 0,

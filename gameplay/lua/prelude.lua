@@ -102,3 +102,13 @@ local function emit(fields, base)
   local encoded = cjson.encode(event)
   return redis.call('XADD', STREAM, '*', 'e', encoded), encoded
 end
+
+-- A repeat (or a conflict) writes nothing, yet it confirms an earlier action that may not be
+-- on a replica: that action was answered 503 because no replica had it in time, or its
+-- answer was lost. WAIT counts the replicas that have this connection's last write, which
+-- for a script that wrote nothing is some older write, so the repeat could be answered while
+-- what it confirms lived on the master alone, and a failover then lost it. One small write,
+-- after the original in the replication stream, makes the WAIT that follows wait for both.
+local function confirm_earlier()
+  redis.call('HSET', CHANGES, 'confirmed', now)
+end

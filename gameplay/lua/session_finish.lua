@@ -17,6 +17,7 @@ local sid, action = ARGV[8], ARGV[9]
 
 local done = redis.call('GET', RESULT)
 if done then
+  confirm_earlier()
   local answer = cjson.decode(done)
   answer.status = 'repeat'
   return cjson.encode(answer)

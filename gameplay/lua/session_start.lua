@@ -14,6 +14,7 @@ local window = tonumber(ARGV[12])
 local run = redis.call('HMGET', RUNNING, 'sid', 'started', 'planned', 'habit')
 if run[1] then
   if tonumber(now) - tonumber(run[2]) <= window then
+    confirm_earlier()
     return cjson.encode({status = 'conflict', running_session_id = run[1]})
   end
   -- Too old to complete or abandon: close it as abandoned so the player is not stuck.

@@ -44,7 +44,10 @@ local years = cjson.decode(ARGV[14])
 local held = redis.call('HGETALL', VACATIONS)
 for i = 2, #held, 2 do
   -- The same vacation again (a retried request): answered with the one held.
-  if held[i] == span then return cjson.encode({status = 'repeat', id = held[i - 1]}) end
+  if held[i] == span then
+    confirm_earlier()  -- the WAIT after it then covers the vacation it confirms
+    return cjson.encode({status = 'repeat', id = held[i - 1]})
+  end
 end
 local taken = {}
 for y = 1, #years do taken[y] = 0 end

@@ -1,5 +1,5 @@
 """Real servers that a test owns: a private valkey-server (to kill it, or to restart it
-from its AOF) and the project's processes (gunicorn, a Celery worker) on the test
+from its AOF) and the project's processes (gunicorn, uvicorn, a Celery worker) on the test
 databases."""
 
 import contextlib
@@ -113,23 +113,51 @@ def manage(
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 2, **env_overrides: str):
-    """The Procfile's web process on a free port; yields its base URL."""
+def gunicorn(*, workers: int = 2, log: Path | None = None, **env_overrides: str):
+    """The Procfile's web process on a free port; yields its base URL. Its output goes to
+    `log`, if given."""
     port = free_port()
     web = procfile.command("web", HOST="127.0.0.1", PORT=port, WEB_CONCURRENCY=workers)
     args = [*web, "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
-    with process(args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz")):
+    with process(
+        args, env=project_env(**env_overrides), ready=lambda: http_ok(f"{url}/healthz"), log=log
+    ):
         yield url
 
 
+@dataclass
+class WebsocketServer:
+    url: str  # ws://host:port
+    process: subprocess.Popen
+
+
 @contextlib.contextmanager
-def celery_worker(*, beat_schedule: Path | None = None, **env_overrides: str):
-    """The Procfile's worker in one process (solo pool), with beat inside it if asked."""
+def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterator[WebsocketServer]:
+    """The Procfile's websocket server (uvicorn, whose pusher starts with it) on a free
+    port; yields its ws:// base URL and its process."""
+    port = free_port()
+    args = procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)
+    # The ASGI app answers HTTP too, so /healthz tells when it is up.
+    with process(
+        args,
+        env=project_env(**env_overrides),
+        ready=lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
+        log=log,
+    ) as proc:
+        yield WebsocketServer(f"ws://127.0.0.1:{port}", proc)
+
+
+@contextlib.contextmanager
+def celery_worker(
+    *, beat_schedule: Path | None = None, log: Path | None = None, **env_overrides: str
+):
+    """The Procfile's worker in one process (solo pool), with beat inside it if asked; its
+    output goes to `log`, if given."""
     args = [*procfile.command("worker"), "--pool", "solo", "--loglevel", "warning"]
     if beat_schedule is not None:
         args += ["--beat", "--schedule", str(beat_schedule)]
-    with process(args, env=project_env(**env_overrides)) as proc:
+    with process(args, env=project_env(**env_overrides), log=log) as proc:
         yield proc
 
 

@@ -2,16 +2,20 @@
 of a script that crosses slots, WAIT 1 after each action, and a failover's 503s."""
 
 import time
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis
 from redis.commands.core import Script
 from redis.crc import key_slot
 
+from devstack.processes import free_port
 from focusquest.api import exception_handler
 from focusquest.unavailable import unavailable_dependency
-from gameplay import store
-from testkit.cluster import key_on, replica_client
+from gameplay import live, store
+from testkit.cluster import key_on, master_of_player, replica_client
+from testkit.personas import make_player
 
 pytestmark = pytest.mark.live
 
@@ -143,3 +147,72 @@ def test_a_dead_master_fails_its_slots_only_until_its_replica_takes_over(cluster
     assert not store.replicas_expected(f"127.0.0.1:{promoted.port}")
     for node in others:
         assert store.run_acknowledged(set_call(keys[node.port], "x"), keys[node.port]) == b"x"
+
+
+def test_a_process_finds_the_cluster_from_any_seed_while_the_first_is_down(cluster_store, settings):
+    # A process that starts during a failover of its one seed node could never reach the
+    # cluster: LIVE_REDIS_URL names several seeds, and the client starts from one that
+    # answers.
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    settings.LIVE_REDIS_URL = f"{down}, {cluster_store.seed_urls}"
+    assert store.cluster_seeds(settings.LIVE_REDIS_URL) == (
+        down,
+        [("127.0.0.1", node.port) for node in cluster_store.nodes],
+    )
+    store.reset()
+
+    key = key_on(cluster_store.masters[2], "seed")
+    assert store.run_acknowledged(set_call(key, "1"), key) == b"1"
+    settings.LIVE_REDIS_URL = down
+    store.reset()
+    with pytest.raises(redis.RedisClusterException, match="cannot be connected"):
+        store.cluster_client()
+
+
+@pytest.mark.django_db
+def test_a_repeat_is_answered_only_once_the_action_it_repeats_is_on_a_replica(cluster_store):
+    # A repeat writes nothing, so WAIT on a connection that did not run the original waited
+    # for nothing: the retry of an action answered 503 (its replica stalled) was answered
+    # "already done" while the action lived on the master alone, which a failover then loses.
+    player = make_player("ada")
+    actor = player.actor
+    master = master_of_player(cluster_store, player.pk)
+    (replica,) = cluster_store.replicas_of(master)
+    now = datetime.now(UTC)
+    today = actor.day(now)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def start(session_id: str) -> live.Outcome:
+        return live.session_start(
+            actor=actor, session_id=session_id, planned_minutes=5, habit_id=None, now=now
+        )
+
+    def complete() -> live.Outcome:
+        return live.session_finish(
+            actor=actor, session_id=first, action="complete", focused_seconds=0, now=now
+        )
+
+    def check_in() -> live.Outcome:
+        return live.check_in(actor=actor, habit_id=1, day=today, today=today, now=now)
+
+    # An action and its retry, on another connection (as from another process): the
+    # second start meets the first, which is on the master only, so no 409 naming it yet.
+    tries = [
+        ("start", lambda: start(first), lambda: start(second)),
+        ("completion", complete, complete),
+        ("check-in", check_in, check_in),
+    ]
+    cluster_store.stop(replica)
+    try:
+        for name, act, retry in tries:
+            with pytest.raises(store.ReplicaNotAcknowledged):
+                act()
+            store.reset()
+            with pytest.raises(store.ReplicaNotAcknowledged):
+                print(f"the {name}'s retry was answered:", retry())
+    finally:
+        cluster_store.cont(replica)
+    cluster_store.wait_ready()
+
+    # With the replica back, the retries are answered from what the master had run.
+    assert complete().status == check_in().status == live.Status.REPEAT

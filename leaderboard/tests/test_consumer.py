@@ -6,6 +6,7 @@ import itertools
 import time
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -136,6 +137,42 @@ async def test_personal_news_does_not_wait_for_the_next_snapshot(players, pusher
 
     assert news is not None and news[1]["points"] == 4
     assert news[0] < SNAPSHOT_INTERVAL / 2, news
+    await socket.disconnect()
+
+
+async def test_news_waits_while_the_ranks_cannot_be_read_and_then_goes_out_once(
+    players, pusher_stopped_after, monkeypatch
+):
+    # The global boards' master failing over: every `me` carries ranks read there. The
+    # news is kept for the next tick, merged with what comes meanwhile, not dropped.
+    alice, _bob = players
+    socket = await connect([token_header(alice)])
+    await opening(socket, 4)
+    await wait_until_listening()
+    await drain(socket, 1.2)
+    ranks_many = boards.ranks_many
+    down = asyncio.Event()
+    down.set()
+    refused = []
+
+    def ranks_while_up(*args, **kwargs):
+        if down.is_set():
+            refused.append(1)
+            raise redis.ConnectionError("the global boards' master is failing over")
+        return ranks_many(*args, **kwargs)
+
+    monkeypatch.setattr(boards, "ranks_many", ranks_while_up)
+    await sync_to_async(award)(alice, 4)
+    await sync_to_async(award)(alice, 5)
+    early = await drain(socket, 0.8)
+    down.clear()
+    later = await drain(socket, 1.5)
+
+    assert refused  # the pusher tried, and kept the news
+    assert [m for m in early if m["type"] == "me"] == []
+    assert [(m["points"], m["rank"]) for m in later if m["type"] == "me"] == [
+        (9, {"all": 1, "week": 1})
+    ]
     await socket.disconnect()
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_freezes"),
+        ("accounts", "0004_browser_sessions"),
     ]
 
     operations = [
