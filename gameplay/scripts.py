@@ -110,6 +110,9 @@ SIGNATURES: Mapping[str, Signature] = {
     ),
     # Its groups follow its named ARGV (`extra_args`).
     "stream_trim": Signature(keys=("stream",), args=()),
+    # Imported history (gameplay/history.py): each habit's two keys follow its named KEYS
+    # (`extra_keys`), in the order of its `habits`.
+    "history_import": _action(keys=(), args=("habits", "vacations", "frozen"), habits=True),
     # A player's vacations (gameplay/vacations.py): one action script for adding, ending
     # and removing one.
     "vacation": _action(
