@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     # Above the domain apps: the flush and the operator work that spans them all, then
     # what players and moderators see of it.
     "pipeline",
+    # A player's data out and in (export, import): it flushes their shard through the
+    # pipeline first.
+    "accountdata",
     "dashboard",
     "moderation",
 ]
@@ -236,6 +239,9 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "30/min"),
         "vacations": env_str("THROTTLE_VACATIONS", "30/hour"),
+        # A player's export and import (accountdata/throttles.py): each flushes their shard
+        # and reads or writes their whole history.
+        "account_data": env_str("THROTTLE_ACCOUNT_DATA", "30/hour"),
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",

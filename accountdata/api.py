@@ -1,0 +1,83 @@
+"""`GET /api/me/export`: a ZIP, streamed."""
+
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accountdata.services import account_export
+from accountdata.throttles import AccountDataThrottle
+from accounts.player import player_of
+from common import clock
+from pipeline.player_flush import ShardBusy
+
+RETRY_SECONDS = 5
+
+
+class FlushBusy(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "Your latest actions are still on their way to your history; try again shortly."
+    )
+    default_code = "flush_busy"
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets a client that asks for `application/zip` reach the export; its errors are
+    rendered as JSON all the same (`finalize_response`)."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class AccountDataView(APIView):
+    """Its error bodies are JSON whatever the client accepted; a 503 says when to retry."""
+
+    throttle_classes = [AccountDataThrottle]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, FlushBusy):
+            response["Retry-After"] = str(RETRY_SECONDS)
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ExportApi(AccountDataView):
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(
+        operation_id="me_export",
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="focusquest.json and one CSV per table, streamed, as an "
+                "attachment named focusquest-<username>-<date>.zip",
+            )
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        try:
+            export = account_export(player=player_of(request), now=clock.now())
+        except ShardBusy as exc:
+            raise FlushBusy() from exc
+        response = StreamingHttpResponse(export.chunks, content_type="application/zip")
+        response["Content-Disposition"] = content_disposition_header(True, export.filename)
+        response["Cache-Control"] = "no-store"
+        return response
