@@ -5,6 +5,7 @@ cluster."""
 
 import json
 from datetime import date, timedelta
+from typing import cast
 
 import pytest
 
@@ -26,7 +27,7 @@ def live_keys(player) -> dict:
     r = live.client()
     return {
         key: r.dump(key)
-        for key in sorted(r.keys(f"*p:{player.pk}:*"))
+        for key in sorted(cast(list[bytes], r.keys(f"*p:{player.pk}:*")))
         if not key.endswith(b":player")  # settling marks the day it reached
     }
 
