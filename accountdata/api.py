@@ -1,22 +1,26 @@
-"""`GET /api/me/export`: a ZIP, streamed."""
+"""`GET /api/me/export` (a ZIP, streamed) and `POST /api/me/import` (multipart `file`)."""
 
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accountdata.services import account_export
+from accountdata.services import ImportNotLive, account_export, account_import
 from accountdata.throttles import AccountDataThrottle
+from accountdata.uploads import cap_upload
 from accounts.player import player_of
 from common import clock
+from common.inputs import StrictInput
 from pipeline.player_flush import ShardBusy
 
+ERROR = {"$ref": "#/components/schemas/ErrorDetail"}
 RETRY_SECONDS = 5
 
 
@@ -48,7 +52,7 @@ class AccountDataView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
-        if isinstance(exc, FlushBusy):
+        if isinstance(exc, FlushBusy | ImportNotLive):
             response["Retry-After"] = str(RETRY_SECONDS)
         return response
 
@@ -81,3 +85,52 @@ class ExportApi(AccountDataView):
         response["Content-Disposition"] = content_disposition_header(True, export.filename)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class ImportInput(StrictInput):
+    file = serializers.FileField(
+        help_text="a FocusQuest export, or a Loop Habit Tracker CSV export (ZIP)"
+    )
+
+
+class ImportOutput(serializers.Serializer):
+    habits = serializers.IntegerField(help_text="habits made")
+    check_ins = serializers.IntegerField(help_text="check-ins added")
+
+
+class ImportApi(AccountDataView):
+    parser_classes = [MultiPartParser]
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # Before authentication: a session's CSRF check reads the form, the file with it.
+        cap_upload(request._request)
+        super().initial(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, UnsupportedMediaType):
+            exc = ParseError(
+                f"{exc.detail} Send the file as multipart/form-data, in the field `file`."
+            )
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        operation_id="me_import",
+        request={"multipart/form-data": ImportInput},
+        responses={
+            200: ImportOutput,
+            413: OpenApiResponse(ERROR, description="The file is larger than an import takes."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ImportInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            imported = account_import(
+                player=player_of(request),
+                upload=serializer.validated_data["file"],
+                now=clock.now(),
+            )
+        except ShardBusy as exc:
+            raise FlushBusy() from exc
+        answer = {"habits": imported.habits, "check_ins": imported.check_ins}
+        return Response(ImportOutput(answer).data)

@@ -269,6 +269,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Uploads. A request body's fields besides files are read into memory up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE (beyond: 400); an uploaded file is kept in memory up to
+# FILE_UPLOAD_MAX_MEMORY_SIZE and spooled to a temporary file beyond (Django's defaults,
+# written out). The one upload, `POST /api/me/import`, is refused with 413 past
+# IMPORT_MAX_UPLOAD_BYTES from its Content-Length, before a byte of it is read, and while
+# it is read (accountdata/uploads.py); the archive may unpack to IMPORT_MAX_UNPACKED_BYTES
+# and hold IMPORT_MAX_CHECK_INS check-ins (400 beyond).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_CHECK_INS = env_int("IMPORT_MAX_CHECK_INS", 200_000)
+
 # The write path (see docs/architecture.md).
 WRITE_MODE = env_str("WRITE_MODE", "buffered")
 if WRITE_MODE not in {"buffered", "direct"}:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accountdata.api import ExportApi
+from accountdata.api import ExportApi, ImportApi
 from accounts.api import LogoutApi, MeApi, RegisterApi, StatsApi, TokenApi
 from focusquest.api import ApiNotFound, PingApi
 from focusquest.health import healthz
@@ -17,6 +17,7 @@ api = [
     path("auth/logout", LogoutApi.as_view(), name="api-logout"),
     path("me", MeApi.as_view(), name="api-me"),
     path("me/export", ExportApi.as_view(), name="api-me-export"),
+    path("me/import", ImportApi.as_view(), name="api-me-import"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(
         "sessions/<uuid:session_id>/complete",

@@ -32,3 +32,13 @@ def zip_of(members: Mapping[str, bytes | str]) -> bytes:
 
 def upload(content: bytes, name: str = "export.zip") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/zip")
+
+
+def post_import(client, content: bytes, *, commit, name: str = "export.zip", **fields):
+    """POST /api/me/import with `content` as its file; `commit` is pytest-django's
+    django_capture_on_commit_callbacks, so what the import does after COMMIT (the live
+    store's part) runs inside the test's transaction."""
+    with commit(execute=True):
+        return client.post(
+            "/api/me/import", {"file": upload(content, name), **fields}, format="multipart"
+        )
