@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,23 +31,15 @@ class FlushBusy(APIException):
     default_code = "flush_busy"
 
 
-class ZipRenderer(BaseRenderer):
-    """Lets a client that asks for `application/zip` reach the export; its errors are
-    rendered as JSON all the same (`finalize_response`)."""
-
-    media_type = "application/zip"
-    format = "zip"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data)
-
-
 class AccountDataView(APIView):
-    """Its error bodies are JSON whatever the client accepted; a 503 says when to retry."""
+    """Its refusals are JSON whatever the client accepts (a client asking for the ZIP, say);
+    a 503 says when to retry."""
 
     throttle_classes = [AccountDataThrottle]
+
+    def perform_content_negotiation(self, request, force=False):
+        # JSON, the one renderer, for every answer that is not the ZIP itself.
+        return super().perform_content_negotiation(request, force=True)
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -56,16 +47,8 @@ class AccountDataView(APIView):
             response["Retry-After"] = str(RETRY_SECONDS)
         return response
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
 
 class ExportApi(AccountDataView):
-    renderer_classes = [JSONRenderer, ZipRenderer]
-
     @extend_schema(
         operation_id="me_export",
         responses={

@@ -135,8 +135,21 @@ def live_history(player) -> dict:
 
 
 def all_keys(player) -> dict:
+    """Every live key of the player, read by its type (a JSON value decoded: the scripts'
+    encoder orders an object's keys as it likes)."""
     r = live.client()
-    return {key: r.dump(key) for key in sorted(cast(list[bytes], r.keys(f"*p:{player.pk}:*")))}
+    state = {}
+    for key in sorted(cast(list[bytes], r.keys(f"*p:{player.pk}:*"))):
+        kind = r.type(key)
+        if kind == b"set":
+            state[key] = sorted(cast(set[bytes], r.smembers(key)))
+        elif kind == b"hash":
+            fields = cast(dict[bytes, bytes], r.hgetall(key))
+            decoded = {f: json.loads(v) if v.startswith(b"{") else v for f, v in fields.items()}
+            state[key] = decoded
+        else:
+            state[key] = r.dump(key)
+    return state
 
 
 @pytest.fixture
