@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     # Above the domain apps: the flush and the operator work that spans them all, then
     # what players and moderators see of it.
     "pipeline",
+    # A player's data out and in (export, import): it flushes their shard through the
+    # pipeline first.
+    "accountdata",
     "dashboard",
     "moderation",
 ]
@@ -261,6 +264,9 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "30/min"),
         "vacations": env_str("THROTTLE_VACATIONS", "30/hour"),
+        # A player's export and import (accountdata/throttles.py): each flushes their shard
+        # and reads or writes their whole history.
+        "account_data": env_str("THROTTLE_ACCOUNT_DATA", "30/hour"),
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "focusquest.api.exception_handler",
@@ -287,6 +293,19 @@ SPECTACULAR_SETTINGS = {
         "focusquest.api.schema_additions",
     ],
 }
+
+# Uploads. A request body's fields besides files are read into memory up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE (beyond: 400); an uploaded file is kept in memory up to
+# FILE_UPLOAD_MAX_MEMORY_SIZE and spooled to a temporary file beyond (Django's defaults,
+# written out). The one upload, `POST /api/me/import`, is refused with 413 past
+# IMPORT_MAX_UPLOAD_BYTES from its Content-Length, before a byte of it is read, and while
+# it is read (accountdata/uploads.py); the archive may unpack to IMPORT_MAX_UNPACKED_BYTES
+# and hold IMPORT_MAX_CHECK_INS check-ins (400 beyond).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_CHECK_INS = env_int("IMPORT_MAX_CHECK_INS", 200_000)
 
 # The write path (see docs/architecture.md).
 WRITE_MODE = env_str("WRITE_MODE", "buffered")

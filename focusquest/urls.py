@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accountdata.api import ExportApi, ImportApi
 from accounts.api import (
     LogoutApi,
     MeApi,
@@ -25,6 +26,8 @@ api = [
     path("auth/password", PasswordChangeApi.as_view(), name="api-password"),
     path("auth/password-reset", PasswordResetApi.as_view(), name="api-password-reset"),
     path("me", MeApi.as_view(), name="api-me"),
+    path("me/export", ExportApi.as_view(), name="api-me-export"),
+    path("me/import", ImportApi.as_view(), name="api-me-import"),
     path("sessions", SessionListCreateApi.as_view(), name="api-sessions"),
     path(
         "sessions/<uuid:session_id>/complete",

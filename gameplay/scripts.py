@@ -122,6 +122,9 @@ SIGNATURES: Mapping[str, Signature] = {
     ),
     # The flush's drop of a deleted player's events; the community days after its KEYS.
     "events_drop": Signature(keys=("stream", "changes"), args=("group", "entries")),
+    # Imported history (gameplay/history.py): each habit's two keys follow its named KEYS
+    # (`extra_keys`), in the order of its `habits`.
+    "history_import": _action(keys=(), args=("habits", "vacations", "frozen"), habits=True),
     # A player's vacations (gameplay/vacations.py): one action script for adding, ending
     # and removing one.
     "vacation": _action(

@@ -22,6 +22,7 @@ from pipeline import flush
 from pipeline.consistency import CHUNK, chunks, habit_days, player_facts
 from pipeline.vacations import vacations_restore
 from sessions_app.models import FocusSession
+from vacations.models import Vacation
 
 AWARD_KINDS = (
     LedgerEntry.Kind.SESSION_COMPLETED,
@@ -115,17 +116,31 @@ def _frozen_days() -> dict[int, dict[int, set[date]]]:
     return frozen
 
 
+def _vacation_spans() -> dict[int, list[tuple[date, date]]]:
+    """Each player's vacations (first and last day): skip days of every habit of theirs."""
+    spans: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for player_id, start, end in Vacation.objects.values_list("player_id", "start", "end"):
+        spans[player_id].append((start, end))
+    return spans
+
+
 def _restore_habits(r) -> int:
     """Each habit's days, longest streak and first day, the frozen days, and the roster
-    entry settling reads (its last checked day and the streak there)."""
+    entry settling reads (its last checked day and the streak there, over every skip day
+    the check-in script walks: rest days, frozen days and the player's vacations)."""
     habits = {habit.pk: habit for habit in Habit.objects.all()}
     frozen = _frozen_days()
+    vacations = _vacation_spans()
     restored = 0
     for chunk in chunks(list(habit_days().items())):
         pipe = r.pipeline(transaction=False)
         for (player_id, habit_id), checked in chunk:
             habit = habits[habit_id]
-            skip = rules.skip_days(schedule=habit.schedule, frozen=frozen[player_id][habit_id])
+            skip = rules.skip_days(
+                schedule=habit.schedule,
+                vacations=vacations.get(player_id, ()),
+                frozen=frozen[player_id][habit_id],
+            )
             pipe.sadd(keys.habit_days(player_id, habit_id), *[d.toordinal() for d in checked])
             pipe.hset(
                 keys.habit(player_id, habit_id),

@@ -1,6 +1,7 @@
-"""The settings page's account deletion (its section, posting to /settings/delete): the password asked for, a wrong
-one shown beside the field with nothing deleted, a right one logging the browser out onto
-the landing page with a message, as a plain form or by htmx."""
+"""The settings page's account deletion (its section, posting to /settings/delete): the
+password asked for, a wrong one shown beside the field with nothing deleted, a right one
+logging the browser out onto the landing page with a message, as a plain form or by
+htmx."""
 
 import re
 

@@ -91,6 +91,8 @@ def test_query_parameters_are_documented_with_their_sets(schema):
         ("/api/auth/password-reset", "post", {"202", "400", "429", "503"}),
         ("/api/me", "get", {"200", "401", "503"}),
         ("/api/me", "patch", {"200", "400", "401", "403", "503"}),
+        ("/api/me/export", "get", {"200", "401", "429", "503"}),
+        ("/api/me/import", "post", {"200", "400", "401", "403", "413", "429", "503"}),
         ("/api/sessions", "get", {"200", "400", "401", "404", "503"}),
         ("/api/sessions", "post", {"201", "400", "401", "403", "409", "503"}),
         ("/api/sessions/{session_id}/complete", "post", {"200", "400", "401", "403", "404", "503"}),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountDataConfig(AppConfig):
+    name = "accountdata"
+    verbose_name = "account data"
