@@ -77,7 +77,9 @@ def test_buffered_actions_cost_postgresql_a_fraction_of_direct_ones(report):
         # Direct mode commits one transaction per action, buffered mode one per flush.
         assert direct["commits"] == 1
         assert buffered["commits"] == pytest.approx(ROUNDS / buffered_events)
-        assert buffered["statements"] < 0.2
+        # A batch now sends about 14 statements (freezes, vacations, the dropped players'
+        # anti-join) for the quick run's few dozen events a round.
+        assert buffered["statements"] < 0.35
         assert direct["statements"] > 5
     else:
         # All transactions, reads included: direct mode's commit and the connection check
