@@ -25,6 +25,7 @@ from pipeline.consistency import consistency_drift
 from pipeline.rebuild import live_state_rebuild
 from testkit.actions import complete_session
 from testkit.archives import export_members, post_import, zip_of
+from testkit.livestate import player_keys
 from testkit.personas import T0, client_for, make_player
 from vacations.models import Vacation
 from vacations.services import vacation_add
@@ -134,24 +135,6 @@ def live_history(player) -> dict:
     return state
 
 
-def all_keys(player) -> dict:
-    """Every live key of the player, read by its type (a JSON value decoded: the scripts'
-    encoder orders an object's keys as it likes)."""
-    r = live.client()
-    state: dict[bytes, object] = {}
-    for key in sorted(cast(list[bytes], r.keys(f"*p:{player.pk}:*"))):
-        kind = r.type(key)
-        if kind == b"set":
-            state[key] = sorted(cast(set[bytes], r.smembers(key)))
-        elif kind == b"hash":
-            fields = cast(dict[bytes, bytes], r.hgetall(key))
-            decoded = {f: json.loads(v) if v.startswith(b"{") else v for f, v in fields.items()}
-            state[key] = decoded
-        else:
-            state[key] = r.dump(key)
-    return state
-
-
 @pytest.fixture
 def exported(alice, as_alice, clock) -> bytes:
     alices_month(alice)
@@ -215,7 +198,7 @@ def test_importing_the_same_file_again_adds_nothing(
     as_newcomer = client_for(newcomer)
     post_import(as_newcomer, exported, commit=django_capture_on_commit_callbacks)
     rows = history_of(newcomer), list(Vacation.objects.filter(player=newcomer).values_list())
-    keys_before = all_keys(newcomer)
+    keys_before = player_keys(newcomer.pk)
 
     again = post_import(as_newcomer, exported, commit=django_capture_on_commit_callbacks)
 
@@ -225,7 +208,7 @@ def test_importing_the_same_file_again_adds_nothing(
         list(Vacation.objects.filter(player=newcomer).values_list()),
     ) == rows
     assert ImportedHabit.objects.filter(player=newcomer).count() == 4
-    assert all_keys(newcomer) == keys_before
+    assert player_keys(newcomer.pk) == keys_before
 
 
 def test_a_player_importing_their_own_export_adds_nothing(

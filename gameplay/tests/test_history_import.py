@@ -5,12 +5,12 @@ cluster."""
 
 import json
 from datetime import date, timedelta
-from typing import cast
 
 import pytest
 
 from gameplay import history, keys, live, rules
 from gameplay.history import HabitHistory
+from testkit.livestate import player_keys
 from testkit.personas import T0
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_store")]
@@ -24,12 +24,8 @@ def days_back(*offsets: int) -> frozenset[date]:
 
 
 def live_keys(player) -> dict:
-    r = live.client()
-    return {
-        key: r.dump(key)
-        for key in sorted(cast(list[bytes], r.keys(f"*p:{player.pk}:*")))
-        if not key.endswith(b":player")  # settling marks the day it reached
-    }
+    # settling marks in the player hash the day it reached
+    return player_keys(player.pk, skip_suffixes=(b":player",))
 
 
 def imported(alice, *habits: HabitHistory, vacations=None, frozen=()) -> int:
