@@ -82,15 +82,17 @@ def password_context(*, errors: dict | None = None, message: str = "") -> dict:
     }
 
 
-@login_required
-def settings_page(request: HttpRequest) -> HttpResponse:
-    player = player_of(request)
-    context = {
+def page_context(player: User) -> dict:
+    return {
         **profile_context(player=player),
         **password_context(),
         **vacations_context(player=player, now=clock.now()),
     }
-    return render(request, "dashboard/settings.html", context)
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/settings.html", page_context(player_of(request)))
 
 
 def _partial(request: HttpRequest, template: str, context: dict, status: int) -> HttpResponse:

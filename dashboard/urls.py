@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import account, partials, settings_page, vacations, views
+from dashboard import account, data, partials, settings_page, vacations, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -32,5 +32,6 @@ urlpatterns = [
     path("settings/profile", settings_page.profile_save, name="settings-profile"),
     path("settings/password", settings_page.password_save, name="settings-password"),
     path("settings/delete", account.account_delete, name="settings-delete"),
+    path("settings/import", data.import_upload, name="settings-import"),
     path("signup/", views.signup, name="signup"),
 ]
