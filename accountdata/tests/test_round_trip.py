@@ -6,8 +6,9 @@ gives the same live keys, and importing the file again adds nothing.
 alice's month before T0 (Monday 2026-11-23 in Berlin), oldest first, through the services:
 a daily habit with weekends off, a weekly one (twice a week), a daily one that runs seven
 days (a freeze earned and then spent on the day missed after), a vacation inside the runs,
-a habit deleted with its history, and focus sessions that earn badges. (Deleting the
-account is another branch's work: the import goes to a new account and is compared.)"""
+a habit deleted with its history, and focus sessions that earn badges. The first test
+takes the whole way a player leaving and coming back takes: export, `DELETE /api/me`, a new
+account under the same (freed) username imports the file."""
 
 import json
 from datetime import date, timedelta
@@ -26,7 +27,7 @@ from pipeline.rebuild import live_state_rebuild
 from testkit.actions import complete_session
 from testkit.archives import export_members, post_import, zip_of
 from testkit.livestate import player_keys
-from testkit.personas import T0, client_for, make_player
+from testkit.personas import PASSWORD, T0, client_for, make_player
 from vacations.models import Vacation
 from vacations.services import vacation_add
 
@@ -175,6 +176,32 @@ def test_a_new_account_imports_the_export_with_the_same_habits_days_and_streaks(
     assert not Badge.objects.filter(player=newcomer).exists()
     newcomer.refresh_from_db()
     assert (newcomer.points, newcomer.freezes) == (0, 0)
+    assert consistency_drift() == []
+
+
+def test_an_account_deleted_after_its_export_comes_back_whole_from_the_file(
+    alice, as_alice, exported, clock, django_capture_on_commit_callbacks
+):
+    original = habits_seen(as_alice), days_seen(as_alice), history_of(alice)
+    vacations = [(v["start"], v["end"]) for v in as_alice.get("/api/vacations").json()]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        gone = as_alice.delete("/api/me", {"password": PASSWORD}, format="json")
+    assert gone.status_code == 204
+    flush.flush_pending()  # her pending events are dropped, the flush succeeds
+    assert not Habit.objects.filter(player_id=alice.pk).exists()
+
+    back = make_player("alice", timezone="Europe/Berlin")  # the username is free again
+    as_back = client_for(back)
+    response = post_import(as_back, exported, commit=django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["habits"] == 4
+    assert (habits_seen(as_back), days_seen(as_back), history_of(back)) == original
+    assert [(v["start"], v["end"]) for v in as_back.get("/api/vacations").json()] == vacations
+    me = as_back.get("/api/me").json()
+    assert (me["points"], me["badges"], me["freezes"]["held"]) == (0, [], 0)
+    flush.flush_pending()
     assert consistency_drift() == []
 
 
