@@ -47,7 +47,22 @@ def partitions_made() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
-def test_the_flush_makes_this_months_and_next_months_partitions(clock) -> None:
+def test_the_flush_makes_this_months_and_next_months_partitions(alice, clock, monkeypatch) -> None:
+    later = T0 + timedelta(days=130)  # April 2027: no partition for it or May yet
+    monkeypatch.setattr(partitions, "_made_on", None)  # no flush of this process made them
+    assert {"gameplay_ledgerentry_y2027m04", "gameplay_ledgerentry_y2027m05"}.isdisjoint(
+        partitions_made()
+    )
+    clock.move_to(later)
+    focus_session(alice, start=later)
+
+    flush.flush_pending()  # its first batch of the day makes them, before the ledger insert
+
+    assert {"gameplay_ledgerentry_y2027m04", "gameplay_ledgerentry_y2027m05"} <= partitions_made()
+    assert set(partition_of_each_event().values()) == {"gameplay_ledgerentry_y2027m04"}
+
+
+def test_the_months_ahead_and_the_default_partition(clock) -> None:
     assert partitions.ensure_ledger_partitions(T0) == [
         "gameplay_ledgerentry_y2026m11",
         "gameplay_ledgerentry_y2026m12",
