@@ -105,6 +105,8 @@ def test_two_flushers_at_once_write_every_event_once(spread):
         thread.join(60)
 
     assert errors == []
+    # Both wrote events: they ran at once (one after the other, the second finds nothing).
+    assert len(reports) == 2 and all(report.events > 0 for report in reports)
     assert sum(report.events for report in reports) == made == LedgerEntry.objects.count()
     # Every shard was flushed by one of them; a shard one held, the other skipped.
     assert {s for report in reports for s in report.shards} == set(range(4))
