@@ -43,6 +43,7 @@ from devstack.processes import free_port
 from devstack.servers import maxmemory, redis_start
 from perf import stack as stacks
 from perf.databases import database_beside, database_drop
+from perf.observe import TICKS, cpu_ticks
 from perf.report import machine, machine_lines, percentiles
 
 SIZES = {
@@ -77,9 +78,9 @@ def say(message: str) -> None:
 
 
 @contextlib.contextmanager
-def single_server(directory: Path) -> Iterator[str]:
+def single_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """One valkey-server as the cluster's nodes run (AOF, noeviction), on a TCP port as
-    theirs are, so that only the cluster differs; yields its URL."""
+    theirs are, so that only the cluster differs; yields its URL and process."""
     port = free_port()
     server = redis_start(
         directory / "valkey.sock",
@@ -89,7 +90,7 @@ def single_server(directory: Path) -> Iterator[str]:
         timeout=20,
     )
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", server
     finally:
         server.terminate()
         server.wait(20)
@@ -128,12 +129,21 @@ def _slices(cast: list[list[int]], parts: int, directory: Path, name: str) -> li
     return paths
 
 
-def actions_phase(env: dict[str, str], slices: list[Path], options, phase: int) -> dict:
+def actions_phase(
+    env: dict[str, str], slices: list[Path], options, phase: int, servers: dict[str, list[int]]
+) -> dict:
+    """The clients side by side on one store; `servers`: its server processes by role,
+    whose CPU time (/proc, user + system) per call is reported too."""
     args = [
         ["--players", str(path), "--seconds", str(options.seconds), "--phase", str(phase)]
         for path in slices
     ]
+    ticks = {role: sum(cpu_ticks(pid) for pid in pids) for role, pids in servers.items()}
     found = _workers("actions", env, len(slices), args)
+    spent = {
+        role: (sum(cpu_ticks(pid) for pid in pids) - ticks[role]) / TICKS
+        for role, pids in servers.items()
+    }
     latencies = [s for r in found for kind in r["latencies"].values() for s in kind]
     statuses: dict[str, int] = {}
     for r in found:
@@ -148,6 +158,7 @@ def actions_phase(env: dict[str, str], slices: list[Path], options, phase: int) 
             k: None if v is None else v * 1000 for k, v in percentiles(latencies, (50, 99)).items()
         },
         "statuses": statuses,
+        "server_cpu_ms_per_call": {role: cpu * 1000 / max(calls, 1) for role, cpu in spent.items()},
     }
 
 
@@ -185,6 +196,7 @@ def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options
 
     from devstack import procfile
     from devstack.processes import port_open, process
+    from devstack.proctree import process_tree
     from perf import cluster_push
 
     port = free_port()
@@ -192,9 +204,12 @@ def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options
     args += ["--log-level", "warning"]
     log = Path(options.out) / "cluster-ws.log"
     ready = lambda: port_open(port)  # noqa: E731
-    with process(args, env=env, ready=ready, log=log):
+    with process(args, env=env, ready=ready, log=log) as proc:
         url = f"ws://127.0.0.1:{port}/ws/leaderboard/"
-        return asyncio.run(cluster_push.measure(url, cast[: options.sockets], tokens, options))
+        pids = lambda: process_tree(proc.pid)  # noqa: E731
+        return asyncio.run(
+            cluster_push.measure(url, cast[: options.sockets], tokens, options, pids)
+        )
 
 
 def make_players(count: int) -> tuple[list[list[int]], dict[int, str]]:
@@ -253,7 +268,7 @@ def run(options) -> dict:
         say("starting the 3+3 cluster and the single server")
         cluster = stack.enter_context(local_cluster(work / "cluster"))
         (work / "single").mkdir()
-        single_url = stack.enter_context(single_server(work / "single"))
+        single_url, single = stack.enter_context(single_server(work / "single"))
         envs = _environments(services, database_url, single_url, cluster.seed_urls)
         done = stacks.manage(envs["cluster"], "migrate", "--noinput")
         if done.returncode != 0:
@@ -264,10 +279,19 @@ def run(options) -> dict:
         redis.Redis.from_url(services.redis_url).flushdb()
         cast, tokens = make_players(options.players)
         slices = _slices(cast, options.clients, work, "actions")
+        servers = {
+            "single": {"server": [single.pid]},
+            "cluster": {
+                "masters": [n.pid for n in cluster.masters if n.pid],
+                "replicas": [n.pid for n in cluster.replicas if n.pid],
+            },
+        }
         found["actions"] = {}
         for name in ("single", "cluster"):
             say(f"actions on the {name} store: {options.clients} clients, {options.seconds:g} s")
-            found["actions"][name] = actions_phase(envs[name], slices, options, PHASE_DAYS[name])
+            found["actions"][name] = actions_phase(
+                envs[name], slices, options, PHASE_DAYS[name], servers[name]
+            )
         recorders = _slices(cast, RECORDERS, work, "record")
         found["flush"] = []
         for flushers in FLUSHERS:

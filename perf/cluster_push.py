@@ -21,6 +21,7 @@ from datetime import timedelta
 import websockets
 
 from perf.cluster_work import CLOCK_START, Player, turn
+from perf.observe import TICKS, cpu_ticks
 from perf.report import percentiles
 
 BOARD_POLL = 0.005
@@ -96,6 +97,8 @@ def _poll_board(awaited: _Awaited, stop: threading.Event) -> None:
 
 
 async def _socket(url: str, player: int, key: str, awaited: _Awaited, opened: list) -> None:
+    """One player's socket; in `opened` once its first `me` frame (the last of the frames
+    a socket gets on connecting) is in."""
     async with websockets.connect(
         url,
         additional_headers={"Authorization": f"Token {key}"},
@@ -104,14 +107,21 @@ async def _socket(url: str, player: int, key: str, awaited: _Awaited, opened: li
         max_queue=None,
         open_timeout=60,
     ) as socket:
-        opened.append(player)
+        first = True
         async for raw in socket:
             if isinstance(raw, str) and raw.startswith('{"type": "me"'):
                 awaited.seen("socket", player, int(json.loads(raw)["points"]), time.monotonic())
+                if first:
+                    first = False
+                    opened.append(player)
 
 
-async def measure(url: str, cast: list[list[int]], tokens: dict[int, str], options) -> dict:
-    """Sockets for every player of `cast`, awards for them, the lags; see the module."""
+async def measure(
+    url: str, cast: list[list[int]], tokens: dict[int, str], options, server_pids
+) -> dict:
+    """Sockets for every player of `cast`, awards for them once every socket has its first
+    frames, the lags; see the module. `server_pids()`: the websocket server's processes,
+    whose CPU over the awards' window is reported as cores."""
     awaited = _Awaited()
     opened: list[int] = []
     sockets = []
@@ -126,7 +136,10 @@ async def measure(url: str, cast: list[list[int]], tokens: dict[int, str], optio
     stop = threading.Event()
     poller = threading.Thread(target=_poll_board, args=(awaited, stop), daemon=True)
     poller.start()
+    ticks, began = sum(cpu_ticks(pid) for pid in server_pids()), time.monotonic()
     awards = await asyncio.to_thread(_play, cast, awaited, options, stop)
+    window = time.monotonic() - began
+    cpu = (sum(cpu_ticks(pid) for pid in server_pids()) - ticks) / TICKS
     await asyncio.sleep(3)  # the last awards reach their sockets
     stop.set()
     poller.join(5)
@@ -139,6 +152,8 @@ async def measure(url: str, cast: list[list[int]], tokens: dict[int, str], optio
     return {
         "sockets": len(opened),
         "awards": awards,
+        "award_seconds": window,
+        "ws_server_cpu_cores": cpu / window,
         "board_lag_s": percentiles(awaited.board_lags),
         "board_seen": len(awaited.board_lags),
         "board_unseen": unseen_board,

@@ -20,13 +20,17 @@ def _actions(found: dict) -> list[str]:
     lines = [
         f"Actions: {cluster['clients']} client processes, "
         f"{found['options']['players']:,} players, {found['options']['seconds']:g} s a store",
-        "store     calls  calls/s  p50 ms  p99 ms  statuses",
+        "store     calls  calls/s  p50 ms  p99 ms  server CPU ms/call  statuses",
     ]
     for name, r in (("single", single), ("cluster", cluster)):
         statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items()))
+        cpu = ", ".join(
+            f"{role} {ms:.3f}" for role, ms in r.get("server_cpu_ms_per_call", {}).items()
+        )
         lines.append(
             f"{name:<8} {r['calls']:>6,}  {r['calls_per_second']:>7,.0f}  "
-            f"{r['latency_ms']['p50']:>6.2f}  {r['latency_ms']['p99']:>6.2f}  {statuses}"
+            f"{r['latency_ms']['p50']:>6.2f}  {r['latency_ms']['p99']:>6.2f}  {cpu:<18}  "
+            f"{statuses}"
         )
     lines.append(
         "cluster/single: calls/s "
@@ -60,7 +64,9 @@ def _push(found: dict) -> list[str]:
     lag, push = p["board_lag_s"], p["push_s"]
     return [
         f"On the cluster, {p['sockets']:,} authenticated sockets open, "
-        f"{p['awards']:,} awards at {found['options']['push_rate']:g}/s:",
+        f"{p['awards']:,} awards at {found['options']['push_rate']:g}/s "
+        f"({p['award_seconds']:.0f} s; the websocket server used "
+        f"{p['ws_server_cpu_cores']:.2f} cores):",
         f"board feeder lag (answer -> score on the global board): p50 {number(lag['p50'], 3)} s, "
         f"p95 {number(lag['p95'], 3)} s, p99 {number(lag['p99'], 3)} s "
         f"({p['board_seen']:,} seen, {p['board_unseen']:,} never)",
