@@ -16,14 +16,16 @@ token each) so that their events flush and their sockets authenticate.
 1. Actions: `--clients` processes (`perf.cluster_work actions`), each playing its own
    slice of the players (every shard has some) through `gameplay.live` for `--seconds`:
    check-ins, session starts and completions, each call timed. Once on the single server,
-   once on the cluster; calls per second, p50/p99, and the cluster/single ratios.
+   once on the cluster; calls per second, p50/p99, the servers' CPU (/proc) per call, and
+   the cluster/single ratios.
 2. Flush: for 1, 2 and 4 flushers, the cluster is emptied, `--flush-events` events are
    recorded, then the flushers (`perf.cluster_work flush`, each the Celery task's
    `flush_pending` in a loop, claiming shards through the advisory locks) start together
    and write everything. Events per second, and the CPU (/proc) of the flushers'
    PostgreSQL backends per event: so PostgreSQL must run on this machine.
 3. Push and board lag (`perf.cluster_push`): one websocket server on the cluster,
-   `--sockets` authenticated sockets, awards at `--push-rate` a second.
+   `--sockets` authenticated sockets, awards at `--push-rate` a second once every socket
+   has its connect-time frames; the server's CPU over the awards.
 """
 
 import argparse
