@@ -18,7 +18,7 @@ SYSTEM_PACKAGES ?= chromium wrk
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run run-cluster test test-fast lint fmt clean services manage system-packages bench-writepath \
-	bench-fanout bench-stream-memory graph
+	bench-fanout bench-stream-memory bench-cluster graph
 
 help:
 	@echo "make venv      create .venv and install all requirements (when they changed)"
@@ -37,6 +37,8 @@ help:
 	@echo "make bench-long  the documented spike (about 15 min); charts into docs/charts"
 	@echo "make bench-fanout  websocket push cost per frame, uvicorn vs daphne (about 2 min)"
 	@echo "make bench-stream-memory  Redis bytes per pending event, a private redis (< 1 min)"
+	@echo "make bench-cluster  one server against a local 3+3 cluster: actions, flushers,"
+	@echo "               board lag, push to 1,000 sockets (about 4 min; ARGS='--short')"
 
 venv: $(DEV)
 
@@ -103,6 +105,12 @@ bench-fanout: $(DEV)
 # flush running (perf/stream_memory.py).
 bench-stream-memory: $(DEV)
 	exec $(VENV_PY) -m perf.stream_memory
+
+# The live store on one valkey-server against a local 3+3 cluster, then the flush with 1, 2
+# and 4 flushers, the board feeder's lag and the push to 1,000 sockets on the cluster
+# (perf/cluster.py). PostgreSQL must run on this machine (its backends' CPU is read from /proc).
+bench-cluster: $(DEV)
+	exec $(VENV_PY) -m perf.cluster $(ARGS)
 
 # The launch spike in both write modes, then PostgreSQL's ceiling per mode (perf/,
 # docs/benchmarks.md). Without DATABASE_URL/REDIS_URL the embedded servers come from

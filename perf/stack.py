@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".data" / "perf"
 # The embedded Redis's databases: `make run` keeps the developer's live state in 0, and
 # each benchmark has one of its own, which it empties.
-REDIS_DB = {"spike": 14, "fanout": 13, "writepath": 15}
+REDIS_DB = {"spike": 14, "fanout": 13, "writepath": 15, "cluster": 12}
 DATABASE_SUFFIX = "_spike"
 SERVICES_WAIT = 600
 STOP_TIMEOUT = 30

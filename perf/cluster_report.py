@@ -1,0 +1,121 @@
+"""The cluster benchmark's report: one block per phase, the ratios within the run, and
+the targets (`perf.report`'s table)."""
+
+from perf.report import check, number, targets_table
+
+# The issue's targets. 0.036 ms is PostgreSQL's CPU per flushed event in the ceiling run
+# (docs/benchmarks.md); the target is half of it.
+PG_CPU_TARGET_MS = 0.036 / 2
+BOARD_LAG_P95_TARGET_S = 0.5
+PUSH_P95_TARGET_S = 1.0
+
+
+def ratio_text(a: float | None, b: float | None) -> str:
+    """a/b as "0.48x": ratios within the run, on one scale whichever side is larger."""
+    return "n/a" if a is None or not b else f"{a / b:.2f}x"
+
+
+def _actions(found: dict) -> list[str]:
+    single, cluster = found["actions"]["single"], found["actions"]["cluster"]
+    lines = [
+        f"Actions: {cluster['clients']} client processes, "
+        f"{found['options']['players']:,} players, {found['options']['seconds']:g} s a store",
+        "store     calls  calls/s  p50 ms  p99 ms  server CPU ms/call  statuses",
+    ]
+    for name, r in (("single", single), ("cluster", cluster)):
+        statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items()))
+        cpu = ", ".join(
+            f"{role} {ms:.3f}" for role, ms in r.get("server_cpu_ms_per_call", {}).items()
+        )
+        lines.append(
+            f"{name:<8} {r['calls']:>6,}  {r['calls_per_second']:>7,.0f}  "
+            f"{r['latency_ms']['p50']:>6.2f}  {r['latency_ms']['p99']:>6.2f}  {cpu:<18}  "
+            f"{statuses}"
+        )
+    lines.append(
+        "cluster/single: calls/s "
+        f"{ratio_text(cluster['calls_per_second'], single['calls_per_second'])}, p50 "
+        f"{ratio_text(cluster['latency_ms']['p50'], single['latency_ms']['p50'])}, p99 "
+        f"{ratio_text(cluster['latency_ms']['p99'], single['latency_ms']['p99'])}"
+    )
+    return lines
+
+
+def _flush(found: dict) -> list[str]:
+    rounds = found["flush"]
+    base = rounds[0]
+    lines = [
+        f"Flush on the cluster: {found['options']['flush_events']:,} events a round",
+        "flushers  recorded  written  seconds  events/s   vs 1  PG CPU ms/event  per flusher",
+    ]
+    for r in rounds:
+        lines.append(
+            f"{r['flushers']:>8}  {r['recorded']:>8,}  {r['events']:>7,}  {r['seconds']:>7.2f}  "
+            f"{r['events_per_second']:>8,.0f}  "
+            f"{ratio_text(r['events_per_second'], base['events_per_second']):>5}  "
+            f"{r['pg_cpu_ms_per_event']:>15.4f}  "
+            f"{'/'.join(str(n) for n in r['per_flusher_events'])}"
+        )
+    return lines
+
+
+def _push(found: dict) -> list[str]:
+    p = found["push"]
+    lag, push = p["board_lag_s"], p["push_s"]
+    return [
+        f"On the cluster, {p['sockets']:,} authenticated sockets open, "
+        f"{p['awards']:,} awards at {found['options']['push_rate']:g}/s "
+        f"({p['award_seconds']:.0f} s; the websocket server used "
+        f"{p['ws_server_cpu_cores']:.2f} cores):",
+        f"board feeder lag (answer -> score on the global board): p50 {number(lag['p50'], 3)} s, "
+        f"p95 {number(lag['p95'], 3)} s, p99 {number(lag['p99'], 3)} s "
+        f"({p['board_seen']:,} seen, {p['board_unseen']:,} never)",
+        f"push latency (answer -> `me` frame on the player's socket): p50 "
+        f"{number(push['p50'], 3)} s, p95 {number(push['p95'], 3)} s, "
+        f"p99 {number(push['p99'], 3)} s "
+        f"({p['push_seen']:,} seen, {p['push_unseen']:,} never)",
+    ]
+
+
+def targets(found: dict) -> list[dict]:
+    rounds = found["flush"]
+    worst = max(r["pg_cpu_ms_per_event"] for r in rounds)
+    lag = found["push"]["board_lag_s"]["p95"]
+    push = found["push"]["push_s"]["p95"]
+    sockets = found["push"]["sockets"]
+    return [
+        check(
+            "PostgreSQL CPU per flushed event",
+            worst <= PG_CPU_TARGET_MS,
+            f"{worst:.4f} ms (the worst of 1, 2, 4 flushers)",
+            f"≤ {PG_CPU_TARGET_MS:.3f} ms",
+        ),
+        check(
+            "board feeder lag p95",
+            None if lag is None else lag <= BOARD_LAG_P95_TARGET_S,
+            f"{number(lag, 3)} s",
+            f"≤ {BOARD_LAG_P95_TARGET_S} s",
+        ),
+        check(
+            f"push latency p95 with {sockets:,} sockets",
+            None if push is None else push <= PUSH_P95_TARGET_S,
+            f"{number(push, 3)} s",
+            f"≤ {PUSH_P95_TARGET_S:g} s",
+        ),
+    ]
+
+
+def render(found: dict) -> str:
+    lines = [
+        f"Live store: {found['valkey']}; single = one server, cluster = 3 masters + 3 "
+        "replicas (each action acknowledged by a replica: WAIT 1)",
+        "",
+        *_actions(found),
+        "",
+        *_flush(found),
+        "",
+        *_push(found),
+        "",
+        targets_table(targets(found)),
+    ]
+    return "\n".join(lines)
