@@ -101,14 +101,15 @@ _RECORD_COLUMNS = [column for _record, columns in RECORDS for column in columns]
 # `seq`: the event's place in the batch (0 is the first event copied; a repeat of an event
 # keeps the first copy). `badges`: the codes awarded, NULL when none (Redis's cjson
 # encodes an empty list as {}). `rest`: the ledger's `payload`. `occurred_at` is computed
-# from `ts` by the expression the ledger's rows have always had, so that a replay of an
-# event written before brings the same key.
+# from `ts` as the ledger's rows always were (`to_timestamp(ts / 1000000.0)`), in double
+# precision instead of numeric: both give the double nearest to the exact quotient, so a
+# replay of an event written before brings the same key (pipeline/tests/test_batch.py).
 BATCH_TABLE_DDL = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} (\n    seq integer NOT NULL,\n"
     + "".join(f"    {name} {kind},\n" for name, kind, _ in COLUMNS + tuple(_RECORD_COLUMNS))
     + "    badges jsonb,\n    rest jsonb,\n"
     + "    occurred_at timestamptz\n"
-    + "        GENERATED ALWAYS AS (to_timestamp(ts / 1000000.0)) STORED\n"
+    + "        GENERATED ALWAYS AS (to_timestamp(ts::float8 / 1000000)) STORED\n"
     + ") ON COMMIT DELETE ROWS"
 )
 COPY_SQL = (

@@ -65,3 +65,19 @@ def test_an_empty_list_of_badges_is_none() -> None:
     row = batch.copy_text([json.dumps({"badges": {}, "type": "check_in"}).encode()])
     columns = row.decode().split("\t")
     assert columns[-2:] == ["\\N", "\\N"]  # no badges, nothing left for the ledger's payload
+
+
+def test_double_precision_gives_the_numeric_moment_to_the_microsecond() -> None:
+    """The batch computes `occurred_at` in double precision; the ledger's rows were keyed
+    with numeric division. A million moments around now (and the extremes of the digits
+    the live store writes) come out the same both ways."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM (
+                   SELECT (1.6e15 + random() * 3e14)::bigint AS ts
+                   FROM generate_series(1, 1000000)
+                   UNION ALL SELECT unnest(ARRAY[0, 1, 999999, 1000000, 4102444799999999])
+               ) moments
+               WHERE to_timestamp(ts::float8 / 1000000) <> to_timestamp(ts / 1000000.0)"""
+        )
+        assert cursor.fetchone()[0] == 0
