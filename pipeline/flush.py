@@ -113,6 +113,14 @@ def _decode(fields: dict) -> bytes:
 def _read_batch(
     shard: int, consumer: str, count: int, reclaim_idle_ms: int
 ) -> list[live.PendingEntry]:
+    return _read(shard, consumer, count, reclaim_idle_ms)[0]
+
+
+def _read(
+    shard: int, consumer: str, count: int, reclaim_idle_ms: int
+) -> tuple[list[live.PendingEntry], bool]:
+    """A batch of the shard's entries, and whether they were its last: new entries, fewer
+    than asked (what was pending or reclaimed may leave more behind it)."""
     r = live.client()
     stream = keys.stream(shard)
     # This process's own batch that failed (PostgreSQL was down) comes first: its name is
@@ -121,17 +129,18 @@ def _read_batch(
         live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: "0"}, count=count)
     )
     if own and own[0][1]:
-        return own[0][1]
+        return own[0][1], False
     # Then what a dead (or slow) flusher left pending, then new events.
     _cursor, claimed, *_ = r.xautoclaim(
         stream, keys.FLUSH_GROUP, consumer, reclaim_idle_ms, start_id="0-0", count=count
     )
     if claimed:
-        return claimed
+        return claimed, False
     response = cast(
         live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: ">"}, count=count)
     )
-    return response[0][1] if response else []
+    entries = response[0][1] if response else []
+    return entries, len(entries) < count
 
 
 # The ledger insert of a batch, and the pruning of the batch to the events it took. The
@@ -314,8 +323,11 @@ def _take(run: _Run, shard: int, wanted: int) -> list[Message]:
         # with no websocket process (whose pusher feeds) they catch up here.
         boards.feed(shards=[shard], consumer=run.consumer, reclaim_idle_ms=run.reclaim_idle_ms)
         run.prepared.add(shard)
-    entries = _read_batch(shard, run.consumer, wanted, run.reclaim_idle_ms)
-    if not entries:  # fewer than asked may still leave more: pending, reclaimed, new
+    entries, last = _read(shard, run.consumer, wanted, run.reclaim_idle_ms)
+    # Its last entries, or none: this run need not claim the shard again to find it empty
+    # (a lock and an unlock more a shard, which cost PostgreSQL as much as a dozen events).
+    # An event appended since is the next run's, as one appended just after this run is.
+    if last or not entries:
         run.drained.add(shard)
     return [(shard, message_id, fields) for message_id, fields in entries]
 
