@@ -26,6 +26,7 @@ from django.db import DataError
 BATCH_TABLE = "fq_events"
 
 # (column, type, the event's field) for the base of every event; missing fields are NULL.
+# A day is an ISO date (YYYY-MM-DD), which a date column reads the same in every DateStyle.
 COLUMNS = (
     ("event_id", "uuid", "id"),
     ("kind", "text", "type"),
