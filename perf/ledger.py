@@ -78,7 +78,8 @@ def _setup() -> None:
 
 @contextmanager
 def _as_before():
-    """The flush and the live store as they were before the lean, partitioned ledger."""
+    """The flush and the live store as they were at issue #10's baseline: the ledger insert
+    of migration 0004, the baseline's other statements, random v4 event ids."""
     from perf import ledger_baseline
     from pipeline import flush
 
