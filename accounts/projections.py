@@ -13,7 +13,7 @@ def apply_batch(cursor, batch: str) -> None:
             FROM (
                 SELECT player_id, sum(points) AS points,
                        count(*) FILTER (WHERE kind = '{EventKind.SESSION_COMPLETED}') AS sessions,
-                       coalesce(sum((payload->'freeze'->>'delta')::integer), 0) AS freezes
+                       coalesce(sum(freeze_delta), 0) AS freezes
                 FROM {batch} GROUP BY player_id
             ) d
             WHERE u.id = d.player_id"""

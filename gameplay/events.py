@@ -1,10 +1,10 @@
 """The event contract: every event the live store appends to the stream, one schema a kind.
 
 An event is written in two halves: `live.py` builds the base (who, when, which days) and
-the action's Lua script adds the kind's own fields before XADD; the flush hands the JSON
-to PostgreSQL as it is, where SQL takes the fields out. Nothing on that path decodes an
-event in Python, so these schemas are checked by the tests (every script's events are
-validated against them), never per request.
+the action's Lua script adds the kind's own fields before XADD; the flush decodes each
+event once and copies the fields its statements read as typed columns (pipeline/batch.py).
+Nothing on that path validates an event, so these schemas are checked by the tests (every
+script's events are validated against them), never per request.
 
 Each schema is a TypedDict: readable as the documentation of the stream, checkable by a
 type checker where Python builds an event, and read at run time by `validate`. A field

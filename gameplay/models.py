@@ -29,8 +29,17 @@ class LedgerEntry(models.Model):
     # reads need: (player, day) serves the player's own lookups (their stats by day, their
     # history page), hence no index of the foreign key alone nor of (player, occurred_at).
     # A deleted player's rows go with them (accounts.deletion): nothing of them remains.
+    # No constraint in the database: the flush, the only writer, inserts no event of a
+    # player who is not there, and keeps those it inserts there until COMMIT
+    # (pipeline/dropped.py), set-based, once per player of the batch, where the foreign
+    # key checked every row again at COMMIT (a tenth of the flush's PostgreSQL CPU). The
+    # deletion's cascade is Django's (on_delete), which never needed the constraint.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     points = models.IntegerField()
@@ -47,12 +56,15 @@ class LedgerEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,  # the partial index below: only adjustments have a moderator
+        # Checked by the flush, as the player is: the moderator it finds is locked until
+        # COMMIT (pipeline/flush.py, LEDGER_INSERT), and a moderator gone is nobody.
+        db_constraint=False,
     )
     reason = models.TextField(blank=True)
-    # What the event says that neither a column here nor another table holds (the flush's
-    # LEDGER_ELIDED names what is held elsewhere); NULL when nothing is left, which is
-    # every event of today's contract. A field the contract gains is kept here until it
-    # gets a home.
+    # What the event says that neither a column here nor another table holds
+    # (pipeline.batch.LEDGER_ELIDED names what is held elsewhere); NULL when nothing is
+    # left, which is every event of today's contract but a freeze's or a vacation's. A
+    # field the contract gains is kept here until it gets a home.
     payload = models.JSONField(null=True, blank=True)
 
     class Meta:
@@ -78,8 +90,14 @@ class LedgerEntry(models.Model):
 
 
 class Badge(models.Model):
+    # No constraint in the database: the flush, this table's only writer, writes rows only
+    # of players it has locked until COMMIT (pipeline/dropped.py), so the check of every
+    # row at COMMIT is not repeated (issue #10). The deletion's cascade is Django's.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badges"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="badges",
+        db_constraint=False,
     )
     code = models.CharField(max_length=32)
     awarded_at = models.DateTimeField()

@@ -7,5 +7,6 @@ def apply_batch(cursor, batch: str) -> None:
             SELECT b.player_id, code, b.occurred_at, b.event_id
             FROM {batch} b
             CROSS JOIN LATERAL jsonb_array_elements_text(b.badges) AS code
+            WHERE b.badges IS NOT NULL
             ON CONFLICT (player_id, code) DO NOTHING"""
     )

@@ -73,8 +73,15 @@ class CheckIn(models.Model):
     """One checked day of a habit, written by the flush (unique per habit and day)."""
 
     habit = models.ForeignKey(Habit, on_delete=models.CASCADE, related_name="check_ins")
+    # No constraint in the database (issue #10: it checked every row at COMMIT again): the
+    # flush writes rows only of players it holds locked until COMMIT (pipeline/dropped.py),
+    # the import only of its own player's habits, and the habit's constraint (kept) makes
+    # the habit, and so its player, be there. The deletion's cascade is Django's.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_ins"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="check_ins",
+        db_constraint=False,
     )
     day = models.DateField()
     points_awarded = models.PositiveIntegerField()
@@ -98,8 +105,15 @@ class FrozenDay(models.Model):
     of that day later refunds the freeze and removes the row."""
 
     habit = models.ForeignKey(Habit, on_delete=models.CASCADE, related_name="frozen_days")
+    # No constraint in the database (issue #10: it checked every row at COMMIT again): the
+    # flush writes rows only of players it holds locked until COMMIT (pipeline/dropped.py),
+    # the import only of its own player's habits, and the habit's constraint (kept) makes
+    # the habit, and so its player, be there. The deletion's cascade is Django's.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="frozen_days"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="frozen_days",
+        db_constraint=False,
     )
     day = models.DateField()
     event_id = models.UUIDField(unique=True)

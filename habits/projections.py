@@ -9,21 +9,17 @@ def apply_batch(cursor, batch: str) -> None:
         f"""WITH checked AS (
                 INSERT INTO habits_checkin
                     (habit_id, player_id, day, points_awarded, streak, checked_at, event_id)
-                SELECT (c.habit)::bigint, b.player_id, c.day, b.points, c.streak,
+                SELECT b.check_in_habit, b.player_id, b.check_in_day, b.points, b.streak,
                        b.occurred_at, b.event_id
                 FROM {batch} b
-                CROSS JOIN LATERAL jsonb_to_record(b.payload->'check_in')
-                    AS c(habit text, day date, streak integer, longest integer)
                 WHERE b.kind = '{EventKind.CHECK_IN}'
                 ON CONFLICT (habit_id, day) DO NOTHING
                 RETURNING habit_id
             ),
             counted AS (SELECT habit_id, count(*) AS n FROM checked GROUP BY habit_id),
             longest AS (
-                SELECT (c.habit)::bigint AS habit_id, max(c.longest) AS longest
+                SELECT b.check_in_habit AS habit_id, max(b.longest) AS longest
                 FROM {batch} b
-                CROSS JOIN LATERAL jsonb_to_record(b.payload->'check_in')
-                    AS c(habit text, longest integer)
                 WHERE b.kind = '{EventKind.CHECK_IN}'
                 GROUP BY 1
             )
@@ -38,9 +34,8 @@ def apply_batch(cursor, batch: str) -> None:
     # never gets one (after a refund the day is checked, so it is never spent again).
     cursor.execute(
         f"""WITH refunded AS (
-                SELECT (f.habit)::bigint AS habit_id, f.day
+                SELECT b.freeze_habit AS habit_id, b.freeze_day AS day
                 FROM {batch} b
-                CROSS JOIN LATERAL jsonb_to_record(b.payload->'freeze') AS f(habit text, day date)
                 WHERE b.kind = '{EventKind.FREEZE_REFUNDED}'
             ),
             removed AS (
@@ -48,11 +43,11 @@ def apply_batch(cursor, batch: str) -> None:
                 WHERE z.habit_id = r.habit_id AND z.day = r.day
             )
             INSERT INTO habits_frozenday (habit_id, player_id, day, event_id)
-            SELECT (f.habit)::bigint, b.player_id, f.day, b.event_id
+            SELECT b.freeze_habit, b.player_id, b.freeze_day, b.event_id
             FROM {batch} b
-            CROSS JOIN LATERAL jsonb_to_record(b.payload->'freeze') AS f(habit text, day date)
             WHERE b.kind = '{EventKind.FREEZE_SPENT}'
               AND NOT EXISTS (
-                SELECT 1 FROM refunded r WHERE r.habit_id = (f.habit)::bigint AND r.day = f.day)
+                SELECT 1 FROM refunded r
+                WHERE r.habit_id = b.freeze_habit AND r.day = b.freeze_day)
             ON CONFLICT (habit_id, day) DO NOTHING"""
     )

@@ -43,7 +43,12 @@ class CommunityActivity(models.Model):
     """Who was active on a UTC day, so that a player active in two batches counts once."""
 
     day = models.DateField()
-    player = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No constraint in the database: the flush, this table's only writer, writes rows only
+    # of players it has locked until COMMIT (pipeline/dropped.py), so the check of every
+    # row at COMMIT is not repeated (issue #10). The deletion's cascade is Django's.
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         verbose_name_plural = "community activity"

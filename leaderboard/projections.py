@@ -17,7 +17,7 @@ def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
         f"""WITH newly_active AS (
                 INSERT INTO leaderboard_communityactivity (day, player_id)
-                SELECT DISTINCT cday::date, player_id FROM {batch} WHERE kind IN {ACTIVE_KINDS}
+                SELECT DISTINCT cday, player_id FROM {batch} WHERE kind IN {ACTIVE_KINDS}
                 ON CONFLICT (day, player_id) DO NOTHING
                 RETURNING day, player_id
             ),
@@ -25,7 +25,7 @@ def apply_batch(cursor, batch: str) -> None:
                 SELECT day, {shard} AS shard, count(*) AS n FROM newly_active GROUP BY 1, 2
             ),
             totals AS (
-                SELECT cday::date AS day, {shard} AS shard,
+                SELECT cday AS day, {shard} AS shard,
                        sum(focus_seconds / 60) AS focus_minutes,
                        count(*) FILTER (WHERE kind = '{EventKind.SESSION_COMPLETED}') AS sessions
                 FROM {batch} WHERE kind IN {ACTIVE_KINDS} GROUP BY 1, 2

@@ -6,10 +6,13 @@
 Two sides, each in a database of its own beside the one DATABASE_URL names, made afresh:
 
 - before: the ledger of migration 0004 (a plain table with a bigint id, a unique uuid4
-  event id, the whole event in a jsonb payload, six indexes) and the flush's ledger insert
-  of that time (`BASELINE_LEDGER_INSERT`, kept here verbatim);
+  event id, the whole event in a jsonb payload, six indexes), the flush's ledger insert
+  of that time (`BASELINE_LEDGER_INSERT`, kept here verbatim) and the rest of the flush's
+  statements as they were when issue #10 measured its baseline (perf/ledger_baseline.py:
+  the batch copied as jsonb, the projections reading it);
 - after: the ledger as the migrations make it now (partitioned by month, UUIDv7 event ids,
-  a lean row) and the flush as it is.
+  a lean row, no per-row foreign-key check of the player) and the flush as it is (the
+  events decoded once and copied as typed columns, pipeline/batch.py).
 
 Everything else is the same code: the live-store scripts record the events (each player
 checks in once and completes full sessions on one day, as a launch spike leaves them),
@@ -24,6 +27,7 @@ Each side runs in a process of its own (`--side`), configured by its DATABASE_UR
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -36,6 +40,14 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 SIDES = ("before", "after")
+# The schema of the before side: the ledger of migration 0004, and the projections' tables
+# as issue #10 found them (with their foreign keys of the player).
+BASELINE_MIGRATIONS = {
+    "gameplay": "0004",
+    "habits": "0004",
+    "leaderboard": "0003",
+    "sessions_app": "0002",
+}
 PLAYERS = 2_000
 SESSIONS_PER_PLAYER = 5
 
@@ -66,11 +78,14 @@ def _setup() -> None:
 
 @contextmanager
 def _as_before():
-    """The flush and the live store as they were before the lean, partitioned ledger."""
+    """The flush and the live store as they were at issue #10's baseline: the ledger insert
+    of migration 0004, the baseline's other statements, random v4 event ids."""
+    from perf import ledger_baseline
     from pipeline import flush
 
+    baseline = functools.partial(ledger_baseline.apply_batch, BASELINE_LEDGER_INSERT)
     with (
-        mock.patch.object(flush, "LEDGER_INSERT", BASELINE_LEDGER_INSERT),
+        mock.patch.object(flush, "apply_batch", baseline),
         mock.patch("gameplay.eventids.time_ordered_uuid", lambda _micros: uuid.uuid4()),
         mock.patch("gameplay.partitions.ensure_ledger_partitions_daily", lambda _now: None),
     ):
@@ -82,7 +97,8 @@ def _migrate(side: str) -> None:
 
     call_command("migrate", verbosity=0)
     if side == "before":
-        call_command("migrate", "gameplay", "0004", verbosity=0)
+        for app, migration in BASELINE_MIGRATIONS.items():
+            call_command("migrate", app, migration, verbosity=0)
 
 
 def _players(count: int) -> list:

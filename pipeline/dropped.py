@@ -1,10 +1,12 @@
 """The flush drops the events of players who no longer exist (accounts.deletion).
 
 A deleted player's events may still wait on their shard's stream when their rows go, or
-come from a request that was in flight: their ledger row would name no player, and the
-batch would fail or be dead-lettered. So, before the ledger insert, one statement deletes
-from the batch every event whose player is not in `accounts_user` (an anti-join, whatever
-the batch's size) and answers where each stood in the batch and what it added to the live
+come from a request that was in flight: their ledger row would name no player. So, before
+the ledger insert, one statement deletes from the batch every event whose player is not in
+`accounts_user` (an anti-join, whatever the batch's size), locks the rows of the players
+it keeps until COMMIT (so that their ledger rows cannot outlive them: the ledger has no
+foreign key of its player, since migration gameplay 0008, and this is its check), and
+answers where each stood in the batch and what it added to the live
 community counters of its day. After COMMIT those entries are not acknowledged with the
 others: `gameplay.deletion.events_drop` acknowledges and deletes them from the stream and
 takes what they added off the shard's live community counters, in one script on its slot,
@@ -35,16 +37,23 @@ class Dropped:
 
 def drop_playerless(cursor, batch: str) -> list[Dropped]:
     """Delete the batch's events whose player does not exist; what was dropped, in order."""
+    # The players found are locked (FOR KEY SHARE, what a foreign key's check takes) until
+    # COMMIT, so that none is deleted under the batch: a deletion waits for the flush, and
+    # one that went first is waited for here, and its player then found gone.
     cursor.execute(
-        f"""WITH first AS (SELECT min(seq) AS seq FROM {batch}),
+        f"""WITH present AS MATERIALIZED (
+                SELECT u.id FROM accounts_user u
+                WHERE u.id IN (SELECT player_id FROM {batch})
+                FOR KEY SHARE OF u
+            ),
             gone AS (
                 DELETE FROM {batch} b
-                WHERE NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = b.player_id)
+                WHERE NOT EXISTS (SELECT 1 FROM present p WHERE p.id = b.player_id)
                 RETURNING b.seq, b.cday, b.kind, b.focus_seconds
             )
-            SELECT gone.seq - first.seq, gone.cday,
-                   CASE WHEN gone.kind IN {ACTIVE_KINDS} THEN gone.focus_seconds / 60 ELSE 0 END,
-                   (gone.kind = '{EventKind.SESSION_COMPLETED}')::int
-            FROM gone, first ORDER BY 1"""
+            SELECT seq, cday,
+                   CASE WHEN kind IN {ACTIVE_KINDS} THEN focus_seconds / 60 ELSE 0 END,
+                   (kind = '{EventKind.SESSION_COMPLETED}')::int
+            FROM gone ORDER BY 1"""
     )
     return [Dropped(int(i), str(day), int(m), int(s)) for i, day, m, s in cursor.fetchall()]

@@ -42,12 +42,12 @@ from redis.exceptions import RedisError
 
 from common import clock
 from gameplay import boards, deletion, keys, live, partitions, shardlock, store
-from pipeline import dead_letters
+from pipeline import batch, dead_letters
+from pipeline.batch import BATCH_TABLE
 from pipeline.dropped import Dropped, drop_playerless
 
 logger = logging.getLogger(__name__)
 
-BATCH_TABLE = "fq_events"
 # pg_try_advisory_lock(FLUSH_LOCK_CLASS, shard): one flusher per shard at a time (beat, the
 # command, more workers); a session lock, released after the shard's batches or by a dying
 # connection. A player's deletion holds the same lock (gameplay/shardlock.py).
@@ -105,14 +105,22 @@ def _failpoint(step: str) -> None:
 
 
 def _decode(fields: dict) -> bytes:
-    """The event's JSON as the live-store script wrote it: the flush hands it to
-    PostgreSQL as it is, and SQL takes the fields out."""
+    """The event's JSON as the live-store script wrote it (pipeline/batch.py decodes it
+    once, for the batch's typed columns)."""
     return fields[b"e"]
 
 
 def _read_batch(
     shard: int, consumer: str, count: int, reclaim_idle_ms: int
 ) -> list[live.PendingEntry]:
+    return _read(shard, consumer, count, reclaim_idle_ms)[0]
+
+
+def _read(
+    shard: int, consumer: str, count: int, reclaim_idle_ms: int
+) -> tuple[list[live.PendingEntry], bool]:
+    """A batch of the shard's entries, and whether they were its last: new entries, fewer
+    than asked (what was pending or reclaimed may leave more behind it)."""
     r = live.client()
     stream = keys.stream(shard)
     # This process's own batch that failed (PostgreSQL was down) comes first: its name is
@@ -121,65 +129,19 @@ def _read_batch(
         live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: "0"}, count=count)
     )
     if own and own[0][1]:
-        return own[0][1]
+        return own[0][1], False
     # Then what a dead (or slow) flusher left pending, then new events.
     _cursor, claimed, *_ = r.xautoclaim(
         stream, keys.FLUSH_GROUP, consumer, reclaim_idle_ms, start_id="0-0", count=count
     )
     if claimed:
-        return claimed
+        return claimed, False
     response = cast(
         live.StreamRead, r.xreadgroup(keys.FLUSH_GROUP, consumer, {stream: ">"}, count=count)
     )
-    return response[0][1] if response else []
+    entries = response[0][1] if response else []
+    return entries, len(entries) < count
 
-
-# The batch as COPY stores it: each event's JSON in `payload`, in stream order (`seq`),
-# and the fields the statements need computed from it by PostgreSQL as the rows arrive,
-# so no event is decoded or re-encoded in Python. `day` and `cday` stay text because a
-# generated column may only use immutable expressions (text::date depends on DateStyle);
-# the statements cast them. `badges` is always an array: Redis's cjson encodes an empty
-# Lua table as {}. The fields are those of gameplay.events' schemas (a test checks every
-# name read here and in the projections), and `kind` holds an events.EventKind value.
-BATCH_TABLE_DDL = f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} (
-    seq bigint GENERATED ALWAYS AS IDENTITY,
-    payload jsonb NOT NULL,
-    event_id uuid GENERATED ALWAYS AS ((payload->>'id')::uuid) STORED,
-    kind text GENERATED ALWAYS AS (payload->>'type') STORED,
-    player_id bigint GENERATED ALWAYS AS ((payload->>'player')::bigint) STORED,
-    points integer GENERATED ALWAYS AS (coalesce((payload->>'points')::integer, 0)) STORED,
-    occurred_at timestamptz
-        GENERATED ALWAYS AS (to_timestamp((payload->>'ts')::bigint / 1000000.0)) STORED,
-    day text GENERATED ALWAYS AS (payload->>'day') STORED,
-    cday text GENERATED ALWAYS AS (payload->>'cday') STORED,
-    focus_seconds integer
-        GENERATED ALWAYS AS (coalesce((payload->>'focus_seconds')::integer, 0)) STORED,
-    badges jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(payload->'badges') = 'array' THEN payload->'badges'
-             ELSE '[]'::jsonb END) STORED
-) ON COMMIT DELETE ROWS"""
-
-
-def _copy_text(events: Iterable[bytes]) -> bytes:
-    # COPY's text format: one row per line, a backslash escapes. JSON has no raw line
-    # breaks or tabs (they are escaped with a backslash), so doubling every backslash
-    # is all the escaping one JSON column needs.
-    return b"\n".join(events).replace(b"\\", b"\\\\")
-
-
-# The event's fields a ledger row does not keep in `payload`, because they are held
-# elsewhere: in its columns (id, type, player, ts, day, points, focus_seconds, moderator,
-# reason), computed from `ts` by gameplay.rules (cday: the UTC date; week: its ISO week),
-# or in the rows the projections write from the same event (badges: gameplay_badge with
-# this event id; session: the focus session's row, whose started and ended are the ts of
-# its first and last events; check_in: the check-in row with this event id, the habit's
-# longest streak; board: the board feeder's copy of the new totals, which the ledger's own
-# sums give). What is left (nothing, for every kind of today's contract) is kept.
-LEDGER_ELIDED = (
-    "id", "type", "player", "ts", "day", "points", "focus_seconds", "moderator", "reason",
-    "cday", "week", "badges", "session", "check_in", "board",
-)  # fmt: skip
-_ELIDED_SQL = "ARRAY[" + ", ".join(f"'{name}'" for name in LEDGER_ELIDED) + "]"
 
 # The ledger insert of a batch, and the pruning of the batch to the events it took. The
 # conflict target is the table's primary key, (event_id, occurred_at): the ledger is
@@ -188,23 +150,27 @@ _ELIDED_SQL = "ARRAY[" + ", ".join(f"'{name}'" for name in LEDGER_ELIDED) + "]"
 # `ts`, so a replayed event (the same JSON) brings the same pair, and its time-ordered id
 # is made from that moment. No ORDER BY: the batch is in stream order, which is the ids'
 # order, so the inserts already land at the right edge of the key's index.
+# The pruning runs only when there is something to prune (the ledger took fewer events than
+# the batch holds: a replay, a repeat within the batch); a one-time test skips it otherwise.
 LEDGER_INSERT = f"""WITH new AS (
         INSERT INTO gameplay_ledgerentry
             (occurred_at, player_id, event_id, points, day, focus_seconds, kind, reason,
              moderator_id, payload)
-        SELECT occurred_at, player_id, event_id, points, day::date, focus_seconds, kind,
-               coalesce(payload->>'reason', ''),
-               -- An adjustment by a moderator deleted since is signed by nobody.
-               CASE WHEN payload->>'moderator' IS NOT NULL THEN
-                   (SELECT id FROM accounts_user WHERE id = (payload->>'moderator')::bigint)
+        SELECT occurred_at, player_id, event_id, points, day, focus_seconds, kind,
+               coalesce(reason, ''),
+               -- An adjustment by a moderator deleted since is signed by nobody; the one
+               -- found stays until COMMIT (the ledger has no foreign key of them).
+               CASE WHEN moderator IS NOT NULL THEN
+                   (SELECT id FROM accounts_user WHERE id = moderator FOR KEY SHARE)
                END,
-               nullif(payload - {_ELIDED_SQL}, '{{}}')
+               rest
         FROM {BATCH_TABLE}
         ON CONFLICT (event_id, occurred_at) DO NOTHING
         RETURNING event_id
     )
     DELETE FROM {BATCH_TABLE}
-    WHERE seq NOT IN (
+    WHERE (SELECT count(*) FROM new) < (SELECT count(*) FROM {BATCH_TABLE})
+      AND seq NOT IN (
         SELECT min(b.seq) FROM {BATCH_TABLE} b JOIN new USING (event_id) GROUP BY event_id)"""
 
 
@@ -221,12 +187,9 @@ def apply_batch(events: Iterable[bytes]) -> tuple[int, list[int], list[Dropped]]
     """`apply_events`, which also answers the events it dropped for want of their player."""
     partitions.ensure_ledger_partitions_daily(clock.now())
     with connection.cursor() as cursor:
-        cursor.execute(BATCH_TABLE_DDL)
         # COMMIT empties the table; inside an enclosing transaction (a test, or two
         # flushes in one request) an earlier batch may still be there.
-        cursor.execute(f"DELETE FROM {BATCH_TABLE}")
-        with cursor.cursor.copy(f"COPY {BATCH_TABLE} (payload) FROM STDIN") as copy:
-            copy.write(_copy_text(events))
+        batch.copy_batch(cursor, events)
         dropped = drop_playerless(cursor, BATCH_TABLE)
         # Keep only the events the ledger did not have (the first copy of each): every
         # projection reads this table.
@@ -360,8 +323,11 @@ def _take(run: _Run, shard: int, wanted: int) -> list[Message]:
         # with no websocket process (whose pusher feeds) they catch up here.
         boards.feed(shards=[shard], consumer=run.consumer, reclaim_idle_ms=run.reclaim_idle_ms)
         run.prepared.add(shard)
-    entries = _read_batch(shard, run.consumer, wanted, run.reclaim_idle_ms)
-    if not entries:  # fewer than asked may still leave more: pending, reclaimed, new
+    entries, last = _read(shard, run.consumer, wanted, run.reclaim_idle_ms)
+    # Its last entries, or none: this run need not claim the shard again to find it empty
+    # (a lock and an unlock more a shard, which cost PostgreSQL as much as a dozen events).
+    # An event appended since is the next run's, as one appended just after this run is.
+    if last or not entries:
         run.drained.add(shard)
     return [(shard, message_id, fields) for message_id, fields in entries]
 

@@ -14,8 +14,14 @@ class FocusSession(models.Model):
         ABANDONED = "abandoned"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No constraint in the database: the flush, this table's only writer, writes rows only
+    # of players it has locked until COMMIT (pipeline/dropped.py), so the check of every
+    # row at COMMIT is not repeated (issue #10). The deletion's cascade is Django's.
     player = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="focus_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="focus_sessions",
+        db_constraint=False,
     )
     # A label for stats: the habit this focus time went to. Kept when the habit is deleted.
     habit = models.ForeignKey(

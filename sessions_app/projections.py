@@ -20,21 +20,18 @@ def apply_batch(cursor, batch: str) -> None:
         f"""INSERT INTO sessions_app_focussession
                 (id, player_id, habit_id, planned_minutes, started_at, ended_at, status,
                  focused_seconds, points_awarded, answer)
-            SELECT DISTINCT ON (s.id)
-                   s.id, b.player_id, h.id, s.planned,
-                   to_timestamp(s.started / 1e6),
-                   CASE WHEN s.ended IS NULL THEN NULL ELSE to_timestamp(s.ended / 1e6) END,
-                   s.status,
-                   CASE WHEN s.status = 'running' THEN NULL ELSE s.focused END,
-                   b.points, s.answer
+            SELECT DISTINCT ON (b.session_id)
+                   b.session_id, b.player_id, h.id, b.planned,
+                   to_timestamp(b.started / 1e6),
+                   CASE WHEN b.ended IS NULL THEN NULL ELSE to_timestamp(b.ended / 1e6) END,
+                   b.status,
+                   CASE WHEN b.status = 'running' THEN NULL ELSE b.focused END,
+                   b.points, b.answer
             FROM {batch} b
-            CROSS JOIN LATERAL jsonb_to_record(b.payload->'session') AS s(
-                id uuid, started bigint, ended bigint, planned integer, habit text,
-                status text, focused integer, answer jsonb)
             LEFT JOIN habits_habit h
-                   ON h.id = nullif(s.habit, '')::bigint AND h.player_id = b.player_id
+                   ON h.id = nullif(b.session_habit, '')::bigint AND h.player_id = b.player_id
             WHERE b.kind IN {SESSION_KINDS}
-            ORDER BY s.id, b.occurred_at DESC, b.seq DESC
+            ORDER BY b.session_id, b.occurred_at DESC, b.seq DESC
             ON CONFLICT (id) DO UPDATE
                SET status = EXCLUDED.status,
                    ended_at = EXCLUDED.ended_at,

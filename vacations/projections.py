@@ -18,10 +18,9 @@ VACATION_KINDS = sql_in(
 def apply_batch(cursor, batch: str) -> None:
     cursor.execute(
         f"""WITH events AS (
-                SELECT b.kind, b.player_id, b.occurred_at, v.id, v.start, v."end"
+                SELECT b.kind, b.player_id, b.occurred_at, b.vacation_id AS id,
+                       b.vacation_start AS start, b.vacation_end AS "end"
                 FROM {batch} b
-                CROSS JOIN LATERAL jsonb_to_record(b.payload->'vacation')
-                    AS v(id uuid, start date, "end" date)
                 WHERE b.kind IN {VACATION_KINDS}
             ),
             removed AS (

@@ -1,27 +1,11 @@
-"""The flush's SQL reads events by field name; every name it reads must be in the event
-contract (gameplay.events), or a renamed field would silently project as NULL."""
+"""The flush reads events by field name (pipeline/batch.py decodes each into the batch's
+columns); every name it reads must be in the event contract (gameplay.events), or a
+renamed field would silently project as NULL."""
 
-import inspect
-import re
-import sys
 import typing
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
 from gameplay import events
-from pipeline import flush
-
-FIELD = re.compile(r"payload\s*->>?\s*'(\w+)'")
-RECORD = re.compile(r"payload\s*->\s*'(\w+)'\)\s*AS\s+\w+\(([^)]*)\)")
-
-
-def flush_sql() -> str:
-    """The source of the flush and of every projection it runs: the SQL is in there."""
-    modules = [flush] + [
-        sys.modules[import_string(path).__module__] for path in settings.FLUSH_PROJECTIONS
-    ]
-    return "\n".join(inspect.getsource(module) for module in modules)
+from pipeline import batch
 
 
 def fields_of(schema: object) -> dict[str, typing.Any]:
@@ -41,23 +25,24 @@ def nested_fields(field: str) -> set[str]:
     return names
 
 
-def test_every_top_level_field_the_sql_reads_is_in_a_schema() -> None:
-    read = set(FIELD.findall(flush_sql()))
+def test_every_top_level_field_the_flush_reads_is_in_a_schema() -> None:
+    read = {field for _, _, field in batch.COLUMNS}
+    read |= {record for record, _ in batch.RECORDS} | {"badges"}
     known = {name for schema in events.SCHEMAS.values() for name in fields_of(schema)}
 
     assert read - known == set()
-    # The reader found the SQL (an empty set above would prove nothing).
+    # The reader found the columns (an empty set above would prove nothing).
     assert {"id", "type", "player", "points", "ts", "day", "cday", "session", "check_in"} <= read
 
 
-def test_every_record_column_the_sql_reads_is_in_that_records_schema() -> None:
-    records = RECORD.findall(flush_sql())
-    # A column named by a keyword is quoted ("end").
-    columns = {
-        (field, column.split()[0].strip('"'))
-        for field, listing in records
-        for column in listing.split(",")
-    }
+def test_every_record_field_the_flush_reads_is_in_that_records_schema() -> None:
+    columns = {(record, field) for record, listing in batch.RECORDS for _, _, field in listing}
 
-    assert {field for field, _ in records} == {"session", "check_in", "freeze", "vacation"}
-    assert {(f, c) for f, c in columns if c not in nested_fields(f)} == set()
+    assert {record for record, _ in batch.RECORDS} == {"session", "check_in", "freeze", "vacation"}
+    assert {(r, f) for r, f in columns if f not in nested_fields(r)} == set()
+
+
+def test_the_ledger_elides_only_fields_of_the_contract() -> None:
+    known = {name for schema in events.SCHEMAS.values() for name in fields_of(schema)}
+
+    assert batch.LEDGER_ELIDED - known == set()

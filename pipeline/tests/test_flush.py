@@ -139,7 +139,7 @@ def test_the_ledger_keeps_each_event_as_the_live_store_wrote_it(alice, clock):
         assert entry.day.isoformat() == event["day"]
         assert entry.points == event["points"]
         assert entry.focus_seconds == event.get("focus_seconds", 0)
-        # Everything else the event says is held elsewhere (flush.LEDGER_ELIDED): the
+        # Everything else the event says is held elsewhere (batch.LEDGER_ELIDED): the
         # session's row, the badge's row, gameplay.rules for the days.
         assert entry.payload is None
     assert Badge.objects.get().event_id == entries[1].event_id
