@@ -27,7 +27,8 @@ help:
 	@echo "               workers; fresh each start"
 	@echo "make manage ARGS='make_moderator mo'  a manage.py command beside make run (or alone)"
 	@echo "make test      pytest against separate embedded servers (PYTEST_ARGS='-k foo -x')"
-	@echo "make test-fast the suite without the tests that start server processes or a browser"
+	@echo "make test-fast the suite without the tests that start servers or a browser, or take"
+	@echo "               over a second (marked live, slow; about 70 s)"
 	@echo "make services  only the embedded servers; prints DATABASE_URL / REDIS_URL exports"
 	@echo "make system-packages  chromium + wrk: apt-get install as root, else the command"
 	@echo "make lint      ruff, the import floors (lint-imports), sizes and circles, mypy"
@@ -83,9 +84,11 @@ test: system-packages $(DEV)
 	exec $(DEVSTACK) test $(PYTEST_ARGS)
 
 # Everything but the tests marked `live` (they start gunicorn, Celery, uvicorn, a browser
-# or a load generator): the rules, the API, the flush, the sockets in-process.
+# or a load generator) and `slow` (over a second each: the sockets' real snapshot
+# intervals, exports and flushes of thousands of rows): the rules, the API, the flush, the
+# sockets in-process, in about 70 s on 2 cores. `make test` runs all of them.
 test-fast: $(DEV)
-	exec $(DEVSTACK) test -m "not live" $(PYTEST_ARGS)
+	exec $(DEVSTACK) test -m "not live and not slow" $(PYTEST_ARGS)
 
 services: $(RUNTIME)
 	exec $(DEVSTACK) services

@@ -32,6 +32,7 @@ def table(members: dict[str, bytes], name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(members[name].decode())))
 
 
+@pytest.mark.slow
 def test_the_export_is_a_streamed_zip_attachment_named_for_the_player_and_day(as_alice, clock):
     response = as_alice.get("/api/me/export")
 

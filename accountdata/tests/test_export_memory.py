@@ -35,6 +35,7 @@ def years_of_history(player) -> None:
         )
 
 
+@pytest.mark.slow
 def test_fifty_thousand_ledger_rows_stream_out_in_little_memory(as_alice, alice, clock):
     years_of_history(alice)
     response = as_alice.get("/api/me/export")

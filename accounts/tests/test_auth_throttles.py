@@ -66,6 +66,7 @@ def test_the_31st_log_in_as_one_username_is_refused_from_any_address(clock, alic
     assert log_in(Client(), "/login/", "bob", "wrong", REMOTE_ADDR="10.0.1.2").status_code == 200
 
 
+@pytest.mark.slow
 def test_the_31st_sign_up_from_one_address_is_refused_and_makes_no_account(clock, db):
     browser = Client()
     answers = [sign_up(browser, f"newcomer{index}").status_code for index in range(RATE)]

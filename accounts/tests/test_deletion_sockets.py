@@ -59,6 +59,7 @@ def dora_and_bob(transactional_db):
     return dora, trace, bob
 
 
+@pytest.mark.slow
 async def test_deleting_closes_the_players_sockets_and_no_other(dora_and_bob, pusher_stopped_after):
     dora, trace, bob = dora_and_bob
     await sync_to_async(award)(dora, 50)

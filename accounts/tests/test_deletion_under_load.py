@@ -66,6 +66,7 @@ def on_global_boards(player_id: int) -> bool:
     return live.client().zscore(keys.BOARD_ALL, player_id) is not None
 
 
+@pytest.mark.slow
 def test_deleted_with_events_waiting_the_next_flush_drops_them_and_succeeds(crowd):
     dora, trace, players, habits = crowd
     made = burst(players, habits, start=START, events=300)
@@ -120,6 +121,7 @@ def test_flush_counters_says_how_many_events_of_deleted_players_it_dropped(crowd
     ]
 
 
+@pytest.mark.slow
 def test_with_a_flusher_running_and_her_requests_still_coming_nothing_of_her_remains(crowd):
     dora, trace, players, habits = crowd
     stop, refused, errors, reports = threading.Event(), [], [], []

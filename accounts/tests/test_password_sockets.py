@@ -33,6 +33,7 @@ def cookie_of(browser: Client) -> list:
     return [(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")]
 
 
+@pytest.mark.slow
 async def test_a_new_password_closes_the_other_browsers_and_the_tokens_sockets(
     pusher_stopped_after,
 ):

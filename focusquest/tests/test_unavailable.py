@@ -60,6 +60,7 @@ def test_a_full_redis_refuses_actions_with_503_and_creates_each_habit_once(alice
         assert consistency_drift() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("setting", "value", "line"),
     [

@@ -71,6 +71,7 @@ async def test_an_anonymous_socket_gets_both_boards_and_the_community_on_connect
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_last_correct(
     players, pusher_stopped_after
 ):
@@ -92,6 +93,7 @@ async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_las
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_steady_awards_make_one_snapshot_per_board_each_interval_not_more(
     players, pusher_stopped_after
 ) -> None:
@@ -119,6 +121,7 @@ async def test_steady_awards_make_one_snapshot_per_board_each_interval_not_more(
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_personal_news_does_not_wait_for_the_next_snapshot(players, pusher_stopped_after):
     alice, bob = players
     socket = await connect([token_header(alice)])
@@ -140,6 +143,7 @@ async def test_personal_news_does_not_wait_for_the_next_snapshot(players, pusher
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_news_waits_while_the_ranks_cannot_be_read_and_then_goes_out_once(
     players, pusher_stopped_after, monkeypatch
 ):
@@ -176,6 +180,7 @@ async def test_news_waits_while_the_ranks_cannot_be_read_and_then_goes_out_once(
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_a_snapshot_arrives_within_2_seconds_of_an_award(players, pusher_stopped_after):
     alice, _bob = players
     socket = await connect()
@@ -195,6 +200,7 @@ async def test_a_snapshot_arrives_within_2_seconds_of_an_award(players, pusher_s
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_personal_news_reaches_only_its_owner_by_token(players, pusher_stopped_after):
     alice, bob = players
     alice_socket = await connect([token_header(alice)])
@@ -232,6 +238,7 @@ async def test_personal_news_reaches_only_its_owner_by_token(players, pusher_sto
     await bob_socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_a_session_cookie_authenticates_the_socket(players, pusher_stopped_after):
     alice, _bob = players
     browser = Client()
@@ -287,6 +294,7 @@ async def test_a_page_from_another_site_cannot_open_the_socket(players, pusher_s
     assert not connected
 
 
+@pytest.mark.slow
 async def test_deleting_a_token_closes_the_sockets_it_opened_and_no_other(
     players, pusher_stopped_after
 ):

@@ -51,6 +51,7 @@ async def next_boards(socket, within: float) -> tuple[float, dict[str, list]]:
     return time.monotonic() - started, boards
 
 
+@pytest.mark.slow
 async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showing_her_restores_her(
     people, pusher_stopped_after
 ):
@@ -86,6 +87,7 @@ async def test_hiding_alice_leaves_her_out_of_the_snapshots_within_2_s_and_showi
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_deactivating_alice_closes_her_open_socket_with_4403(people, pusher_stopped_after):
     alice, bob, mo = people
     alice_socket, bob_socket = token_socket(alice), token_socket(bob)
@@ -112,6 +114,7 @@ async def next_me(socket, within: float) -> dict | None:
     return None
 
 
+@pytest.mark.slow
 async def test_hiding_alice_moves_bob_up_one_rank_on_his_open_socket_and_showing_her_moves_him_back(
     people, pusher_stopped_after
 ):
@@ -153,6 +156,7 @@ async def test_hiding_alice_moves_bob_up_one_rank_on_his_open_socket_and_showing
     await alice_socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_hiding_six_players_at_once_refreshes_a_socket_at_most_twice_not_six_times(
     people, pusher_stopped_after
 ):

@@ -43,6 +43,7 @@ def poisoned():
     return players, made, ghost_ids
 
 
+@pytest.mark.slow
 def test_one_refused_event_among_1000_is_a_dead_letter_and_the_999_others_commit(poisoned, client):
     players, made, _ghost = poisoned
     assert made == 1000
@@ -72,6 +73,7 @@ def test_one_refused_event_among_1000_is_a_dead_letter_and_the_999_others_commit
     assert "1 events PostgreSQL refused are not in it" in check.stdout
 
 
+@pytest.mark.slow
 def test_a_batch_without_refusals_pays_for_no_isolation(poisoned):
     flush.flush_pending(reclaim_idle_seconds=0)  # sets the refused one aside
     players, _made, _ghost = poisoned
@@ -88,6 +90,7 @@ def test_a_batch_without_refusals_pays_for_no_isolation(poisoned):
     )
 
 
+@pytest.mark.slow
 def test_a_retried_dead_letter_flushes_once_after_its_cause_is_fixed(poisoned, client):
     _players, _made, (ghost_id, ghost_habit_id) = poisoned
     flush.flush_pending(reclaim_idle_seconds=0)
@@ -107,6 +110,7 @@ def test_a_retried_dead_letter_flushes_once_after_its_cause_is_fixed(poisoned, c
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_discarded_dead_letter_is_recorded_with_its_reason(poisoned):
     flush.flush_pending(reclaim_idle_seconds=0)
     letter = dead_letters.listed()[0]

@@ -162,6 +162,7 @@ def count_statements(callable_):
     return statements
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("events", [100, 10_000])
 def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, events, settings):
     # One shard, so that every event is in the one batch measured.

@@ -19,6 +19,7 @@ print(app.tasks["gameplay.tasks.flush_events"].__module__)
 """
 
 
+@pytest.mark.slow
 def test_the_worker_finds_the_scheduled_flush_task_by_its_name():
     assert settings.CELERY_BEAT_SCHEDULE["flush-events"]["task"] == "gameplay.tasks.flush_events"
     found = subprocess.run(
