@@ -6,6 +6,7 @@ the waits and nudges the browser tests need around them."""
 import time
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
 from accounts.models import User
 from gameplay import keys, live
@@ -126,3 +127,12 @@ def complete_session(player: User, *, minutes: int, now: datetime) -> None:
     focus_session_complete(
         player=player, session_id=started.id, focused_seconds=minutes * 60, now=now
     )
+
+
+def pending_events() -> list[bytes]:
+    """Every shard stream's events, oldest first within a shard, as the flush reads them."""
+    events = []
+    for shard in keys.shards():
+        entries = cast(list[live.StreamEntry], live.client().xrange(keys.stream(shard)))
+        events += [fields[b"e"] for _, fields in entries]
+    return events

@@ -4,26 +4,17 @@ COPY's special characters, the moment a ledger row was always keyed by, and an e
 is not readable refused (so that the flush sets it aside) rather than lost."""
 
 import json
-from typing import cast
 
 import pytest
 from django.db import DataError, connection
 
-from gameplay import eventids, keys, live
+from gameplay import eventids
 from gameplay.models import LedgerEntry
 from pipeline import batch, flush
-from testkit.actions import focus_session
+from testkit.actions import focus_session, pending_events
 from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
-
-
-def pending_events() -> list[bytes]:
-    events = []
-    for shard in keys.shards():
-        entries = cast(list[live.StreamEntry], live.client().xrange(keys.stream(shard)))
-        events += [fields[b"e"] for _, fields in entries]
-    return events
 
 
 def test_text_with_copys_special_characters_arrives_as_it_was(alice, clock) -> None:

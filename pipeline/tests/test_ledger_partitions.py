@@ -6,18 +6,17 @@ import io
 import json
 import uuid
 from datetime import timedelta
-from typing import cast
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from gameplay import eventids, keys, live, partitions
+from gameplay import eventids, partitions
 from gameplay.models import LedgerEntry
 from pipeline import flush
 from pipeline.consistency import consistency_drift
-from testkit.actions import focus_session
+from testkit.actions import focus_session, pending_events
 from testkit.personas import T0
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +26,6 @@ def partition_of_each_event() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT event_id::text, tableoid::regclass::text FROM gameplay_ledgerentry")
         return dict(cursor.fetchall())
-
-
-def pending_events() -> list[bytes]:
-    """The stream's events, as the flush would read them."""
-    events = []
-    for shard in keys.shards():
-        entries = cast(list[live.StreamEntry], live.client().xrange(keys.stream(shard)))
-        events += [fields[b"e"] for _, fields in entries]
-    return events
 
 
 def partitions_made() -> set[str]:

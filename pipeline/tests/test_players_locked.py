@@ -2,28 +2,17 @@
 flush's drop of deleted players' events locks the players it keeps instead, until COMMIT,
 so that no deletion commits under a batch that writes their rows."""
 
-from typing import cast
-
 import psycopg
 import pytest
 from django.db import connection, transaction
 
-from gameplay import keys, live
 from gameplay.models import LedgerEntry
 from pipeline import batch, flush
 from pipeline.dropped import drop_playerless
-from testkit.actions import focus_session
+from testkit.actions import focus_session, pending_events
 from testkit.personas import T0
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_store")]
-
-
-def pending_events() -> list[bytes]:
-    events = []
-    for shard in keys.shards():
-        entries = cast(list[live.StreamEntry], live.client().xrange(keys.stream(shard)))
-        events += [fields[b"e"] for _, fields in entries]
-    return events
 
 
 def other_connection() -> psycopg.Connection:
