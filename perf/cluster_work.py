@@ -124,25 +124,14 @@ def actions(options) -> dict:
     }
 
 
-def _backend_cpu() -> tuple[int, int]:
-    from django.db import connection
-
-    from perf.observe import cpu_ticks
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    return pid, cpu_ticks(pid, reaped=False)
-
-
 def flush(options) -> dict:
     """Flush as the task does until no shard holds entries; PostgreSQL CPU of this backend."""
     _setup()
     from gameplay import boards
-    from perf.observe import TICKS, cpu_ticks
+    from perf.observe import TICKS, backend_cpu, cpu_ticks
     from pipeline import flush as pipeline_flush
 
-    pid, ticks = _backend_cpu()
+    pid, ticks = backend_cpu()
     boards.shards_with_entries()  # connected before the clock
     _wait_until(options.start_at)
     began = time.perf_counter()

@@ -147,17 +147,6 @@ def _record(players: list, events: int, start: datetime) -> int:
     return made
 
 
-def _backend() -> tuple[int, int]:
-    from django.db import connection
-
-    from perf.observe import cpu_ticks
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    return pid, cpu_ticks(pid, reaped=False)
-
-
 def _wal_lsn() -> str:
     from django.db import connection
 
@@ -185,9 +174,9 @@ def _flush_all(batch: int) -> tuple[int, float, float, int]:
     """Flush everything pending; (events, backend CPU s, wall s, WAL bytes)."""
     from django.db import connection
 
-    from perf.observe import TICKS, cpu_ticks
+    from perf.observe import TICKS, backend_cpu, cpu_ticks
 
-    pid, ticks = _backend()
+    pid, ticks = backend_cpu()
     lsn = _wal_lsn()
     began = time.perf_counter()
     written = 0

@@ -167,6 +167,17 @@ def cpu_ticks(pid: int, *, reaped: bool = True) -> int:
     return sum(int(fields[i]) for i in ((11, 12, 13, 14) if reaped else (11, 12)))
 
 
+def backend_cpu() -> tuple[int, int]:
+    """The PostgreSQL backend of this process's Django connection: its pid and its CPU
+    ticks so far (the server must run on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid, cpu_ticks(pid, reaped=False)
+
+
 class CpuMeter:
     """CPU seconds of named process groups since the meter started."""
 
