@@ -3,6 +3,7 @@ layer, with the real pusher running in the test's event loop."""
 
 import asyncio
 import itertools
+import math
 import time
 
 import pytest
@@ -15,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from common import clock
 from focusquest.asgi import application
 from gameplay import boards, live
-from leaderboard.pusher import SNAPSHOT_INTERVAL, wait_until_listening
+from leaderboard.pusher import GATHER_SECONDS, SNAPSHOT_INTERVAL, wait_until_listening
 from testkit.personas import make_player
 from testkit.sockets import PATH, closed_with, drain, token_header
 
@@ -83,11 +84,19 @@ async def test_100_awards_in_a_second_make_at_most_2_snapshots_per_board_the_las
     for index in range(100):
         await sync_to_async(award)(alice if index % 2 else bob, 1)
         await asyncio.sleep(max(0.0, started + (index + 1) / 100 - time.monotonic()))
+    spent = time.monotonic() - started
     messages = await drain(socket, 2.5)
 
+    # The first snapshot goes out GATHER_SECONDS after the first award, each next one an
+    # interval after the one before, and only for a change made after that one: awards
+    # within a second make at most 2. On a loaded machine the awards may take longer (each
+    # waits for a replica on the cluster); then each further interval they span allows one
+    # more, which is the rule too.
+    spans = math.ceil((spent - GATHER_SECONDS) / SNAPSHOT_INTERVAL)
+    allowed = 1 + max(1, spans)
     for board in ("all", "week"):
         snapshots = [m for m in messages if m["type"] == "leaderboard" and m["board"] == board]
-        assert 1 <= len(snapshots) <= 2
+        assert 1 <= len(snapshots) <= allowed, (board, spent, len(snapshots))
         last = sorted((e["display_name"], e["points"], e["rank"]) for e in snapshots[-1]["entries"])
         assert last == [("Alice", 50, 1), ("Bob", 50, 1)]
     await socket.disconnect()
