@@ -198,3 +198,6 @@ LAST_FLUSH = f"{PREFIX}:{{flush}}:last-flush"
 # Held (with an expiry, renewed) by the one websocket process that pushes for everyone:
 # beside the channel layer, so that no live-store master's failover stops the pushes.
 PUSH_LEADER = f"{PREFIX}:push-leader"
+# Set (with an expiry, renewed) while a board feeder process runs (leaderboard/feeder.py):
+# the pusher then leaves the feeding to it.
+BOARD_FEEDER = f"{PREFIX}:board-feeder"

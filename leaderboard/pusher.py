@@ -5,9 +5,11 @@ lock works; the others wait to take over should it die (within the lock's 3 s ex
 a second), and the one that takes over sends every socket a fresh `me`, since the news of
 the awards made meanwhile went to nobody. The leader:
 
-- feeds the global boards from the shard streams (gameplay/boards.py) every time it wakes:
-  when news arrives (so an award is on the boards within milliseconds) and every
-  `POLL_SECONDS`; a flush feeds the shards it flushes too, should no pusher run;
+- feeds the global boards from the shard streams (gameplay/boards.py) every time it wakes
+  (when news arrives and every `POLL_SECONDS`), unless a board feeder process runs
+  (leaderboard/feeder.py, the Procfile's `feeder`), which feeds them sooner: in this loop
+  an award's feed waits behind the snapshots' fan-out to every socket. A flush feeds the
+  shards it flushes too, should neither run;
 - listens to the shards' news channels (sharded pub/sub) that every award publishes on
   from its script, and forwards each player's news to that player's group only, as soon
   as it arrives, with the player's ranks read from the global boards;
@@ -43,12 +45,11 @@ from django.conf import settings
 from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisClusterException
 
 from accounts.authentication import player_group
 from gameplay import boards, keys, live, rules, store
 from leaderboard.selectors import board_payload, community_payload, me_message
-from leaderboard.subscription import Subscription
+from leaderboard.subscription import listen
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class Pusher:
         self.layer = get_channel_layer()
         self.leading = False
         self.followed = False  # another pusher held the lock while this one ran
+        self.feeder_runs = False  # a board feeder process's heartbeat stood at the renewal
         self.renew_at = 0.0
         self.polled_at = -1e9
         self.seen: dict[str, int] = {}
@@ -171,6 +173,8 @@ class Pusher:
                     if loop.time() >= self.renew_at:
                         self.leading, wait = await self._lead()
                         self.renew_at = loop.time() + wait
+                        if self.leading:
+                            self.feeder_runs = bool(await self.locks.exists(keys.BOARD_FEEDER))
                     if self.leading:
                         await self._tick(loop.time())
                 except Exception:  # keep pushing after a passing Redis or layer fault
@@ -234,12 +238,14 @@ class Pusher:
                 await self.locks.delete(keys.PUSH_LEADER)
 
     async def _tick(self, now: float) -> None:
-        # Feed first: the news' ranks and the snapshots then include what just arrived. A
-        # failed feed is retried on the next tick (its entries stay pending); news goes on.
-        try:
-            await sync_to_async(boards.feed)()
-        except aioredis.RedisError:
-            logger.warning("board feed failed; retrying on the next tick", exc_info=True)
+        # Feed first (when no feeder process does): the news' ranks and the snapshots then
+        # include what just arrived. A failed feed is retried on the next tick (its entries
+        # stay pending); news goes on.
+        if not self.feeder_runs:
+            try:
+                await sync_to_async(boards.feed)()
+            except aioredis.RedisError:
+                logger.warning("board feed failed; retrying on the next tick", exc_info=True)
         await self._send_news()
         unscheduled = any(topic not in self.due for topic in AWARD_TOPICS)
         if (self.news_arrived and unscheduled) or now >= self.polled_at + POLL_SECONDS:
@@ -308,22 +314,14 @@ class Pusher:
 
     async def _listen(self) -> None:
         channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
-        while not self.stopping.is_set():
-            subscription = Subscription(self.redis, channels, self._merge)
-            opened = False
-            try:
-                await subscription.open()
-                opened = True
-                if self.listening.is_set():
-                    self._missed_news()
-                self.listening.set()
-                await subscription.receive(self.stopping)
-            except (ConnectionError, OSError, aioredis.RedisError, RedisClusterException):
-                logger.warning("news subscription lost; subscribing again", exc_info=True)
-                if not opened:  # nothing answers: do not spin
-                    await asyncio.sleep(1)
-            finally:
-                await subscription.close()
+        await listen(
+            self.redis,
+            channels,
+            self._merge,
+            stopping=self.stopping,
+            listening=self.listening,
+            on_again=self._missed_news,
+        )
 
     def _missed_news(self) -> None:
         """Subscribed again after a loss: news published in between (a master failing

@@ -26,6 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisClusterException
 
 logger = logging.getLogger(__name__)
 
@@ -219,3 +220,34 @@ class Subscription:
         for client in self.clients:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.aclose(), 2)
+
+
+async def listen(
+    live: aioredis.Redis | aioredis.RedisCluster,
+    channels: list[str],
+    on_news: Callable[[dict], None],
+    *,
+    stopping: asyncio.Event,
+    listening: asyncio.Event,
+    on_again: Callable[[], None],
+) -> None:
+    """Hear the channels until `stopping` is set, subscribing again whenever the
+    subscription is lost. `listening` is set once the first subscription is live (news
+    published before it is not heard); `on_again` is called each time a later one is,
+    since the news published in between was heard by nobody."""
+    while not stopping.is_set():
+        subscription = Subscription(live, channels, on_news)
+        opened = False
+        try:
+            await subscription.open()
+            opened = True
+            if listening.is_set():
+                on_again()
+            listening.set()
+            await subscription.receive(stopping)
+        except (ConnectionError, OSError, aioredis.RedisError, RedisClusterException):
+            logger.warning("news subscription lost; subscribing again", exc_info=True)
+            if not opened:  # nothing answers: do not spin
+                await asyncio.sleep(1)
+        finally:
+            await subscription.close()

@@ -23,9 +23,10 @@ token each) so that their events flush and their sockets authenticate.
    `flush_pending` in a loop, claiming shards through the advisory locks) start together
    and write everything. Events per second, and the CPU (/proc) of the flushers'
    PostgreSQL backends per event: so PostgreSQL must run on this machine.
-3. Push and board lag (`perf.cluster_push`): one websocket server on the cluster,
-   `--sockets` authenticated sockets, awards at `--push-rate` a second once every socket
-   has its connect-time frames; the server's CPU over the awards.
+3. Push and board lag (`perf.cluster_push`): one websocket server and the board feeder
+   (the Procfile's `ws` and `feeder`) on the cluster, `--sockets` authenticated sockets,
+   awards at `--push-rate` a second once every socket has its connect-time frames; the
+   CPU of the server and of the feeder over the awards.
 """
 
 import argparse
@@ -194,23 +195,36 @@ def flush_round(env: dict[str, str], slices: list[Path], options, flushers: int)
 
 
 def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options) -> dict:
+    """The Procfile's websocket server (its pusher inside) and its board feeder, as `make
+    run` starts them, on the cluster; the push and the board lag (perf.cluster_push)."""
     import asyncio
+
+    import redis
 
     from devstack import procfile
     from devstack.processes import port_open, process
     from devstack.proctree import process_tree
+    from gameplay import keys
     from perf import cluster_push
 
     port = free_port()
     args = [*procfile.command("ws", HOST="127.0.0.1", PORT=port, WS_PORT=port)]
     args += ["--log-level", "warning"]
-    log = Path(options.out) / "cluster-ws.log"
-    ready = lambda: port_open(port)  # noqa: E731
-    with process(args, env=env, ready=ready, log=log) as proc:
+    out = Path(options.out)
+    locks = redis.Redis.from_url(env["REDIS_URL"])
+    fed = lambda: bool(locks.exists(keys.BOARD_FEEDER))  # noqa: E731
+    feeder_log = out / "cluster-feeder.log"
+    with (
+        process(procfile.command("feeder"), env=env, ready=fed, log=feeder_log) as feeder,
+        process(args, env=env, ready=lambda: port_open(port), log=out / "cluster-ws.log") as ws,
+    ):
         url = f"ws://127.0.0.1:{port}/ws/leaderboard/"
-        pids = lambda: process_tree(proc.pid)  # noqa: E731
+        processes = {
+            "websocket server": lambda: process_tree(ws.pid),
+            "board feeder": lambda: process_tree(feeder.pid),
+        }
         return asyncio.run(
-            cluster_push.measure(url, cast[: options.sockets], tokens, options, pids)
+            cluster_push.measure(url, cast[: options.sockets], tokens, options, processes)
         )
 
 

@@ -1,8 +1,9 @@
 """The cluster benchmark's push phase: board feeder lag and push latency on the cluster.
 
-One websocket server (the Procfile's uvicorn line, its pusher and board feeder inside it,
-as in production) runs on the cluster. This process opens one socket per player, each
-authenticated with the player's token, then plays awards at a steady rate (Poisson) for
+One websocket server (the Procfile's uvicorn line, its pusher inside it) and the board
+feeder (the Procfile's `feeder`) run on the cluster, as `make run` starts them. This
+process opens one socket per player, each authenticated with the player's token, then
+plays awards at a steady rate (Poisson) for
 players holding a socket, in a thread, through `gameplay.live` as the API does. From the
 moment an award's answer comes back it times:
 
@@ -116,12 +117,17 @@ async def _socket(url: str, player: int, key: str, awaited: _Awaited, opened: li
                     opened.append(player)
 
 
+def _cpu(processes: dict) -> dict[str, int]:
+    return {name: sum(cpu_ticks(pid) for pid in pids()) for name, pids in processes.items()}
+
+
 async def measure(
-    url: str, cast: list[list[int]], tokens: dict[int, str], options, server_pids
+    url: str, cast: list[list[int]], tokens: dict[int, str], options, processes: dict
 ) -> dict:
     """Sockets for every player of `cast`, awards for them once every socket has its first
-    frames, the lags; see the module. `server_pids()`: the websocket server's processes,
-    whose CPU over the awards' window is reported as cores."""
+    frames, the lags; see the module. `processes`: name -> a callable answering its pids
+    (the websocket server's, the feeder's), whose CPU over the awards' window is reported
+    as cores."""
     awaited = _Awaited()
     opened: list[int] = []
     sockets = []
@@ -136,10 +142,10 @@ async def measure(
     stop = threading.Event()
     poller = threading.Thread(target=_poll_board, args=(awaited, stop), daemon=True)
     poller.start()
-    ticks, began = sum(cpu_ticks(pid) for pid in server_pids()), time.monotonic()
+    ticks, began = _cpu(processes), time.monotonic()
     awards = await asyncio.to_thread(_play, cast, awaited, options, stop)
     window = time.monotonic() - began
-    cpu = (sum(cpu_ticks(pid) for pid in server_pids()) - ticks) / TICKS
+    cores = {name: (n - ticks[name]) / TICKS / window for name, n in _cpu(processes).items()}
     await asyncio.sleep(3)  # the last awards reach their sockets
     stop.set()
     poller.join(5)
@@ -153,7 +159,7 @@ async def measure(
         "sockets": len(opened),
         "awards": awards,
         "award_seconds": window,
-        "ws_server_cpu_cores": cpu / window,
+        "cpu_cores": cores,
         "board_lag_s": percentiles(awaited.board_lags),
         "board_seen": len(awaited.board_lags),
         "board_unseen": unseen_board,

@@ -65,8 +65,9 @@ def _push(found: dict) -> list[str]:
     return [
         f"On the cluster, {p['sockets']:,} authenticated sockets open, "
         f"{p['awards']:,} awards at {found['options']['push_rate']:g}/s "
-        f"({p['award_seconds']:.0f} s; the websocket server used "
-        f"{p['ws_server_cpu_cores']:.2f} cores):",
+        f"({p['award_seconds']:.0f} s; "
+        + ", ".join(f"the {name} used {cores:.2f} cores" for name, cores in p["cpu_cores"].items())
+        + "):",
         f"board feeder lag (answer -> score on the global board): p50 {number(lag['p50'], 3)} s, "
         f"p95 {number(lag['p95'], 3)} s, p99 {number(lag['p99'], 3)} s "
         f"({p['board_seen']:,} seen, {p['board_unseen']:,} never)",

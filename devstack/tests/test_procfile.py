@@ -9,10 +9,10 @@ from devstack import procfile
 
 
 def test_every_process_of_make_run_has_a_command_line():
-    assert list(procfile.entries()) == ["web", "ws", "worker", "beat"]
+    assert list(procfile.entries()) == ["web", "ws", "worker", "feeder", "beat"]
     for name in procfile.entries():
         argv = procfile.command(name)
-        assert Path(argv[0]).name in {"gunicorn", "uvicorn", "celery"}, argv
+        assert Path(argv[0]).name in {"gunicorn", "uvicorn", "celery", "python"}, argv
 
 
 def test_the_variables_given_fill_the_line_and_the_rest_take_its_defaults():

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+import redis
 from django.conf import settings
 from django.db import connection
 
 from devstack import procfile
 from devstack.processes import free_port, http_ok, process
 from devstack.servers import redis_start
+from gameplay import keys
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -146,6 +148,23 @@ def websocket_server(*, log: Path | None = None, **env_overrides: str) -> Iterat
         log=log,
     ) as proc:
         yield WebsocketServer(f"ws://127.0.0.1:{port}", proc)
+
+
+@contextlib.contextmanager
+def board_feeder(*, log: Path | None = None, **env_overrides: str) -> Iterator[subprocess.Popen]:
+    """The Procfile's board feeder (leaderboard/feeder.py); ready once its heartbeat
+    stands, which it sets once it hears the news channels."""
+    locks = redis.Redis.from_url(settings.REDIS_URL)
+    locks.delete(keys.BOARD_FEEDER)  # a feeder killed by an earlier test may have left one
+    ready = lambda: bool(locks.exists(keys.BOARD_FEEDER))  # noqa: E731
+    try:
+        with process(
+            procfile.command("feeder"), env=project_env(**env_overrides), ready=ready, log=log
+        ) as proc:
+            yield proc
+    finally:
+        locks.delete(keys.BOARD_FEEDER)
+        locks.close()
 
 
 @contextlib.contextmanager
