@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 # The synthetic clock of every phase: far enough in the past that no time is in the future,
@@ -71,7 +70,7 @@ def turn(player: Player, timed) -> int:
             lambda: live.check_in(actor=actor, habit_id=habit, day=day, today=day, now=now),
         )
         made += 1
-    sid = str(uuid.uuid4())
+    sid = live.new_session_id(now)
     actor = player.actor
     timed(
         "start",

@@ -130,7 +130,7 @@ def _record(players: list, events: int, start: datetime) -> int:
                 live.check_in(actor=actor, habit_id=habit, day=day, today=day, now=now)
                 made += 1
             else:
-                sid = str(uuid.uuid4())
+                sid = live.new_session_id(now)
                 live.session_start(
                     actor=actor, session_id=sid, planned_minutes=25, habit_id=None, now=now
                 )

@@ -5,7 +5,6 @@ password hashing); events go through the real live-store scripts, as requests ma
 """
 
 import multiprocessing
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,7 +89,7 @@ def _play(players: list[BenchPlayer], steps: list[tuple[str, int, datetime]]) ->
                 actor=player.actor, habit_id=player.habit_id, day=today, today=today, now=moment
             )
             continue
-        session_id = str(uuid.uuid4())
+        session_id = live.new_session_id(moment)
         live.session_start(
             actor=player.actor,
             session_id=session_id,

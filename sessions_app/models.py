@@ -16,12 +16,15 @@ class FocusSession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No constraint in the database: the flush, this table's only writer, writes rows only
     # of players it has locked until COMMIT (pipeline/dropped.py), so the check of every
-    # row at COMMIT is not repeated (issue #10). The deletion's cascade is Django's.
+    # row at COMMIT is not repeated (issue #10). The deletion's cascade is Django's. No
+    # index of its own either: the (player, -started_at) index below serves every lookup
+    # by player, and one index fewer is one insert fewer for every session flushed.
     player = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="focus_sessions",
         db_constraint=False,
+        db_index=False,
     )
     # A label for stats: the habit this focus time went to. Kept when the habit is deleted.
     habit = models.ForeignKey(

@@ -22,8 +22,8 @@ def apply_batch(cursor, batch: str) -> None:
                  focused_seconds, points_awarded, answer)
             SELECT DISTINCT ON (b.session_id)
                    b.session_id, b.player_id, h.id, b.planned,
-                   to_timestamp(b.started / 1e6),
-                   CASE WHEN b.ended IS NULL THEN NULL ELSE to_timestamp(b.ended / 1e6) END,
+                   to_timestamp(b.started::float8 / 1000000),
+                   to_timestamp(b.ended::float8 / 1000000),
                    b.status,
                    CASE WHEN b.status = 'running' THEN NULL ELSE b.focused END,
                    b.points, b.answer

@@ -1,7 +1,6 @@
 """Focus sessions: start, complete, abandon. Each is one live-store call; nothing here
 writes PostgreSQL (the flush writes the session rows)."""
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,7 +57,7 @@ def focus_session_start(
             habit_owned_active(player=player, habit_id=habit_id)
         except Http404:
             raise SessionInvalid("No such habit.", field="habit_id") from None
-    session_id = str(uuid.uuid4())
+    session_id = live.new_session_id(now)
     outcome = live.session_start(
         actor=player.actor,
         session_id=session_id,

@@ -4,7 +4,6 @@ through the services with their PostgreSQL rows (`complete_session`, `seed_histo
 the waits and nudges the browser tests need around them."""
 
 import time
-import uuid
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -18,7 +17,7 @@ from sessions_app.services import focus_session_complete, focus_session_start
 
 def focus_session(player: User, *, start: datetime, planned: int = 25, focused: int | None = None):
     actor = player.actor
-    session_id = str(uuid.uuid4())
+    session_id = live.new_session_id(start)
     live.session_start(
         actor=actor, session_id=session_id, planned_minutes=planned, habit_id=None, now=start
     )
