@@ -98,6 +98,7 @@ class Badge(models.Model):
         on_delete=models.CASCADE,
         related_name="badges",
         db_constraint=False,
+        db_index=False,  # the unique (player, code) leads with the player and serves lookups
     )
     code = models.CharField(max_length=32)
     awarded_at = models.DateTimeField()

@@ -72,7 +72,12 @@ class Habit(models.Model):
 class CheckIn(models.Model):
     """One checked day of a habit, written by the flush (unique per habit and day)."""
 
-    habit = models.ForeignKey(Habit, on_delete=models.CASCADE, related_name="check_ins")
+    # No index of their own for the habit and the player: the unique (habit, day) and the
+    # (player, day) index lead with them and serve every lookup; two indexes fewer are two
+    # inserts fewer for every check-in flushed.
+    habit = models.ForeignKey(
+        Habit, on_delete=models.CASCADE, related_name="check_ins", db_index=False
+    )
     # No constraint in the database (issue #10: it checked every row at COMMIT again): the
     # flush writes rows only of players it holds locked until COMMIT (pipeline/dropped.py),
     # the import only of its own player's habits, and the habit's constraint (kept) makes
@@ -82,6 +87,7 @@ class CheckIn(models.Model):
         on_delete=models.CASCADE,
         related_name="check_ins",
         db_constraint=False,
+        db_index=False,
     )
     day = models.DateField()
     points_awarded = models.PositiveIntegerField()
@@ -104,7 +110,10 @@ class FrozenDay(models.Model):
     """A day of a daily habit a streak freeze was spent on, written by the flush; a check-in
     of that day later refunds the freeze and removes the row."""
 
-    habit = models.ForeignKey(Habit, on_delete=models.CASCADE, related_name="frozen_days")
+    # No index of their own for the habit and the player, as for a check-in.
+    habit = models.ForeignKey(
+        Habit, on_delete=models.CASCADE, related_name="frozen_days", db_index=False
+    )
     # No constraint in the database (issue #10: it checked every row at COMMIT again): the
     # flush writes rows only of players it holds locked until COMMIT (pipeline/dropped.py),
     # the import only of its own player's habits, and the habit's constraint (kept) makes
@@ -114,6 +123,7 @@ class FrozenDay(models.Model):
         on_delete=models.CASCADE,
         related_name="frozen_days",
         db_constraint=False,
+        db_index=False,
     )
     day = models.DateField()
     event_id = models.UUIDField(unique=True)
