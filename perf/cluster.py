@@ -22,7 +22,10 @@ token each) so that their events flush and their sockets authenticate.
    recorded, then the flushers (`perf.cluster_work flush`, each the Celery task's
    `flush_pending` in a loop, claiming shards through the advisory locks) start together
    and write everything. Events per second, and the CPU (/proc) of the flushers'
-   PostgreSQL backends per event: so PostgreSQL must run on this machine.
+   PostgreSQL backends per event: so PostgreSQL must run on this machine. Then the
+   baseline they are read against, in the same run: `perf.ledger`'s two sides, the flush
+   as it was before issue #10 and as it is, `--flush-events` events each on one server,
+   two rounds a side (before, now, now, before).
 3. Push and board lag (`perf.cluster_push`): one websocket server and the board feeder
    (the Procfile's `ws` and `feeder`) on the cluster, `--sockets` authenticated sockets,
    awards at `--push-rate` a second once every socket has its connect-time frames; the
@@ -70,6 +73,7 @@ SIZES = {
     },
 }
 FLUSHERS = (1, 2, 4)
+BASELINE_BATCH = 10_000  # the flush's batch (settings.FLUSH_BATCH_SIZE)
 RECORDERS = 2
 START_DELAY = 3.0  # seconds for the workers' interpreters to set Django up
 # The phases' clocks (days past perf.cluster_work.CLOCK_START): later phases play later.
@@ -194,6 +198,32 @@ def flush_round(env: dict[str, str], slices: list[Path], options, flushers: int)
     }
 
 
+def baseline_phase(env: dict[str, str], options) -> dict:
+    """The flush's PostgreSQL CPU per event before issue #10 and now, on one mix in this
+    run (`perf.ledger`'s two sides, each on a database of its own beside the run's, the
+    single server as the live store): the baseline the cluster's flush is read against.
+    Two rounds a side, in the order before, now, now, before, so that a drift of the
+    machine's speed during the phase falls on both sides alike."""
+    from perf import ledger
+
+    found: dict[str, list[dict]] = {side: [] for side in ledger.SIDES}
+    for side in (*ledger.SIDES, *reversed(ledger.SIDES)):
+        url = database_beside(env["DATABASE_URL"], f"_ledger_{side}")
+        try:
+            found[side].append(
+                ledger.side_process(
+                    side,
+                    events=options.flush_events,
+                    batch=BASELINE_BATCH,
+                    players=options.players,
+                    env={**env, "DATABASE_URL": url},
+                )
+            )
+        finally:
+            database_drop(url)
+    return found
+
+
 def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options) -> dict:
     """The Procfile's websocket server (its pusher inside) and its board feeder, as `make
     run` starts them, on the cluster; the push and the board lag (perf.cluster_push)."""
@@ -313,6 +343,8 @@ def run(options) -> dict:
         for flushers in FLUSHERS:
             say(f"flush: {options.flush_events} events, {flushers} flusher(s)")
             found["flush"].append(flush_round(envs["cluster"], recorders, options, flushers))
+        say(f"baseline: {options.flush_events} events flushed as before issue #10, and now")
+        found["baseline"] = baseline_phase(envs["single"], options)
         say(f"push: {options.sockets} sockets, awards {options.push_rate:g}/s")
         found["push"] = push_phase(envs["cluster"], cast, tokens, options)
         found["valkey"] = _server_version(single_url)

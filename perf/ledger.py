@@ -246,11 +246,11 @@ def _no_change():
     yield
 
 
-def _side_process(side: str, options, url: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": url}
+def side_process(side: str, *, events: int, batch: int, players: int, env: dict) -> dict:
+    """One round of one side in a process of its own, on `env`'s DATABASE_URL (a database
+    it migrates to the side's schema) and REDIS_URL (whose database it empties)."""
     args = [sys.executable, "-m", "perf.ledger", "--side", side]
-    args += ["--events", str(options.events), "--batch", str(options.batch)]
-    args += ["--players", str(options.players)]
+    args += ["--events", str(events), "--batch", str(batch), "--players", str(players)]
     out = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.splitlines()[-1])
 
@@ -296,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         for side in SIDES if round_ % 2 == 0 else SIDES[::-1]:
             url = database_beside(os.environ["DATABASE_URL"], f"_ledger_{side}")
             try:
-                results.append(_side_process(side, options, url))
+                sizes = {"events": options.events, "batch": options.batch}
+                env = {**os.environ, "DATABASE_URL": url}
+                results.append(side_process(side, **sizes, players=options.players, env=env))
             finally:
                 database_drop(url)
             print(f"ledger: round {round_ + 1}, {side}: done", file=sys.stderr, flush=True)
