@@ -38,10 +38,18 @@ class _Awaited:
         self.on_socket: dict[int, list[tuple[int, float]]] = {}
         self.board_lags: list[float] = []
         self.push_latencies: list[float] = []
+        self.socket_points: dict[int, int] = {}  # the highest total each socket has shown
+        self.pushed_first = 0
 
     def add(self, player: int, points: int, at: float) -> None:
         with self.lock:
             self.on_board.setdefault(player, []).append((points, at))
+            if self.socket_points.get(player, -1) >= points:
+                # The `me` frame came in before the award thread got to note its answer
+                # (the two share this process): pushed within the answer, a latency of 0.
+                self.push_latencies.append(0.0)
+                self.pushed_first += 1
+                return
             self.on_socket.setdefault(player, []).append((points, at))
 
     def seen(self, where: str, player: int, points: int, now: float) -> None:
@@ -51,6 +59,8 @@ class _Awaited:
             else (self.on_socket, self.push_latencies)
         )
         with self.lock:
+            if where == "socket":
+                self.socket_points[player] = max(points, self.socket_points.get(player, -1))
             waiting = table.get(player, [])
             done = [at for wanted, at in waiting if wanted <= points]
             found.extend(now - at for at in done)
@@ -166,4 +176,5 @@ async def measure(
         "push_s": percentiles(awaited.push_latencies),
         "push_seen": len(awaited.push_latencies),
         "push_unseen": unseen_socket,
+        "push_before_answer": awaited.pushed_first,
     }

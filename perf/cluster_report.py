@@ -103,7 +103,8 @@ def _push(found: dict) -> list[str]:
         f"push latency (answer -> `me` frame on the player's socket): p50 "
         f"{number(push['p50'], 3)} s, p95 {number(push['p95'], 3)} s, "
         f"p99 {number(push['p99'], 3)} s "
-        f"({p['push_seen']:,} seen, {p['push_unseen']:,} never)",
+        f"({p['push_seen']:,} seen, {p['push_before_answer']:,} of them before the award "
+        f"thread noted the answer, {p['push_unseen']:,} never)",
     ]
 
 
