@@ -43,6 +43,7 @@ SIDES = ("before", "after")
 # The schema of the before side: the ledger of migration 0004, and the projections' tables
 # as issue #10 found them (with their foreign keys of the player).
 BASELINE_MIGRATIONS = {
+    "accounts": "0005",
     "gameplay": "0004",
     "habits": "0004",
     "leaderboard": "0003",

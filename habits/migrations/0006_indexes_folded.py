@@ -6,31 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('habits', '0005_players_checked_by_the_flush'),
+        ("habits", "0005_players_checked_by_the_flush"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='checkin',
-            name='habit',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='check_ins', to='habits.habit'),
+            model_name="checkin",
+            name="habit",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="check_ins",
+                to="habits.habit",
+            ),
         ),
         migrations.AlterField(
-            model_name='checkin',
-            name='player',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='check_ins', to=settings.AUTH_USER_MODEL),
+            model_name="checkin",
+            name="player",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="check_ins",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='frozenday',
-            name='habit',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='frozen_days', to='habits.habit'),
+            model_name="frozenday",
+            name="habit",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="frozen_days",
+                to="habits.habit",
+            ),
         ),
         migrations.AlterField(
-            model_name='frozenday',
-            name='player',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='frozen_days', to=settings.AUTH_USER_MODEL),
+            model_name="frozenday",
+            name="player",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="frozen_days",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
