@@ -33,7 +33,7 @@ from django.conf import settings
 
 from gameplay import boards, keys
 from leaderboard.pusher import live_client, lock_client
-from leaderboard.subscription import listen
+from leaderboard.subscription import listen, sleep_until_woken, wind_down
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +87,7 @@ class Feeder:
                 if not self.announced:
                     await self._sleep(min(beat_at, full_at) - loop.time())
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(listener, 2)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._resign(), 2)
-            for client in (self.redis, self.locks):
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.aclose(), 2)
+            await wind_down(listener, self._resign, [self.redis, self.locks])
 
     async def _feed(self, shards: list[int] | None) -> None:
         """Feed the shards (None: every shard with entries) in a thread, so that news goes
@@ -126,10 +119,7 @@ class Feeder:
 
     async def _sleep(self, seconds: float) -> None:
         """Until `seconds` pass, news arrives, or the feeder stops."""
-        if seconds > 0 and not self.wake.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), seconds)
-        self.wake.clear()
+        await sleep_until_woken(self.wake, seconds)
 
     def _announce(self, news: dict) -> None:
         self.announced.add(keys.shard_of(int(news["player"])))

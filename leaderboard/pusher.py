@@ -49,7 +49,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from accounts.authentication import player_group
 from gameplay import boards, keys, live, rules, store
 from leaderboard.selectors import board_payload, community_payload, me_message
-from leaderboard.subscription import listen
+from leaderboard.subscription import listen, sleep_until_woken, wind_down
 
 logger = logging.getLogger(__name__)
 
@@ -183,21 +183,11 @@ class Pusher:
                     await asyncio.sleep(POLL_SECONDS)
                 await self._sleep(self._next_wake() - loop.time())
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(listener, 2)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._resign(), 2)
-            for client in (self.redis, self.locks):
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.aclose(), 2)
+            await wind_down(listener, self._resign, [self.redis, self.locks])
 
     async def _sleep(self, seconds: float) -> None:
         """Until `seconds` pass, news arrives, or the pusher stops."""
-        if seconds > 0 and not self.wake.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), seconds)
-        self.wake.clear()
+        await sleep_until_woken(self.wake, seconds)
 
     def _next_wake(self) -> float:
         if not self.leading:

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -251,3 +251,26 @@ async def listen(
                 await asyncio.sleep(1)
         finally:
             await subscription.close()
+
+
+async def wind_down(
+    listener: asyncio.Task, resign: Callable[[], Awaitable[None]], clients: list
+) -> None:
+    """The end of a listening loop (the pusher's, the feeder's): the listener stopped, the
+    process's lock or heartbeat given up, its clients closed; none waited on past 2 s."""
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(listener, 2)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(resign(), 2)
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.aclose(), 2)
+
+
+async def sleep_until_woken(wake: asyncio.Event, seconds: float) -> None:
+    """Until `seconds` pass or `wake` is set (news arrived, or the loop stops); clears it."""
+    if seconds > 0 and not wake.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), seconds)
+    wake.clear()
