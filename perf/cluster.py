@@ -25,7 +25,7 @@ token each) so that their events flush and their sockets authenticate.
    PostgreSQL backends per event: so PostgreSQL must run on this machine. Then the
    baseline they are read against, in the same run: `perf.ledger`'s two sides, the flush
    as it was before issue #10 and as it is, `--flush-events` events each on one server,
-   two rounds a side (before, now, now, before).
+   three rounds a side, alternating.
 3. Push and board lag (`perf.cluster_push`): one websocket server and the board feeder
    (the Procfile's `ws` and `feeder`) on the cluster, `--sockets` authenticated sockets,
    awards at `--push-rate` a second once every socket has its connect-time frames; the
@@ -74,6 +74,7 @@ SIZES = {
 }
 FLUSHERS = (1, 2, 4)
 BASELINE_BATCH = 10_000  # the flush's batch (settings.FLUSH_BATCH_SIZE)
+BASELINE_ROUNDS = 3
 RECORDERS = 2
 START_DELAY = 3.0  # seconds for the workers' interpreters to set Django up
 # The phases' clocks (days past perf.cluster_work.CLOCK_START): later phases play later.
@@ -202,12 +203,13 @@ def baseline_phase(env: dict[str, str], options) -> dict:
     """The flush's PostgreSQL CPU per event before issue #10 and now, on one mix in this
     run (`perf.ledger`'s two sides, each on a database of its own beside the run's, the
     single server as the live store): the baseline the cluster's flush is read against.
-    Two rounds a side, in the order before, now, now, before, so that a drift of the
-    machine's speed during the phase falls on both sides alike."""
+    `BASELINE_ROUNDS` rounds a side, alternating (before, now, now, before, ...) so that a
+    drift of the machine's speed during the phase falls on both sides alike."""
     from perf import ledger
 
     found: dict[str, list[dict]] = {side: [] for side in ledger.SIDES}
-    for side in (*ledger.SIDES, *reversed(ledger.SIDES)):
+    order = [ledger.SIDES[:: 1 if n % 2 == 0 else -1] for n in range(BASELINE_ROUNDS)]
+    for side in (side for pair in order for side in pair):
         url = database_beside(env["DATABASE_URL"], f"_ledger_{side}")
         try:
             found[side].append(
@@ -226,7 +228,8 @@ def baseline_phase(env: dict[str, str], options) -> dict:
 
 def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options) -> dict:
     """The Procfile's websocket server (its pusher inside) and its board feeder, as `make
-    run` starts them, on the cluster; the push and the board lag (perf.cluster_push)."""
+    run` starts them, on the cluster; the push and the board lag (perf.cluster_push).
+    `--without-feeder`: the websocket server alone, whose pusher then feeds the boards."""
     import asyncio
 
     import redis
@@ -244,18 +247,23 @@ def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options
     locks = redis.Redis.from_url(env["REDIS_URL"])
     fed = lambda: bool(locks.exists(keys.BOARD_FEEDER))  # noqa: E731
     feeder_log = out / "cluster-feeder.log"
-    with (
-        process(procfile.command("feeder"), env=env, ready=fed, log=feeder_log) as feeder,
-        process(args, env=env, ready=lambda: port_open(port), log=out / "cluster-ws.log") as ws,
-    ):
+    with contextlib.ExitStack() as running:
+        processes = {}
+        if not options.without_feeder:  # else the pusher feeds, as it does with no feeder
+            feeder = running.enter_context(
+                process(procfile.command("feeder"), env=env, ready=fed, log=feeder_log)
+            )
+            processes["board feeder"] = lambda: process_tree(feeder.pid)
+        ws_log = out / "cluster-ws.log"
+        ws = running.enter_context(
+            process(args, env=env, ready=lambda: port_open(port), log=ws_log)
+        )
+        processes = {"websocket server": lambda: process_tree(ws.pid), **processes}
         url = f"ws://127.0.0.1:{port}/ws/leaderboard/"
-        processes = {
-            "websocket server": lambda: process_tree(ws.pid),
-            "board feeder": lambda: process_tree(feeder.pid),
-        }
-        return asyncio.run(
+        found = asyncio.run(
             cluster_push.measure(url, cast[: options.sockets], tokens, options, processes)
         )
+    return {**found, "feeder": not options.without_feeder}
 
 
 def make_players(count: int) -> tuple[list[list[int]], dict[int, str]]:
@@ -365,6 +373,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, value in SIZES["full"].items():
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, type=type(value), default=None, help=f"default {value}")
+    parser.add_argument(
+        "--without-feeder",
+        action="store_true",
+        help="push phase without the board feeder process: the pusher feeds the boards",
+    )
     parser.add_argument("--json", help="where to write the figures as JSON")
     parser.add_argument("--out", default=str(stacks.RESULTS), help="the server's log goes here")
     options = parser.parse_args(argv)
