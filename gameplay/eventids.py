@@ -44,3 +44,11 @@ def micros_of(event_id: uuid.UUID) -> int:
     millis = event_id.int >> 80
     fraction = (event_id.int >> 64) & 0xFFF
     return millis * 1000 + (fraction * 1000 + 4095) // 4096
+
+
+def session_id(micros: int) -> str:
+    """A new focus session's id, for a session started at `micros`: a UUIDv7 of its start,
+    like the events' ids, so that the sessions' rows land at the right edge of their key's
+    index; its 62 random bits make it as unguessable as it needs to be (every use of it
+    checks its player)."""
+    return str(time_ordered_uuid(micros))

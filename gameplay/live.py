@@ -66,13 +66,6 @@ def micros(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def new_session_id(now: datetime) -> str:
-    """A new focus session's id: a UUIDv7 of its start, like the events' ids, so that the
-    sessions' rows land at the right edge of their key's index; its 62 random bits make it
-    as unguessable as it needs to be (every use of it checks its player)."""
-    return str(eventids.time_ordered_uuid(micros(now)))
-
-
 def from_micros(value: int | str | bytes) -> datetime:
     return EPOCH + timedelta(microseconds=int(value))
 

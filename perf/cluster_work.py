@@ -56,7 +56,7 @@ class Player:
 
 def turn(player: Player, timed) -> int:
     """One turn of a player: a check-in on a new day, then a full session. Calls made."""
-    from gameplay import live
+    from gameplay import eventids, live
 
     now = player.clock
     player.clock += TURN
@@ -70,7 +70,7 @@ def turn(player: Player, timed) -> int:
             lambda: live.check_in(actor=actor, habit_id=habit, day=day, today=day, now=now),
         )
         made += 1
-    sid = live.new_session_id(now)
+    sid = eventids.session_id(live.micros(now))
     actor = player.actor
     timed(
         "start",

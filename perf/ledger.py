@@ -120,7 +120,7 @@ def _players(count: int) -> list:
 
 def _record(players: list, events: int, start: datetime) -> int:
     """About `events` events in the stream: a check-in, then full sessions, round robin."""
-    from gameplay import live
+    from gameplay import eventids, live
 
     made = 0
     for round_ in range(SESSIONS_PER_PLAYER * 10):
@@ -131,7 +131,7 @@ def _record(players: list, events: int, start: datetime) -> int:
                 live.check_in(actor=actor, habit_id=habit, day=day, today=day, now=now)
                 made += 1
             else:
-                sid = live.new_session_id(now)
+                sid = eventids.session_id(live.micros(now))
                 live.session_start(
                     actor=actor, session_id=sid, planned_minutes=25, habit_id=None, now=now
                 )

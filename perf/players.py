@@ -14,7 +14,7 @@ from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from gameplay import live
+from gameplay import eventids, live
 from habits.models import Habit
 
 APPS_WITH_DATA = ("accounts", "authtoken", "habits", "sessions_app", "gameplay", "leaderboard")
@@ -89,7 +89,7 @@ def _play(players: list[BenchPlayer], steps: list[tuple[str, int, datetime]]) ->
                 actor=player.actor, habit_id=player.habit_id, day=today, today=today, now=moment
             )
             continue
-        session_id = live.new_session_id(moment)
+        session_id = eventids.session_id(live.micros(moment))
         live.session_start(
             actor=player.actor,
             session_id=session_id,

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from accounts.models import User
 from common.refusals import Conflict, Invalid, Missing
-from gameplay import live, rules
+from gameplay import eventids, live, rules
 from gameplay.live import from_micros
 from habits.selectors import habit_owned_active
 from sessions_app.models import FocusSession
@@ -57,7 +57,7 @@ def focus_session_start(
             habit_owned_active(player=player, habit_id=habit_id)
         except Http404:
             raise SessionInvalid("No such habit.", field="habit_id") from None
-    session_id = live.new_session_id(now)
+    session_id = eventids.session_id(live.micros(now))
     outcome = live.session_start(
         actor=player.actor,
         session_id=session_id,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from accounts.models import User
-from gameplay import keys, live
+from gameplay import eventids, keys, live
 from habits.models import Habit
 from habits.services import habit_check_in, habit_create
 from pipeline.flush import backlog
@@ -17,7 +17,7 @@ from sessions_app.services import focus_session_complete, focus_session_start
 
 def focus_session(player: User, *, start: datetime, planned: int = 25, focused: int | None = None):
     actor = player.actor
-    session_id = live.new_session_id(start)
+    session_id = eventids.session_id(live.micros(start))
     live.session_start(
         actor=actor, session_id=session_id, planned_minutes=planned, habit_id=None, now=start
     )
