@@ -25,7 +25,7 @@ token each) so that their events flush and their sockets authenticate.
    PostgreSQL backends per event: so PostgreSQL must run on this machine. Then the
    baseline they are read against, in the same run: `perf.ledger`'s two sides, the flush
    as it was before issue #10 and as it is, `--flush-events` events each on one server,
-   three rounds a side, alternating.
+   three rounds a side, alternating (one at `--short`).
 3. Push and board lag (`perf.cluster_push`): one websocket server and the board feeder
    (the Procfile's `ws` and `feeder`) on the cluster, `--sockets` authenticated sockets,
    awards at `--push-rate` a second once every socket has its connect-time frames; the
@@ -61,6 +61,7 @@ SIZES = {
         "sockets": 1000,
         "push_seconds": 40.0,
         "push_rate": 20.0,
+        "baseline_rounds": 3,
     },
     "short": {
         "players": 120,
@@ -70,11 +71,11 @@ SIZES = {
         "sockets": 40,
         "push_seconds": 3.0,
         "push_rate": 10.0,
+        "baseline_rounds": 1,
     },
 }
 FLUSHERS = (1, 2, 4)
 BASELINE_BATCH = 10_000  # the flush's batch (settings.FLUSH_BATCH_SIZE)
-BASELINE_ROUNDS = 3
 RECORDERS = 2
 START_DELAY = 3.0  # seconds for the workers' interpreters to set Django up
 # The phases' clocks (days past perf.cluster_work.CLOCK_START): later phases play later.
@@ -203,12 +204,12 @@ def baseline_phase(env: dict[str, str], options) -> dict:
     """The flush's PostgreSQL CPU per event before issue #10 and now, on one mix in this
     run (`perf.ledger`'s two sides, each on a database of its own beside the run's, the
     single server as the live store): the baseline the cluster's flush is read against.
-    `BASELINE_ROUNDS` rounds a side, alternating (before, now, now, before, ...) so that a
+    `--baseline-rounds` rounds a side, alternating (before, now, now, before, ...) so that a
     drift of the machine's speed during the phase falls on both sides alike."""
     from perf import ledger
 
     found: dict[str, list[dict]] = {side: [] for side in ledger.SIDES}
-    order = [ledger.SIDES[:: 1 if n % 2 == 0 else -1] for n in range(BASELINE_ROUNDS)]
+    order = [ledger.SIDES[:: 1 if n % 2 == 0 else -1] for n in range(options.baseline_rounds)]
     for side in (side for pair in order for side in pair):
         url = database_beside(env["DATABASE_URL"], f"_ledger_{side}")
         try:
