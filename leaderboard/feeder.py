@@ -29,11 +29,9 @@ import logging
 import signal
 import uuid
 
-from django.conf import settings
-
 from gameplay import boards, keys
 from leaderboard.pusher import live_client, lock_client
-from leaderboard.subscription import listen, sleep_until_woken, wind_down
+from leaderboard.subscription import listen, news_channels, sleep_until_woken, wind_down
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +55,10 @@ class Feeder:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
         listener = asyncio.create_task(
             listen(
                 self.redis,
-                channels,
+                news_channels(),
                 self._announce,
                 stopping=self.stopping,
                 listening=self.listening,

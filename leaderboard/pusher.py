@@ -49,7 +49,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from accounts.authentication import player_group
 from gameplay import boards, keys, live, rules, store
 from leaderboard.selectors import board_payload, community_payload, me_message
-from leaderboard.subscription import listen, sleep_until_woken, wind_down
+from leaderboard.subscription import listen, news_channels, sleep_until_woken, wind_down
 
 logger = logging.getLogger(__name__)
 
@@ -303,10 +303,9 @@ class Pusher:
             )
 
     async def _listen(self) -> None:
-        channels = [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
         await listen(
             self.redis,
-            channels,
+            news_channels(),
             self._merge,
             stopping=self.stopping,
             listening=self.listening,

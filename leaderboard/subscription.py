@@ -25,8 +25,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from django.conf import settings
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisClusterException
+
+from gameplay import keys
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +223,11 @@ class Subscription:
         for client in self.clients:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.aclose(), 2)
+
+
+def news_channels() -> list[str]:
+    """Every shard's news channel (gameplay.keys), in shard order."""
+    return [keys.news_channel(n, settings.LIVE_REDIS_DB) for n in keys.shards()]
 
 
 async def listen(
