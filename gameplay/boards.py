@@ -118,11 +118,18 @@ def consumer_name() -> str:
 
 def shards_with_entries(shards: Iterable[int] | None = None) -> list[int]:
     """The shards whose stream holds entries, in one pipelined round trip."""
+    return list(stream_lengths(shards))
+
+
+def stream_lengths(shards: Iterable[int] | None = None) -> dict[int, int]:
+    """The entries each shard's stream holds (XLEN: those read but not yet trimmed count
+    too), for the shards that hold any, in one pipelined round trip."""
     targets = list(keys.shards() if shards is None else shards)
     pipe = live.client().pipeline(transaction=False)
     for shard in targets:
         pipe.xlen(keys.stream(shard))
-    return [shard for shard, length in zip(targets, pipe.execute(), strict=True) if length]
+    lengths = zip(targets, pipe.execute(), strict=True)
+    return {shard: length for shard, length in lengths if length}
 
 
 def ensure_groups(shards: Iterable[int]) -> None:

@@ -41,18 +41,12 @@ from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from common import clock
-from gameplay import boards, deletion, keys, live, partitions, shardlock, store
-from pipeline import batch, dead_letters
+from gameplay import boards, deletion, keys, live, partitions, store
+from pipeline import batch, claims, dead_letters
 from pipeline.batch import BATCH_TABLE
 from pipeline.dropped import Dropped, drop_playerless
 
 logger = logging.getLogger(__name__)
-
-# pg_try_advisory_lock(FLUSH_LOCK_CLASS, shard): one flusher per shard at a time (beat, the
-# command, more workers); a session lock, released after the shard's batches or by a dying
-# connection. A player's deletion holds the same lock (gameplay/shardlock.py).
-FLUSH_LOCK_CLASS = shardlock.SHARD_LOCK_CLASS
-
 
 Projection = Callable[[object, str], None]
 
@@ -292,15 +286,8 @@ def consumer_name() -> str:
 def shard_claimed(shard: int) -> Iterator[bool]:
     """Whether this flusher holds the shard (a PostgreSQL session advisory lock), for the
     block; False when another flusher holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
-        held = bool(cursor.fetchone()[0])
-    try:
-        yield held
-    finally:
-        if held:
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [FLUSH_LOCK_CLASS, shard])
+    with claims.claimed() as claim:
+        yield bool(claim.take([shard]))
 
 
 @dataclass
@@ -312,6 +299,9 @@ class _Run:
     reclaim_idle_ms: int
     deadline: float
     report: FlushReport
+    # The entries each shard's stream held when the run began, less those taken since:
+    # how many shards a batch claims at once.
+    lengths: dict[int, int] = field(default_factory=dict)
     drained: set[int] = field(default_factory=set)  # nothing more for this run
     prepared: set[int] = field(default_factory=set)  # groups made, boards fed
 
@@ -329,26 +319,47 @@ def _take(run: _Run, shard: int, wanted: int) -> list[Message]:
     # An event appended since is the next run's, as one appended just after this run is.
     if last or not entries:
         run.drained.add(shard)
+    run.lengths[shard] = run.lengths.get(shard, 0) - len(entries)
     return [(shard, message_id, fields) for message_id, fields in entries]
 
 
-def _fill(run: _Run, candidates: list[int], held: contextlib.ExitStack) -> list[Message]:
+def _enough(order: list[int], lengths: dict[int, int], wanted: int) -> list[int]:
+    """The first shards of `order` whose streams hold `wanted` entries between them."""
+    chunk, held = [], 0
+    for shard in order:
+        chunk.append(shard)
+        held += max(lengths.get(shard, 1), 1)
+        if held >= wanted:
+            break
+    return chunk
+
+
+def _fill(run: _Run, candidates: list[int], claim: claims.Claim) -> list[Message]:
     """A batch of up to `count` entries, claiming shards (one advisory lock each, held for
     the batch) only until it is full: under load one shard fills a batch and N flushers
-    write N shards in parallel; when few events wait, one batch spans many shards."""
+    write N shards in parallel; when few events wait, one batch spans many shards. The
+    shards that should fill the batch are claimed in one statement; those that gave it
+    nothing are given back at once, for another flusher."""
     messages: list[Message] = []
     start = random.randrange(len(candidates))  # flushers starting at once spread out
-    for shard in candidates[start:] + candidates[:start]:
-        if len(messages) >= run.count:
-            break
-        if not held.enter_context(shard_claimed(shard)):
+    order = candidates[start:] + candidates[:start]
+    idle: list[int] = []
+    while order and len(messages) < run.count:
+        chunk = _enough(order, run.lengths, run.count - len(messages))
+        order = order[len(chunk) :]
+        held = claim.take(chunk)
+        for shard in (shard for shard in chunk if shard not in held):
             run.report.skipped.append(shard)
             run.drained.add(shard)  # another flusher has it
-            continue
-        taken = _take(run, shard, run.count - len(messages))
-        if taken and shard not in run.report.shards:
-            run.report.shards.append(shard)
-        messages += taken
+        for shard in held:
+            wanted = run.count - len(messages)
+            taken = _take(run, shard, wanted) if wanted > 0 else []
+            if not taken:
+                idle.append(shard)
+            elif shard not in run.report.shards:
+                run.report.shards.append(shard)
+            messages += taken
+    claim.release(idle)
     return messages
 
 
@@ -387,13 +398,14 @@ def flush_pending(
         deadline=time.monotonic() + max_seconds,
         report=FlushReport(),
     )
-    candidates = boards.shards_with_entries()
+    run.lengths = boards.stream_lengths()
+    candidates = list(run.lengths)
     while time.monotonic() < run.deadline:
         candidates = [shard for shard in candidates if shard not in run.drained]
         if not candidates:
             break
-        with contextlib.ExitStack() as held:
-            messages = _fill(run, candidates, held)
+        with claims.claimed() as claim:
+            messages = _fill(run, candidates, claim)
             if not messages:
                 continue  # every shard tried came back drained or held
             _failpoint("before_transaction")
