@@ -89,6 +89,37 @@ def test_a_session_started_and_finished_in_different_flushes_is_one_row(alice, c
     )
 
 
+def test_a_session_keeps_its_habit_unless_the_habit_is_gone_before_the_flush(alice, clock):
+    kept = Habit.objects.create(player=alice, name="Read")
+    gone = Habit.objects.create(player=alice, name="Run")
+    for n, habit in enumerate((kept, gone, None)):
+        moment = T0 + timedelta(hours=n)
+        session_id = f"0c6c5b0a-7f4e-4a36-9a55-2a1c7a0f0e1{n}"
+        live.session_start(
+            actor=alice.actor,
+            session_id=session_id,
+            planned_minutes=25,
+            habit_id=habit.pk if habit else None,
+            now=moment,
+        )
+        live.session_finish(
+            actor=alice.actor,
+            session_id=session_id,
+            action="complete",
+            focused_seconds=1500,
+            now=moment + timedelta(minutes=25),
+        )
+    gone.delete()
+
+    flush.flush_pending()
+
+    assert list(FocusSession.objects.order_by("started_at").values_list("habit_id", "status")) == [
+        (kept.pk, "completed"),
+        (None, "completed"),
+        (None, "completed"),
+    ]
+
+
 def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
     focus_session(alice, start=T0)
     events = [flush._decode(fields) for _, fields in live.client().xrange(alice_stream(alice))]
