@@ -57,7 +57,7 @@ class LedgerEntry(models.Model):
         related_name="+",
         db_index=False,  # the partial index below: only adjustments have a moderator
         # Checked by the flush, as the player is: the moderator it finds is locked until
-        # COMMIT (pipeline/flush.py, LEDGER_INSERT), and a moderator gone is nobody.
+        # COMMIT (pipeline/ledger.py), and a moderator gone is nobody.
         db_constraint=False,
     )
     reason = models.TextField(blank=True)

@@ -246,8 +246,12 @@ def _community(cursor, batch: str) -> None:
 PROJECTIONS = (_accounts, _sessions, _habits, _vacations, _badges, _community)
 
 
-def apply_batch(ledger_insert: str, events) -> tuple[int, list[int], list[Dropped]]:
-    """pipeline.flush.apply_batch as it was, with `ledger_insert` as its ledger insert."""
+def apply_batch(
+    ledger_insert: str, events, *, unseen: bool = False
+) -> tuple[int, list[int], list[Dropped]]:
+    """pipeline.flush.apply_batch as it was, with `ledger_insert` as its ledger insert.
+    `unseen` is today's flush's (pipeline/ledger.py): the baseline's insert skipped the
+    events the ledger had, whatever the batch."""
     with connection.cursor() as cursor:
         cursor.execute(BATCH_TABLE_DDL)
         cursor.execute(f"DELETE FROM {BATCH_TABLE}")

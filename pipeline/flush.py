@@ -8,11 +8,13 @@ cannot deadlock. On the shards it claimed it first feeds the global boards
 (gameplay/boards.py), then reads batches through each shard's consumer group (first
 reclaiming what a dead flusher left pending), a batch spanning the claimed shards, and
 writes each batch in ONE transaction: copies the batch into a temporary
-table, inserts it into the ledger (whose unique event id makes a replay insert nothing),
-and lets each app project only the newly inserted events into its own tables with set-based
-statements. The events are acknowledged in Redis only after COMMIT. A crash before
-COMMIT leaves them pending; a crash after it makes their replay a no-op. The number of
-statements is the same for a batch of 1 and of 10,000 events.
+table, inserts it into the ledger, and lets each app project only the newly inserted events
+into its own tables with set-based statements. The ledger's unique event id is the door: a
+batch is first inserted as events the ledger has never seen (no conflict check a row), and
+one that holds an event the ledger has (a replay) is refused whole, rolled back and written
+again past what the ledger has (pipeline/ledger.py). The events are acknowledged in Redis
+only after COMMIT. A crash before COMMIT leaves them pending; a crash after it makes their
+replay a no-op. The number of statements is the same for a batch of 1 and of 10,000 events.
 
 The events of a player deleted while they waited are dropped, set-based, before the ledger
 sees them (pipeline/dropped.py), and counted in the report. When PostgreSQL refuses a batch
@@ -36,13 +38,20 @@ from functools import cache
 from typing import cast
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from common import clock
 from gameplay import boards, deletion, keys, live, partitions, store
-from pipeline import batch, claims, dead_letters
+from pipeline import batch, claims, dead_letters, ledger
 from pipeline.batch import BATCH_TABLE
 from pipeline.dropped import Dropped, drop_playerless
 
@@ -137,37 +146,6 @@ def _read(
     return entries, len(entries) < count
 
 
-# The ledger insert of a batch, and the pruning of the batch to the events it took. The
-# conflict target is the table's primary key, (event_id, occurred_at): the ledger is
-# partitioned by occurred_at, and a key of a partitioned table must hold its partition
-# key. It is the same door as the event id alone: `occurred_at` comes from the event's own
-# `ts`, so a replayed event (the same JSON) brings the same pair, and its time-ordered id
-# is made from that moment. No ORDER BY: the batch is in stream order, which is the ids'
-# order, so the inserts already land at the right edge of the key's index.
-# The pruning runs only when there is something to prune (the ledger took fewer events than
-# the batch holds: a replay, a repeat within the batch); a one-time test skips it otherwise.
-LEDGER_INSERT = f"""WITH new AS (
-        INSERT INTO gameplay_ledgerentry
-            (occurred_at, player_id, event_id, points, day, focus_seconds, kind, reason,
-             moderator_id, payload)
-        SELECT occurred_at, player_id, event_id, points, day, focus_seconds, kind,
-               coalesce(reason, ''),
-               -- An adjustment by a moderator deleted since is signed by nobody; the one
-               -- found stays until COMMIT (the ledger has no foreign key of them).
-               CASE WHEN moderator IS NOT NULL THEN
-                   (SELECT id FROM accounts_user WHERE id = moderator FOR KEY SHARE)
-               END,
-               rest
-        FROM {BATCH_TABLE}
-        ON CONFLICT (event_id, occurred_at) DO NOTHING
-        RETURNING event_id
-    )
-    DELETE FROM {BATCH_TABLE}
-    WHERE (SELECT count(*) FROM new) < (SELECT count(*) FROM {BATCH_TABLE})
-      AND seq NOT IN (
-        SELECT min(b.seq) FROM {BATCH_TABLE} b JOIN new USING (event_id) GROUP BY event_id)"""
-
-
 def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     """Write events (their JSON, as the stream holds it) to PostgreSQL inside the
     caller's transaction; returns (new events, ids of the players moved). Events already
@@ -177,8 +155,12 @@ def apply_events(events: Iterable[bytes]) -> tuple[int, list[int]]:
     return new_events, players
 
 
-def apply_batch(events: Iterable[bytes]) -> tuple[int, list[int], list[Dropped]]:
-    """`apply_events`, which also answers the events it dropped for want of their player."""
+def apply_batch(
+    events: Iterable[bytes], *, unseen: bool = False
+) -> tuple[int, list[int], list[Dropped]]:
+    """`apply_events`, which also answers the events it dropped for want of their player.
+    `unseen`: the caller knows none of the events is in the ledger, or rolls back when
+    PostgreSQL finds one (pipeline/ledger.py)."""
     partitions.ensure_ledger_partitions_daily(clock.now())
     with connection.cursor() as cursor:
         # COMMIT empties the table; inside an enclosing transaction (a test, or two
@@ -187,7 +169,7 @@ def apply_batch(events: Iterable[bytes]) -> tuple[int, list[int], list[Dropped]]
         dropped = drop_playerless(cursor, BATCH_TABLE)
         # Keep only the events the ledger did not have (the first copy of each): every
         # projection reads this table.
-        cursor.execute(LEDGER_INSERT)
+        cursor.execute(ledger.INSERT_UNSEEN if unseen else ledger.INSERT)
         cursor.execute(
             f"SELECT count(*), coalesce(array_agg(DISTINCT player_id), '{{}}') FROM {BATCH_TABLE}"
         )
@@ -228,14 +210,26 @@ def mark_flushed(now: datetime | None = None) -> None:
         logger.warning("could not record the flush time: %s", exc)
 
 
+def _write(events: list[bytes], *, unseen: bool) -> tuple[int, list[int], list[Dropped]]:
+    with transaction.atomic():
+        written = apply_batch(events, unseen=unseen)
+        _failpoint("inside_transaction")
+    return written
+
+
 def _commit(messages: list[Message]) -> Written:
     """Write the messages' events in ONE transaction, then acknowledge them (and take
     those dropped for want of their player off their streams)."""
     # An entry deleted after it was delivered comes back empty: nothing to write.
     present = [message for message in messages if message[2]]
-    with transaction.atomic():
-        new_events, players, gone = apply_batch([_decode(m[2] or {}) for m in present])
-        _failpoint("inside_transaction")
+    events = [_decode(m[2] or {}) for m in present]
+    try:
+        new_events, players, gone = _write(events, unseen=True)
+    except IntegrityError as error:
+        if not ledger.refused_as_seen(error):
+            raise
+        # A replay (or a repeat within the batch): written again, past what the ledger has.
+        new_events, players, gone = _write(events, unseen=False)
     _failpoint("after_commit")
     # The dropped are taken off their streams (and what they counted live), not just acked.
     dropped = [(present[d.index], d) for d in gone]

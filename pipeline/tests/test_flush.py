@@ -5,14 +5,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 
 from gameplay import boards, keys, live, partitions
 from gameplay.models import Badge, LedgerEntry
 from habits.models import CheckIn, Habit
 from leaderboard.models import CommunityActivity, CommunityDay
-from pipeline import flush
+from pipeline import flush, ledger
 from pipeline.consistency import consistency_drift
 from sessions_app.models import FocusSession
 from testkit.actions import burst, check_in, focus_session
@@ -120,6 +120,56 @@ def test_a_session_keeps_its_habit_unless_the_habit_is_gone_before_the_flush(ali
     ]
 
 
+def ledger_inserts(callable_) -> list[str]:
+    """The ledger inserts `callable_` sent: "unseen" (plain) or "skipping" (ON CONFLICT)."""
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        if sql == ledger.INSERT_UNSEEN:
+            sent.append("unseen")
+        elif sql == ledger.INSERT:
+            sent.append("skipping")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        callable_()
+    return sent
+
+
+def test_a_batch_the_ledger_has_none_of_is_inserted_without_a_conflict_check(alice, clock):
+    focus_session(alice, start=T0)
+
+    assert ledger_inserts(flush.flush_pending) == ["unseen"]
+    assert LedgerEntry.objects.count() == 2
+
+
+def test_a_batch_holding_events_the_ledger_has_is_written_again_past_them(alice, bob, clock):
+    focus_session(alice, start=T0)  # 35 points
+    # The flusher that wrote alice's events died before acknowledging them: they are in
+    # the ledger and still pending on the stream.
+    seen = [flush._decode(fields) for _, fields in live.client().xrange(alice_stream(alice))]
+    with transaction.atomic():
+        flush.apply_events(seen)
+    focus_session(bob, start=T0, planned=50, focused=1830)  # 30 points, the same batch
+
+    report = None
+
+    def run():
+        nonlocal report
+        report = flush.flush_pending()
+
+    assert ledger_inserts(run) == ["unseen", "skipping"]
+    assert report is not None and (report.events, report.batches) == (2, 1)
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.points, alice.completed_sessions) == (35, 1)
+    assert (bob.points, bob.completed_sessions) == (30, 1)
+    assert LedgerEntry.objects.count() == 4
+    assert FocusSession.objects.count() == 2
+    assert flush.backlog()["pending"] == 0
+    assert consistency_drift(now=T0) == []
+
+
 def test_replaying_a_flushed_batch_changes_nothing(alice, clock):
     focus_session(alice, start=T0)
     events = [flush._decode(fields) for _, fields in live.client().xrange(alice_stream(alice))]
@@ -211,14 +261,15 @@ def test_a_flush_batch_sends_the_same_statements_for_100_or_10000_events(clock, 
     )
 
     # 1 CREATE TEMPORARY TABLE IF NOT EXISTS, 1 DELETE of leftovers, (the COPY is one
-    # more, on the raw cursor), 1 drop of deleted players' events, 1 ledger insert, 1
+    # more, on the raw cursor), 1 drop of deleted players' events, 1 ledger insert (plain:
+    # the ledger has none of the events), 1
     # count, 7 projection statements (the habits' two: check-ins, frozen days). The shard's
     # advisory lock is taken once per shard, around its batches (flush_pending).
     assert statements == [
         "CREATE",
         "DELETE",
         "WITH",
-        "WITH",
+        "INSERT",
         "SELECT",
         "UPDATE",
         "INSERT",
