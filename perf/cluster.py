@@ -48,7 +48,7 @@ from devstack.cluster import local_cluster
 from devstack.processes import free_port
 from devstack.servers import maxmemory, redis_start
 from perf import stack as stacks
-from perf.databases import database_beside, database_drop
+from perf.databases import analyze, database_beside, database_drop
 from perf.observe import TICKS, cpu_ticks
 from perf.report import machine, machine_lines, percentiles
 
@@ -269,7 +269,8 @@ def push_phase(env: dict[str, str], cast: list[list[int]], tokens: dict, options
 
 def make_players(count: int) -> tuple[list[list[int]], dict[int, str]]:
     """`count` players in PostgreSQL (a user, a habit, a token each): [[player, habit]]
-    and each player's token key."""
+    and each player's token key. The tables are then analysed, as a database in service
+    has its statistics."""
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
@@ -281,6 +282,7 @@ def make_players(count: int) -> tuple[list[list[int]], dict[int, str]]:
     )
     habits = Habit.objects.bulk_create(Habit(player=u, name="h") for u in users)
     tokens = Token.objects.bulk_create(Token(user=u, key=Token.generate_key()) for u in users)
+    analyze()
     cast = [[u.pk, h.pk] for u, h in zip(users, habits, strict=True)]
     return cast, {t.user_id: t.key for t in tokens}
 

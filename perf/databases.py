@@ -83,3 +83,13 @@ def database_beside(url: str, suffix: str, *, template: str | None = None) -> st
     """A fresh database named after the one `url` names plus `suffix`; returns its URL."""
     name = database_from_url(url)["NAME"] + suffix
     return database_fresh(url, name, template=template)
+
+
+def analyze() -> None:
+    """Planner statistics for the rows a benchmark just made, as a database in service has
+    them: otherwise autovacuum analyses the fresh tables at a moment of its own choosing,
+    before one round's flush and after another's, and the plans (and their cost) differ."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

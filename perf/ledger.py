@@ -106,12 +106,14 @@ def _players(count: int) -> list:
     from accounts.models import User
     from gameplay import live
     from habits.models import Habit
+    from perf import databases
 
     tag = uuid.uuid4().hex[:6]
     users = User.objects.bulk_create(
         User(username=f"ledger{tag}{i}", password="!") for i in range(count)
     )
     habits = Habit.objects.bulk_create(Habit(player=u, name="h") for u in users)
+    databases.analyze()
     return [
         (live.Actor(player_id=u.pk, timezone=u.timezone, day_start_hour=u.day_start_hour), h.pk)
         for u, h in zip(users, habits, strict=True)

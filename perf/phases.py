@@ -21,7 +21,7 @@ from devstack.proctree import process_tree
 from devstack.servers import server_version
 from gameplay import live
 from gameplay.models import LedgerEntry
-from perf import loadgen, pgstats, players, roundtrips, stack, writepath_targets
+from perf import databases, loadgen, pgstats, players, roundtrips, stack, writepath_targets
 from perf.databases import base_connect
 from perf.observe import postmaster_pid
 from perf.report import percentile
@@ -117,12 +117,6 @@ def _autovacuum_off() -> None:
             cursor.execute(
                 f"ALTER TABLE {connection.ops.quote_name(table)} SET (autovacuum_enabled = off)"
             )
-
-
-def _analyze() -> None:
-    """Planner statistics for the fresh rows, as a database in service has them."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 def _cpu(roots: dict[str, int]) -> dict:
@@ -279,7 +273,7 @@ def _token_files(mode: str, options) -> tuple[Path, Path, list[Path]]:
     """The players' tokens for wrk: the no-op's, the action's warm-up's, each round's."""
     players.data_reset()
     made = players.players_make(options.players + options.connections)
-    _analyze()
+    databases.analyze()
     measured = made[: options.players]
     ping_file = _tokens_file(f"tokens-{mode}.txt", measured)
     # The action's warm-up and each round's action load have players of their own, so no
@@ -330,7 +324,7 @@ def flush_run(options, observer: pgstats.Observer) -> dict:
     players.data_reset()
     # As many players as a launch spike's backlog of this size has: see backlog_plan.
     made = players.players_make(max(1, options.flush_events // players.EVENTS_PER_PLAYER))
-    _analyze()
+    databases.analyze()
     started = time.perf_counter()
     last = players.pending_events_make(
         made,
