@@ -18,14 +18,15 @@ token each) so that their events flush and their sockets authenticate.
    check-ins, session starts and completions, each call timed. Once on the single server,
    once on the cluster; calls per second, p50/p99, the servers' CPU (/proc) per call, and
    the cluster/single ratios.
-2. Flush: for 1, 2 and 4 flushers, the cluster is emptied, `--flush-events` events are
-   recorded, then the flushers (`perf.cluster_work flush`, each the Celery task's
-   `flush_pending` in a loop, claiming shards through the advisory locks) start together
-   and write everything. Events per second, and the CPU (/proc) of the flushers'
-   PostgreSQL backends per event: so PostgreSQL must run on this machine. Then the
-   baseline they are read against, in the same run: `perf.ledger`'s two sides, the flush
-   as it was before issue #10 and as it is, `--flush-events` events each on one server,
-   three rounds a side, alternating (one at `--short`).
+2. Flush: in each round the cluster is emptied, `--flush-events` events are recorded,
+   then the flushers (`perf.cluster_work flush`, each the Celery task's `flush_pending` in
+   a loop, claiming shards through the advisory locks) start together and write
+   everything. Events per second, and the CPU (/proc) of the flushers' PostgreSQL
+   backends per event: so PostgreSQL must run on this machine. `--baseline-rounds` rounds
+   with 1 flusher (three; one at `--short`), each followed by a round of the baseline they
+   are read against: `perf.ledger`'s two sides, the flush as it was before issue #10 and
+   as it is, `--flush-events` events each on one server, their order alternating from
+   round to round. Then one round with 2 flushers and one with 4.
 3. Push and board lag (`perf.cluster_push`): one websocket server and the board feeder
    (the Procfile's `ws` and `feeder`) on the cluster, `--sockets` authenticated sockets,
    awards at `--push-rate` a second once every socket has its connect-time frames; the
@@ -79,7 +80,8 @@ BASELINE_BATCH = 10_000  # the flush's batch (settings.FLUSH_BATCH_SIZE)
 RECORDERS = 2
 START_DELAY = 3.0  # seconds for the workers' interpreters to set Django up
 # The phases' clocks (days past perf.cluster_work.CLOCK_START): later phases play later.
-PHASE_DAYS = {"single": 0, "cluster": 1, "flush": 2, "push": 6}
+# The flush rounds take a day each from "flush" on, and the push the day after them.
+PHASE_DAYS = {"single": 0, "cluster": 1, "flush": 2}
 
 
 def say(message: str) -> None:
@@ -179,11 +181,13 @@ def empty_cluster() -> None:
     store.cluster_client().flushdb(target_nodes=redis.RedisCluster.PRIMARIES)
 
 
-def flush_round(env: dict[str, str], slices: list[Path], options, flushers: int) -> dict:
-    """Empty the cluster, record the events, then `flushers` flushers write them."""
+def flush_round(
+    env: dict[str, str], slices: list[Path], options, flushers: int, phase: int
+) -> dict:
+    """Empty the cluster, record the events (on the clock's day `phase`), then `flushers`
+    flushers write them."""
     empty_cluster()
     per = options.flush_events // len(slices)
-    phase = PHASE_DAYS["flush"] + FLUSHERS.index(flushers)
     record = [["--players", str(p), "--actions", str(per), "--phase", str(phase)] for p in slices]
     recorded = sum(r["calls"] for r in _workers("actions", env, len(slices), record))
     found = _workers("flush", env, flushers, [[] for _ in range(flushers)])
@@ -200,30 +204,45 @@ def flush_round(env: dict[str, str], slices: list[Path], options, flushers: int)
     }
 
 
-def baseline_phase(env: dict[str, str], options) -> dict:
-    """The flush's PostgreSQL CPU per event before issue #10 and now, on one mix in this
-    run (`perf.ledger`'s two sides, each on a database of its own beside the run's, the
-    single server as the live store): the baseline the cluster's flush is read against.
-    `--baseline-rounds` rounds a side, alternating (before, now, now, before, ...) so that a
-    drift of the machine's speed during the phase falls on both sides alike."""
+def baseline_round(env: dict[str, str], options, n: int) -> dict[str, dict]:
+    """The flush's PostgreSQL CPU per event before issue #10 and now, on one mix
+    (`perf.ledger`'s two sides, each on a database of its own beside the run's, the single
+    server as the live store): one round of the baseline the cluster's flush is read
+    against. The sides' order alternates with `n` (before, now; now, before; ...), so that
+    a drift of the machine's speed falls on both alike."""
     from perf import ledger
 
-    found: dict[str, list[dict]] = {side: [] for side in ledger.SIDES}
-    order = [ledger.SIDES[:: 1 if n % 2 == 0 else -1] for n in range(options.baseline_rounds)]
-    for side in (side for pair in order for side in pair):
+    found = {}
+    for side in ledger.SIDES[:: 1 if n % 2 == 0 else -1]:
         url = database_beside(env["DATABASE_URL"], f"_ledger_{side}")
         try:
-            found[side].append(
-                ledger.side_process(
-                    side,
-                    events=options.flush_events,
-                    batch=BASELINE_BATCH,
-                    players=options.players,
-                    env={**env, "DATABASE_URL": url},
-                )
+            found[side] = ledger.side_process(
+                side,
+                events=options.flush_events,
+                batch=BASELINE_BATCH,
+                players=options.players,
+                env={**env, "DATABASE_URL": url},
             )
         finally:
             database_drop(url)
+    return found
+
+
+def flush_phase(envs: dict[str, dict[str, str]], slices: list[Path], options) -> dict:
+    """`--baseline-rounds` rounds of the flush with 1 flusher on the cluster, each beside a
+    round of the baseline (`baseline_round`), then a round with each larger number of
+    flushers. The target is read on the medians: on a shared host the same round of the
+    same code moves by a third from one minute to the next."""
+    found: dict = {"flush": [], "baseline": {side: [] for side in ("before", "after")}}
+    counts = [1] * options.baseline_rounds + [n for n in FLUSHERS if n != 1]
+    for day, flushers in enumerate(counts, start=PHASE_DAYS["flush"]):
+        say(f"flush: {options.flush_events} events, {flushers} flusher(s)")
+        found["flush"].append(flush_round(envs["cluster"], slices, options, flushers, day))
+        if len(found["flush"]) <= options.baseline_rounds:
+            n = len(found["flush"]) - 1
+            say(f"baseline round {n + 1}: {options.flush_events} events as before #10, and now")
+            for side, result in baseline_round(envs["single"], options, n).items():
+                found["baseline"][side].append(result)
     return found
 
 
@@ -350,12 +369,7 @@ def run(options) -> dict:
                 envs[name], slices, options, PHASE_DAYS[name], servers[name]
             )
         recorders = _slices(cast, RECORDERS, work, "record")
-        found["flush"] = []
-        for flushers in FLUSHERS:
-            say(f"flush: {options.flush_events} events, {flushers} flusher(s)")
-            found["flush"].append(flush_round(envs["cluster"], recorders, options, flushers))
-        say(f"baseline: {options.flush_events} events flushed as before issue #10, and now")
-        found["baseline"] = baseline_phase(envs["single"], options)
+        found.update(flush_phase(envs, recorders, options))
         say(f"push: {options.sockets} sockets, awards {options.push_rate:g}/s")
         found["push"] = push_phase(envs["cluster"], cast, tokens, options)
         found["valkey"] = _server_version(single_url)
@@ -388,7 +402,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, value in sizes.items():
         if getattr(options, name) is None:
             setattr(options, name, value)
-    options.push_phase = PHASE_DAYS["push"]
+    options.push_phase = PHASE_DAYS["flush"] + options.baseline_rounds + len(FLUSHERS) - 1
     return options
 
 

@@ -46,9 +46,15 @@ def _actions(found: dict) -> list[str]:
     return lines
 
 
+def one_flusher_ms(found: dict) -> float:
+    """The cluster's PostgreSQL CPU per event with 1 flusher: the median of its rounds."""
+    return statistics.median(r["pg_cpu_ms_per_event"] for r in found["flush"] if r["flushers"] == 1)
+
+
 def _flush(found: dict) -> list[str]:
     rounds = found["flush"]
-    base = rounds[0]
+    base = statistics.median(r["events_per_second"] for r in rounds if r["flushers"] == 1)
+    ones = [r["pg_cpu_ms_per_event"] for r in rounds if r["flushers"] == 1]
     lines = [
         f"Flush on the cluster: {found['options']['flush_events']:,} events a round",
         "flushers  recorded  written  seconds  events/s   vs 1  PG CPU ms/event  per flusher",
@@ -57,9 +63,14 @@ def _flush(found: dict) -> list[str]:
         lines.append(
             f"{r['flushers']:>8}  {r['recorded']:>8,}  {r['events']:>7,}  {r['seconds']:>7.2f}  "
             f"{r['events_per_second']:>8,.0f}  "
-            f"{ratio_text(r['events_per_second'], base['events_per_second']):>5}  "
+            f"{ratio_text(r['events_per_second'], base):>5}  "
             f"{r['pg_cpu_ms_per_event']:>15.4f}  "
             f"{'/'.join(str(n) for n in r['per_flusher_events'])}"
+        )
+    if len(ones) > 1:
+        lines.append(
+            f"1 flusher, {len(ones)} rounds (each beside a baseline round): PG CPU ms/event "
+            f"{' / '.join(f'{ms:.4f}' for ms in ones)}, median {one_flusher_ms(found):.4f}"
         )
     return lines
 
@@ -72,7 +83,7 @@ def baseline_ms(found: dict, side: str) -> float:
 def _baseline(found: dict) -> list[str]:
     base = baseline_ms(found, "before")
     least = min(r["pg_cpu_ms_per_event"] for r in found["baseline"]["before"])
-    one = found["flush"][0]
+    ones = [r["pg_cpu_ms_per_event"] for r in found["flush"] if r["flushers"] == 1]
     rounds = found["baseline"]["before"]
     lines = [
         f"Baseline, same run: {rounds[0]['written']:,} events flushed on one server, "
@@ -87,9 +98,11 @@ def _baseline(found: dict) -> list[str]:
             f"{name:<24}  {each:>24}  {median:.4f}  {ratio_text(median, base):>9}  "
             f"{low:.4f}  {ratio_text(low, least):>9}"
         )
+    each = " / ".join(f"{figure:.4f}" for figure in ones)
+    one, low = one_flusher_ms(found), min(ones)
     lines.append(
-        f"{'now, cluster, 1 flusher':<24}  {'':>24}  {one['pg_cpu_ms_per_event']:.4f}  "
-        f"{ratio_text(one['pg_cpu_ms_per_event'], base):>9}"
+        f"{'now, cluster, 1 flusher':<24}  {each:>24}  {one:.4f}  {ratio_text(one, base):>9}  "
+        f"{low:.4f}  {ratio_text(low, least):>9}"
     )
     return lines
 
@@ -119,7 +132,7 @@ def _push(found: dict) -> list[str]:
 
 def targets(found: dict) -> list[dict]:
     before, after = baseline_ms(found, "before"), baseline_ms(found, "after")
-    one = found["flush"][0]["pg_cpu_ms_per_event"]
+    one = one_flusher_ms(found)
     lag = found["push"]["board_lag_s"]["p95"]
     push = found["push"]["push_s"]["p95"]
     sockets = found["push"]["sockets"]
@@ -131,13 +144,13 @@ def targets(found: dict) -> list[dict]:
             f"≤ {PG_CPU_TARGET_RATIO:g}× the baseline's",
         ),
         check(
-            "PostgreSQL CPU per flushed event, the cluster with 1 flusher",
+            "PostgreSQL CPU per flushed event, the cluster with 1 flusher (median)",
             one <= PG_CPU_TARGET_RATIO * before,
             f"{ratio_text(one, before)} ({one:.4f} against {before:.4f} ms)",
             f"≤ {PG_CPU_TARGET_RATIO:g}× the baseline's",
         ),
         check(
-            "PostgreSQL CPU per flushed event, the cluster with 1 flusher",
+            "PostgreSQL CPU per flushed event, the cluster with 1 flusher (median)",
             one <= PG_CPU_TARGET_MS,
             f"{one:.4f} ms",
             f"≤ {PG_CPU_TARGET_MS:.3f} ms (half the issue's 0.036 ms)",
