@@ -11,8 +11,8 @@ what the ledger keeps in `payload` (nothing, for every kind but freezes and vaca
 
 The values go to PostgreSQL as the event holds them, as text: a value the column's type
 cannot take is refused by COPY, as the casts refused it before, and an event that is not a
-JSON object at all is refused here with the same error class (`DataError`), so the flush
-isolates it as a dead letter either way.
+JSON object at all is refused here with the same error class (Django's `DataError`), so
+the flush isolates it as a dead letter either way.
 
 The columns are named after the event's fields (`COLUMNS`, `RECORDS`: a test checks every
 field named here against gameplay.events' schemas).
@@ -184,5 +184,8 @@ def copy_batch(cursor, events: Iterable[bytes]) -> None:
     cursor.execute(BATCH_TABLE_DDL)
     cursor.execute(f"DELETE FROM {BATCH_TABLE}")
     data = copy_text(events)
-    with cursor.cursor.copy(COPY_SQL) as copy:
+    # The COPY goes through the driver's own cursor, outside Django's error translation:
+    # under the wrapper a value refused here is a django.db.DataError like any statement's,
+    # which the flush isolates as a dead letter (a driver's error would jam the shard).
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(COPY_SQL) as copy:
         copy.write(data)

@@ -1,6 +1,8 @@
 """An event PostgreSQL refuses cannot jam its batch: the flush isolates it as a dead
 letter, every other event commits exactly once, and an operator retries or discards it."""
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +17,7 @@ from gameplay.tests.servers import manage
 from habits.models import Habit
 from pipeline import dead_letters, flush
 from pipeline.consistency import consistency_drift
-from testkit.actions import burst, check_in
+from testkit.actions import burst, check_in, focus_session
 from testkit.personas import make_player
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_store")]
@@ -71,6 +73,26 @@ def test_one_refused_event_among_1000_is_a_dead_letter_and_the_999_others_commit
     check = manage("check_consistency")
     assert check.returncode == 1
     assert "1 events PostgreSQL refused are not in it" in check.stdout
+
+
+def test_an_event_holding_a_value_its_column_cannot_take_is_a_dead_letter(client):
+    """The batch's COPY refuses it (the driver's error, made Django's like any statement's),
+    and the flush isolates it: it does not jam its shard."""
+    alice = make_player("alice")
+    focus_session(alice, start=START)  # 2 events, 35 points
+    stream = keys.stream(keys.shard_of(alice.pk))
+    _id, fields = live.client().xrange(stream)[-1]
+    garbled = {**json.loads(fields[b"e"]), "id": str(uuid.uuid4()), "points": "ten"}
+    live.client().xadd(stream, {"e": json.dumps(garbled)})
+
+    report = flush.flush_pending(reclaim_idle_seconds=0)
+
+    assert report.events == 2
+    assert User.objects.get(pk=alice.pk).points == 35
+    letters = dead_letters.listed()
+    assert len(letters) == 1
+    assert 'invalid input syntax for type integer: "ten"' in letters[0]["error"]
+    assert flush.backlog()["pending"] == 0
 
 
 @pytest.mark.slow
