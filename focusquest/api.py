@@ -180,6 +180,11 @@ def health_schema() -> dict:
             "redis": {"type": "string"},
             "backlog": backlog,
             "last_flush_at": {"type": "string", "format": "date-time", "nullable": True},
+            # Events PostgreSQL refused, waiting as dead letters; None: Redis is down.
+            "dead_letters": {"type": "integer", "nullable": True},
+            # Whether a board feeder process keeps its heartbeat; None: the plain Redis
+            # does not answer.
+            "board_feeder": {"type": "boolean", "nullable": True},
             "live_store": {"type": "array", "items": live_node},
             "problems": {"type": "array", "items": {"type": "string"}},
         },
@@ -189,6 +194,8 @@ def health_schema() -> dict:
             "redis",
             "backlog",
             "last_flush_at",
+            "dead_letters",
+            "board_feeder",
             "live_store",
             "problems",
         ],

@@ -6,14 +6,19 @@ flusher gone for hours leaves the app answering while the stream grows by about 
 bytes an event), when events PostgreSQL refused wait as dead letters, or when a node of
 the live store is unreachable or a master has no connected replica in a cluster whose
 masters should have one (`live_store` lists each node, its role and replica link).
+`board_feeder` says whether a board feeder process keeps its heartbeat: without one the
+elected pusher feeds the global boards, which is no problem, only a longer board lag under
+load (docs/benchmarks.md).
 """
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
-from gameplay import safety, store
+from gameplay import keys, safety, store
 from pipeline import flush
 
 
@@ -26,6 +31,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "backlog": None,
         "last_flush_at": None,
         "dead_letters": None,
+        "board_feeder": None,
         "live_store": [],
         "problems": [],
     }
@@ -69,12 +75,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 f"{state['dead_letters']} events PostgreSQL refused wait as dead letters "
                 "(manage.py dead_letters)"
             )
+    body["board_feeder"] = board_feeder_running()
     body["status"] = "unavailable" if problems else "ok"
     response = JsonResponse(body, status=503 if problems else 200)
     if problems:
         response["Retry-After"] = str(settings.REDIS_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def board_feeder_running() -> bool | None:
+    """Whether the board feeder's heartbeat stands on the plain Redis (leaderboard/feeder.py);
+    None when that Redis does not answer (the backlog's read reports the outage)."""
+    try:
+        return bool(get_redis_connection("default").exists(keys.BOARD_FEEDER))
+    except RedisError:
+        return None
 
 
 def live_store_nodes(problems: list[str]) -> list[dict]:

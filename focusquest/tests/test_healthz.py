@@ -17,6 +17,26 @@ def test_healthz_reports_both_dependencies_ok(anon):
     assert body["backlog"] == {"pending_events": 0, "oldest_age_seconds": None}
 
 
+def test_healthz_says_whether_a_board_feeder_keeps_its_heartbeat(anon):
+    from django_redis import get_redis_connection
+
+    from gameplay import keys
+
+    locks = get_redis_connection("default")
+    locks.delete(keys.BOARD_FEEDER)
+    assert anon.get("/healthz").json()["board_feeder"] is False
+
+    locks.set(keys.BOARD_FEEDER, "a feeder", px=3000)
+    try:
+        response = anon.get("/healthz")
+    finally:
+        locks.delete(keys.BOARD_FEEDER)
+
+    # Without a feeder the pusher feeds the boards: a fact for the operator, no problem.
+    assert response.status_code == 200
+    assert response.json()["board_feeder"] is True
+
+
 def test_healthz_answers_503_when_redis_is_stopped(anon, tmp_path):
     with redis_server(tmp_path) as server, override_settings(CACHES=server.caches()):
         assert anon.get("/healthz").status_code == 200
@@ -29,6 +49,7 @@ def test_healthz_answers_503_when_redis_is_stopped(anon, tmp_path):
     body = response.json()
     assert (body["status"], body["postgres"]) == ("unavailable", "ok")
     assert body["redis"].startswith("error")
+    assert body["board_feeder"] is None
 
 
 def test_healthz_answers_503_when_the_oldest_unflushed_event_is_too_old(anon, settings):
