@@ -4,6 +4,7 @@ COPY's special characters, the moment a ledger row was always keyed by, and an e
 is not readable refused (so that the flush sets it aside) rather than lost."""
 
 import json
+import uuid
 
 import pytest
 from django.db import DataError, connection
@@ -49,13 +50,49 @@ def test_the_moment_is_the_one_the_jsonb_batch_computed(alice, clock) -> None:
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"id": "x", "session": "x"}'])
 def test_an_event_that_cannot_be_read_is_refused_as_postgresql_refused_it(raw) -> None:
     with pytest.raises(DataError):
-        batch.copy_text([raw])
+        batch.copy_rows([raw])
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("points", "ten"),
+        ("points", True),  # the text format sent "true", which an integer column refused
+        ("points", 2.5),
+        ("points", 2**31),  # binary COPY would keep its low 32 bits: 0
+        ("player", 2**63),
+        ("ts", "1795413600000000.5"),
+        ("id", "not-a-uuid"),
+        ("day", "23/11/2026"),
+        ("day", 20261123),
+    ],
+)
+def test_a_value_its_column_cannot_take_is_refused_as_postgresql_refused_it(field, value):
+    event = {"id": "01a206fd-6700-7000-84e8-fa8ea3e5d7fa", "type": "check_in", "player": 1}
+    event.update({"points": 10, "ts": "1795413600000000", "day": "2026-11-23", field: value})
+
+    with pytest.raises(DataError, match="cannot be read"):
+        batch.copy_rows([json.dumps(event).encode()])
+
+
+def test_the_limits_of_each_integer_column_are_taken() -> None:
+    event = {"id": "01a206fd-6700-7000-84e8-fa8ea3e5d7fa", "type": "check_in"}
+    event.update({"player": 2**63 - 1, "points": -(2**31), "ts": " +1795413600000000 "})
+
+    (row,) = batch.copy_rows([json.dumps(event).encode()])
+
+    assert row[1:6] == [
+        uuid.UUID(event["id"]),
+        "check_in",
+        2**63 - 1,
+        -(2**31),
+        1795413600000000,
+    ]
 
 
 def test_an_empty_list_of_badges_is_none() -> None:
-    row = batch.copy_text([json.dumps({"badges": {}, "type": "check_in"}).encode()])
-    columns = row.decode().split("\t")
-    assert columns[-2:] == ["\\N", "\\N"]  # no badges, nothing left for the ledger's payload
+    (row,) = batch.copy_rows([json.dumps({"badges": {}, "type": "check_in"}).encode()])
+    assert row[-2:] == [None, None]  # no badges, nothing left for the ledger's payload
 
 
 def test_double_precision_gives_the_numeric_moment_to_the_microsecond() -> None:
