@@ -39,7 +39,7 @@ help:
 	@echo "make bench-fanout  websocket push cost per frame, uvicorn vs daphne (about 2 min)"
 	@echo "make bench-stream-memory  Redis bytes per pending event, a private redis (< 1 min)"
 	@echo "make bench-cluster  one server against a local 3+3 cluster: actions, flushers,"
-	@echo "               board lag, push to 1,000 sockets (about 8 min; ARGS='--short')"
+	@echo "               board lag, push to 1,000 sockets (8-11 min; ARGS='--short')"
 
 venv: $(DEV)
 

@@ -76,13 +76,14 @@ def test_a_value_its_column_cannot_take_is_refused_as_postgresql_refused_it(fiel
 
 
 def test_the_limits_of_each_integer_column_are_taken() -> None:
-    event = {"id": "01a206fd-6700-7000-84e8-fa8ea3e5d7fa", "type": "check_in"}
-    event.update({"player": 2**63 - 1, "points": -(2**31), "ts": " +1795413600000000 "})
+    event_id = "01a206fd-6700-7000-84e8-fa8ea3e5d7fa"
+    event = {"id": event_id, "type": "check_in", "player": 2**63 - 1, "points": -(2**31)}
+    event["ts"] = " +1795413600000000 "
 
     (row,) = batch.copy_rows([json.dumps(event).encode()])
 
     assert row[1:6] == [
-        uuid.UUID(event["id"]),
+        uuid.UUID(event_id),
         "check_in",
         2**63 - 1,
         -(2**31),
