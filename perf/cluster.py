@@ -231,18 +231,25 @@ def baseline_round(env: dict[str, str], options, n: int) -> dict[str, dict]:
 def flush_phase(envs: dict[str, dict[str, str]], slices: list[Path], options) -> dict:
     """`--baseline-rounds` rounds of the flush with 1 flusher on the cluster, each beside a
     round of the baseline (`baseline_round`), then a round with each larger number of
-    flushers. The target is read on the medians: on a shared host the same round of the
-    same code moves by a third from one minute to the next."""
-    found: dict = {"flush": [], "baseline": {side: [] for side in ("before", "after")}}
-    counts = [1] * options.baseline_rounds + [n for n in FLUSHERS if n != 1]
-    for day, flushers in enumerate(counts, start=PHASE_DAYS["flush"]):
+    flushers; each round on a day of the clock of its own. The target is read on the
+    medians: on a shared host the same round of the same code moves by a third from one
+    minute to the next."""
+    from perf import ledger
+
+    found: dict = {"flush": [], "baseline": {side: [] for side in ledger.SIDES}}
+
+    def flush(flushers: int) -> None:
         say(f"flush: {options.flush_events} events, {flushers} flusher(s)")
+        day = PHASE_DAYS["flush"] + len(found["flush"])
         found["flush"].append(flush_round(envs["cluster"], slices, options, flushers, day))
-        if len(found["flush"]) <= options.baseline_rounds:
-            n = len(found["flush"]) - 1
-            say(f"baseline round {n + 1}: {options.flush_events} events as before #10, and now")
-            for side, result in baseline_round(envs["single"], options, n).items():
-                found["baseline"][side].append(result)
+
+    for n in range(options.baseline_rounds):
+        flush(1)
+        say(f"baseline round {n + 1}: {options.flush_events} events as before #10, and now")
+        for side, result in baseline_round(envs["single"], options, n).items():
+            found["baseline"][side].append(result)
+    for flushers in (n for n in FLUSHERS if n != 1):
+        flush(flushers)
     return found
 
 

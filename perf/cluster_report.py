@@ -46,15 +46,20 @@ def _actions(found: dict) -> list[str]:
     return lines
 
 
+def one_flusher_rounds(found: dict) -> list[float]:
+    """The cluster's PostgreSQL CPU per event in each round with 1 flusher."""
+    return [r["pg_cpu_ms_per_event"] for r in found["flush"] if r["flushers"] == 1]
+
+
 def one_flusher_ms(found: dict) -> float:
     """The cluster's PostgreSQL CPU per event with 1 flusher: the median of its rounds."""
-    return statistics.median(r["pg_cpu_ms_per_event"] for r in found["flush"] if r["flushers"] == 1)
+    return statistics.median(one_flusher_rounds(found))
 
 
 def _flush(found: dict) -> list[str]:
     rounds = found["flush"]
     base = statistics.median(r["events_per_second"] for r in rounds if r["flushers"] == 1)
-    ones = [r["pg_cpu_ms_per_event"] for r in rounds if r["flushers"] == 1]
+    ones = one_flusher_rounds(found)
     lines = [
         f"Flush on the cluster: {found['options']['flush_events']:,} events a round",
         "flushers  recorded  written  seconds  events/s   vs 1  PG CPU ms/event  per flusher",
@@ -83,7 +88,7 @@ def baseline_ms(found: dict, side: str) -> float:
 def _baseline(found: dict) -> list[str]:
     base = baseline_ms(found, "before")
     least = min(r["pg_cpu_ms_per_event"] for r in found["baseline"]["before"])
-    ones = [r["pg_cpu_ms_per_event"] for r in found["flush"] if r["flushers"] == 1]
+    ones = one_flusher_rounds(found)
     rounds = found["baseline"]["before"]
     lines = [
         f"Baseline, same run: {rounds[0]['written']:,} events flushed on one server, "

@@ -128,6 +128,10 @@ COPY_SQL = (
 )
 
 
+# An integer as text: what PostgreSQL's integer input took (ASCII digits, a sign, spaces).
+_DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+
+
 def _integer(bits: int) -> Callable[[object], int]:
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1)
 
@@ -167,7 +171,6 @@ def _text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-_DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
 _CONVERT: dict[str, Callable[[object], object]] = {
     "uuid": _uuid,
     "bigint": _integer(64),

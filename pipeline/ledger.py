@@ -8,8 +8,14 @@ from psycopg.errors import UniqueViolation
 from gameplay.models import LedgerEntry
 from pipeline.batch import BATCH_TABLE
 
-# The ledger's rows of the batch: every event the batch holds.
-_ROWS = f"""INSERT INTO gameplay_ledgerentry
+# The ledger insert of a batch none of whose events the ledger holds, which is every batch
+# but a replay: a plain INSERT, which checks the key as it writes each row's index entry.
+# ON CONFLICT looks each row up in the key's index first and confirms each insertion with a
+# WAL record of its own: about 40 % of the insert's cost. An event the ledger holds makes
+# PostgreSQL refuse this insert (unique_violation); the flush (pipeline/flush.py) then
+# rolls the batch back and writes it again with INSERT. No ORDER BY: the batch is in stream
+# order, which is the ids' order, so the inserts land at the right edge of the key's index.
+INSERT_UNSEEN = f"""INSERT INTO gameplay_ledgerentry
             (occurred_at, player_id, event_id, points, day, focus_seconds, kind, reason,
              moderator_id, payload)
         SELECT occurred_at, player_id, event_id, points, day, focus_seconds, kind,
@@ -22,15 +28,6 @@ _ROWS = f"""INSERT INTO gameplay_ledgerentry
                rest
         FROM {BATCH_TABLE}"""
 
-# The ledger insert of a batch none of whose events the ledger holds, which is every batch
-# but a replay: a plain INSERT, which checks the key as it writes each row's index entry.
-# ON CONFLICT looks each row up in the key's index first and confirms each insertion with a
-# WAL record of its own: a third of the insert's cost. An event the ledger holds makes
-# PostgreSQL refuse this insert (unique_violation); the flush (pipeline/flush.py) then
-# rolls the batch back and writes it again with INSERT. No ORDER BY: the batch is in stream
-# order, which is the ids' order, so the inserts land at the right edge of the key's index.
-INSERT_UNSEEN = _ROWS
-
 # The ledger insert of a batch that may hold events the ledger has, and the pruning of the
 # batch to the events it took. The conflict target is the table's primary key, (event_id,
 # occurred_at): the ledger is partitioned by occurred_at, and a key of a partitioned table
@@ -40,7 +37,7 @@ INSERT_UNSEEN = _ROWS
 # The pruning runs only when there is something to prune (the ledger took fewer events than
 # the batch holds: a replay, a repeat within the batch); a one-time test skips it otherwise.
 INSERT = f"""WITH new AS (
-        {_ROWS}
+        {INSERT_UNSEEN}
         ON CONFLICT (event_id, occurred_at) DO NOTHING
         RETURNING event_id
     )

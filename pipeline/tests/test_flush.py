@@ -120,8 +120,9 @@ def test_a_session_keeps_its_habit_unless_the_habit_is_gone_before_the_flush(ali
     ]
 
 
-def ledger_inserts(callable_) -> list[str]:
-    """The ledger inserts `callable_` sent: "unseen" (plain) or "skipping" (ON CONFLICT)."""
+def ledger_inserts(callable_):
+    """The ledger inserts `callable_` sent, "unseen" (plain) or "skipping" (ON CONFLICT),
+    and what it returned."""
     sent = []
 
     def record(execute, sql, params, many, context):
@@ -132,14 +133,16 @@ def ledger_inserts(callable_) -> list[str]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        callable_()
-    return sent
+        result = callable_()
+    return sent, result
 
 
 def test_a_batch_the_ledger_has_none_of_is_inserted_without_a_conflict_check(alice, clock):
     focus_session(alice, start=T0)
 
-    assert ledger_inserts(flush.flush_pending) == ["unseen"]
+    sent, _report = ledger_inserts(flush.flush_pending)
+
+    assert sent == ["unseen"]
     assert LedgerEntry.objects.count() == 2
 
 
@@ -152,14 +155,10 @@ def test_a_batch_holding_events_the_ledger_has_is_written_again_past_them(alice,
         flush.apply_events(seen)
     focus_session(bob, start=T0, planned=50, focused=1830)  # 30 points, the same batch
 
-    report = None
+    sent, report = ledger_inserts(flush.flush_pending)
 
-    def run():
-        nonlocal report
-        report = flush.flush_pending()
-
-    assert ledger_inserts(run) == ["unseen", "skipping"]
-    assert report is not None and (report.events, report.batches) == (2, 1)
+    assert sent == ["unseen", "skipping"]
+    assert (report.events, report.batches) == (2, 1)
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert (alice.points, alice.completed_sessions) == (35, 1)
